@@ -1,0 +1,25 @@
+//! # tnlearn
+//!
+//! Machine learning with tensor networks: dense tensors (`f64` and `Complex64`),
+//! contraction of any network (pairwise [`contract`], [`einsum`] with path
+//! optimisation and reusable plans), SVD/QR with one truncation vocabulary
+//! ([`Truncation`]), and matrix product states ([`Mps`]) in canonical form.
+//!
+//! Linear algebra runs on [faer](https://docs.rs/faer) (pure Rust) by default, or on
+//! system OpenBLAS with the `openblas` feature.
+
+#![warn(missing_docs)]
+
+#[cfg(feature = "openblas")]
+extern crate openblas_src as _;
+
+pub mod error;
+pub mod linalg;
+pub mod scalar;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use linalg::{Truncation, TruncationMode};
+pub use num_complex::Complex64;
+pub use scalar::Scalar;
+pub use tensor::Tensor;

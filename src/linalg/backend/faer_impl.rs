@@ -1,0 +1,135 @@
+//! The default backend: faer (pure Rust).
+
+use faer::linalg::matmul::matmul;
+use faer::traits::ComplexField;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use num_complex::Complex64;
+
+use super::Kernels;
+use crate::error::{Error, Result};
+
+/// Below this many multiply-adds a GEMM runs on one thread: entering the thread pool
+/// costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 1 << 18;
+
+fn par_for(flops: usize) -> Par {
+    if flops < PARALLEL_THRESHOLD {
+        Par::Seq
+    } else {
+        Par::rayon(0)
+    }
+}
+
+fn as_faer<'a, T>(a: &'a ArrayView2<'_, T>) -> MatRef<'a, T> {
+    let s = a.strides();
+    // SAFETY: the view's pointer, dimensions and (element) strides describe valid
+    // memory for the lifetime of the borrow.
+    unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), s[0], s[1]) }
+}
+
+fn as_faer_mut<'a, T>(a: &'a mut ArrayViewMut2<'_, T>) -> MatMut<'a, T> {
+    let s = a.strides().to_vec();
+    let (m, n) = (a.nrows(), a.ncols());
+    // SAFETY: as above, with exclusive access through the mutable borrow.
+    unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), m, n, s[0], s[1]) }
+}
+
+fn to_ndarray<T: Copy>(m: MatRef<'_, T>) -> Array2<T> {
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
+fn gemm_impl<T: ComplexField + Copy>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    accumulate: bool,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let flops = a.nrows() * a.ncols() * b.ncols();
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    matmul(
+        as_faer_mut(&mut c),
+        accum,
+        as_faer(&a),
+        as_faer(&b),
+        alpha,
+        par_for(flops),
+    );
+}
+
+fn qr_impl<T: ComplexField + Copy>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
+    let qr = as_faer(&a).qr();
+    let q = qr.compute_thin_Q();
+    let r = qr.thin_R();
+    Ok((to_ndarray(q.as_ref()), to_ndarray(r)))
+}
+
+fn svd_impl<T: ComplexField<Real = f64> + Copy>(
+    a: ArrayView2<'_, T>,
+) -> Result<(Array2<T>, Array1<f64>, Array2<T>)> {
+    let m = as_faer(&a);
+    let svd = m.thin_svd().map_err(|e| Error::NoConvergence {
+        routine: "svd (faer)".into(),
+        detail: format!("{e:?} on a {} x {} matrix", a.nrows(), a.ncols()),
+    })?;
+    let u = to_ndarray(svd.U());
+    let s_diag = svd.S().column_vector();
+    let s = Array1::from_shape_fn(s_diag.nrows(), |i| T::real_part_impl(&s_diag[i]));
+    let v = svd.V();
+    // V^H: conjugate transpose of V.
+    let vh = Array2::from_shape_fn((v.ncols(), v.nrows()), |(i, j)| T::conj_impl(&v[(j, i)]));
+    Ok((u, s, vh))
+}
+
+fn eigh_impl<T: ComplexField<Real = f64> + Copy>(
+    a: ArrayView2<'_, T>,
+) -> Result<(Array1<f64>, Array2<T>)> {
+    let m = as_faer(&a);
+    let evd = m
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::NoConvergence {
+            routine: "eigh (faer)".into(),
+            detail: format!("{e:?} on a {} x {} matrix", a.nrows(), a.ncols()),
+        })?;
+    let w_diag = evd.S().column_vector();
+    let w = Array1::from_shape_fn(w_diag.nrows(), |i| T::real_part_impl(&w_diag[i]));
+    Ok((w, to_ndarray(evd.U())))
+}
+
+macro_rules! impl_kernels {
+    ($t:ty) => {
+        impl Kernels for $t {
+            fn gemm_kernel(
+                alpha: Self,
+                a: ArrayView2<'_, Self>,
+                b: ArrayView2<'_, Self>,
+                accumulate: bool,
+                c: ArrayViewMut2<'_, Self>,
+            ) {
+                gemm_impl(alpha, a, b, accumulate, c)
+            }
+            fn qr_kernel(a: ArrayView2<'_, Self>) -> Result<(Array2<Self>, Array2<Self>)> {
+                qr_impl(a)
+            }
+            fn svd_kernel(
+                a: ArrayView2<'_, Self>,
+            ) -> Result<(Array2<Self>, Array1<f64>, Array2<Self>)> {
+                svd_impl(a)
+            }
+            fn eigh_kernel(a: ArrayView2<'_, Self>) -> Result<(Array1<f64>, Array2<Self>)> {
+                eigh_impl(a)
+            }
+        }
+    };
+}
+
+impl_kernels!(f64);
+impl_kernels!(Complex64);
+
+#[allow(dead_code)]
+fn _assert_mat_type(_: Mat<f64>) {}

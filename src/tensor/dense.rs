@@ -1,0 +1,437 @@
+//! The dense tensor type.
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
+use rand::Rng;
+
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+
+/// A dense, owned, row-major (C order) tensor of `f64` or `Complex64`.
+///
+/// Storage is an [`ndarray::ArrayD`] kept in standard layout, so
+/// `Tensor::from(array)` and `ArrayD::from(tensor)` move the buffer without copying
+/// whenever the array is already contiguous in row-major order.
+///
+/// ```
+/// use tnlearn::Tensor;
+/// let t = Tensor::<f64>::new(&[2, 3], vec![1., 2., 3., 4., 5., 6.]).unwrap();
+/// assert_eq!(t.shape(), &[2, 3]);
+/// let p = t.permute(&[1, 0]).unwrap();
+/// assert_eq!(p.as_slice(), &[1., 4., 2., 5., 3., 6.]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor<T> {
+    array: ArrayD<T>,
+}
+
+impl<T: Scalar> Tensor<T> {
+    /// A tensor of the given shape from row-major data.
+    ///
+    /// Errors with [`Error::ShapeMismatch`] when `data.len()` is not the product of
+    /// `shape`.
+    pub fn new(shape: &[usize], data: Vec<T>) -> Result<Self> {
+        let expected: usize = shape.iter().product();
+        if data.len() != expected {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "Tensor::new (shape {shape:?} needs {expected} elements, data has {})",
+                    data.len()
+                ),
+                vec![expected],
+                vec![data.len()],
+            ));
+        }
+        Ok(Tensor {
+            array: ArrayD::from_shape_vec(IxDyn(shape), data)
+                .expect("length checked against the shape"),
+        })
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Tensor {
+            array: ArrayD::from_elem(IxDyn(shape), T::zero()),
+        }
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Tensor {
+            array: ArrayD::from_elem(IxDyn(shape), T::one()),
+        }
+    }
+
+    /// A tensor filled with `value`.
+    pub fn from_elem(shape: &[usize], value: T) -> Self {
+        Tensor {
+            array: ArrayD::from_elem(IxDyn(shape), value),
+        }
+    }
+
+    /// A scalar (order-0) tensor.
+    pub fn scalar(value: T) -> Self {
+        Self::from_elem(&[], value)
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn eye(n: usize) -> Self {
+        let mut t = Self::zeros(&[n, n]);
+        for i in 0..n {
+            t.as_mut_slice()[i * n + i] = T::one();
+        }
+        t
+    }
+
+    /// A tensor with entries drawn from the standard normal distribution (complex:
+    /// `E|z|^2 = 1`), from an explicit, seedable RNG.
+    pub fn random<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        let n: usize = shape.iter().product();
+        let data = (0..n).map(|_| T::random_normal(rng)).collect();
+        Self::new(shape, data).expect("length matches shape")
+    }
+
+    /// A tensor whose entry at multi-index `idx` is `f(idx)`.
+    pub fn from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> T) -> Self {
+        Tensor {
+            array: ArrayD::from_shape_fn(IxDyn(shape), |idx| f(idx.slice())),
+        }
+    }
+
+    /// The shape (size of every axis).
+    #[inline]
+    pub fn shape(&self) -> &[usize] {
+        self.array.shape()
+    }
+
+    /// The order (number of axes).
+    #[inline]
+    pub fn ndim(&self) -> usize {
+        self.array.ndim()
+    }
+
+    /// The number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.array.len()
+    }
+
+    /// `true` when some axis has size zero.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.array.is_empty()
+    }
+
+    /// The elements in row-major order.
+    #[inline]
+    pub fn as_slice(&self) -> &[T] {
+        self.array
+            .as_slice()
+            .expect("Tensor storage is always in standard layout")
+    }
+
+    /// The elements in row-major order, mutable.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.array
+            .as_slice_mut()
+            .expect("Tensor storage is always in standard layout")
+    }
+
+    /// A read-only ndarray view.
+    #[inline]
+    pub fn as_array(&self) -> ArrayViewD<'_, T> {
+        self.array.view()
+    }
+
+    /// A mutable ndarray view.
+    #[inline]
+    pub fn as_array_mut(&mut self) -> ArrayViewMutD<'_, T> {
+        self.array.view_mut()
+    }
+
+    /// The underlying ndarray (no copy).
+    #[inline]
+    pub fn into_array(self) -> ArrayD<T> {
+        self.array
+    }
+
+    /// The row-major data buffer (no copy).
+    pub fn into_vec(self) -> Vec<T> {
+        let (v, offset) = self.array.into_raw_vec_and_offset();
+        debug_assert!(matches!(offset, None | Some(0)));
+        v
+    }
+
+    /// The element at a multi-index; errors if the index is out of range.
+    pub fn get(&self, index: &[usize]) -> Result<T> {
+        self.check_index(index)?;
+        Ok(self.array[IxDyn(index)])
+    }
+
+    /// Sets the element at a multi-index; errors if the index is out of range.
+    pub fn set(&mut self, index: &[usize], value: T) -> Result<()> {
+        self.check_index(index)?;
+        self.array[IxDyn(index)] = value;
+        Ok(())
+    }
+
+    fn check_index(&self, index: &[usize]) -> Result<()> {
+        if index.len() != self.ndim() {
+            return Err(Error::shape_mismatch(
+                "Tensor index (number of axes)",
+                vec![self.ndim()],
+                vec![index.len()],
+            ));
+        }
+        for (axis, (&i, &n)) in index.iter().zip(self.shape()).enumerate() {
+            if i >= n {
+                return Err(Error::InvalidAxis {
+                    context: format!("Tensor index {index:?} (shape {:?})", self.shape()),
+                    axis,
+                    order: self.ndim(),
+                    reason: format!("position {i} is out of range for size {n}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The same data under a new shape with the same number of elements (no copy).
+    pub fn reshape(self, shape: &[usize]) -> Result<Self> {
+        let n: usize = shape.iter().product();
+        if n != self.len() {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "Tensor::reshape from {:?} to {shape:?} (element counts differ)",
+                    self.shape()
+                ),
+                self.shape().to_vec(),
+                shape.to_vec(),
+            ));
+        }
+        let data = self.into_vec();
+        Self::new(shape, data)
+    }
+
+    /// Axes reordered: axis `i` of the result is axis `axes[i]` of `self`.
+    ///
+    /// Errors with [`Error::InvalidAxis`] unless `axes` is a permutation of
+    /// `0..ndim`.
+    pub fn permute(&self, axes: &[usize]) -> Result<Self> {
+        check_permutation(axes, self.ndim(), "Tensor::permute")?;
+        if axes.iter().enumerate().all(|(i, &a)| i == a) {
+            return Ok(self.clone());
+        }
+        Ok(Tensor {
+            array: crate::tensor::permute::permuted_copy(&self.array.view(), axes),
+        })
+    }
+
+    /// Complex conjugate (a copy; identity for real tensors).
+    pub fn conj(&self) -> Self {
+        if !T::IS_COMPLEX {
+            return self.clone();
+        }
+        self.map(|x| x.conj())
+    }
+
+    /// Applies `f` elementwise.
+    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Tensor {
+            array: self.array.mapv(f),
+        }
+    }
+
+    /// The squared Frobenius norm `sum |t_i|^2`.
+    pub fn norm_sqr(&self) -> f64 {
+        self.as_slice().iter().map(|x| x.abs2()).sum()
+    }
+
+    /// The Frobenius norm `sqrt(sum |t_i|^2)`, computed without overflow for large
+    /// entries.
+    pub fn norm(&self) -> f64 {
+        let max = self
+            .as_slice()
+            .iter()
+            .map(|x| x.abs())
+            .fold(0.0_f64, f64::max);
+        if max == 0.0 || !max.is_finite() {
+            return max;
+        }
+        let inv = 1.0 / max;
+        let s: f64 = self.as_slice().iter().map(|x| x.scale(inv).abs2()).sum();
+        max * s.sqrt()
+    }
+
+    /// Multiplies every element by `alpha` (a copy).
+    pub fn scale(&self, alpha: T) -> Self {
+        self.map(|x| x * alpha)
+    }
+
+    /// Multiplies every element by `alpha` in place.
+    pub fn scale_in_place(&mut self, alpha: T) {
+        self.as_mut_slice().iter_mut().for_each(|x| *x *= alpha);
+    }
+
+    fn zip_with(&self, other: &Self, what: &str, f: impl Fn(T, T) -> T) -> Result<Self> {
+        if self.shape() != other.shape() {
+            return Err(Error::shape_mismatch(
+                format!("Tensor::{what}"),
+                self.shape().to_vec(),
+                other.shape().to_vec(),
+            ));
+        }
+        let data = self
+            .as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .map(|(&a, &b)| f(a, b))
+            .collect();
+        Self::new(self.shape(), data)
+    }
+
+    /// Elementwise sum; errors on a shape mismatch.
+    pub fn add(&self, other: &Self) -> Result<Self> {
+        self.zip_with(other, "add", |a, b| a + b)
+    }
+
+    /// Elementwise difference; errors on a shape mismatch.
+    pub fn sub(&self, other: &Self) -> Result<Self> {
+        self.zip_with(other, "sub", |a, b| a - b)
+    }
+
+    /// Elementwise (Hadamard) product; errors on a shape mismatch.
+    pub fn mul_elementwise(&self, other: &Self) -> Result<Self> {
+        self.zip_with(other, "mul_elementwise", |a, b| a * b)
+    }
+
+    /// Elementwise quotient; errors on a shape mismatch.
+    pub fn div_elementwise(&self, other: &Self) -> Result<Self> {
+        self.zip_with(other, "div_elementwise", |a, b| a / b)
+    }
+
+    /// `self += alpha * other`; errors on a shape mismatch.
+    pub fn axpy(&mut self, alpha: T, other: &Self) -> Result<()> {
+        if self.shape() != other.shape() {
+            return Err(Error::shape_mismatch(
+                "Tensor::axpy",
+                self.shape().to_vec(),
+                other.shape().to_vec(),
+            ));
+        }
+        for (a, &b) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
+            *a += alpha * b;
+        }
+        Ok(())
+    }
+
+    /// Errors with [`Error::NonFinite`] (naming `context` and the first bad
+    /// position) if any entry is NaN or infinite.
+    pub fn check_finite(&self, context: &str) -> Result<()> {
+        match self.as_slice().iter().position(|x| !x.is_finite()) {
+            None => Ok(()),
+            Some(position) => Err(Error::NonFinite {
+                context: context.to_string(),
+                position,
+                value: format!("{}", self.as_slice()[position]),
+            }),
+        }
+    }
+
+    /// Largest absolute difference between entries of two same-shaped tensors
+    /// (`f64::INFINITY` if the shapes differ).
+    pub fn max_abs_diff(&self, other: &Self) -> f64 {
+        if self.shape() != other.shape() {
+            return f64::INFINITY;
+        }
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .map(|(&a, &b)| (a - b).abs())
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Checks that `axes` is a permutation of `0..order`.
+pub(crate) fn check_permutation(axes: &[usize], order: usize, context: &str) -> Result<()> {
+    if axes.len() != order {
+        return Err(Error::shape_mismatch(
+            format!("{context}: permutation length must equal the tensor order"),
+            vec![order],
+            vec![axes.len()],
+        ));
+    }
+    let mut seen = vec![false; order];
+    for &a in axes {
+        if a >= order {
+            return Err(Error::InvalidAxis {
+                context: context.to_string(),
+                axis: a,
+                order,
+                reason: "out of range".into(),
+            });
+        }
+        if seen[a] {
+            return Err(Error::InvalidAxis {
+                context: context.to_string(),
+                axis: a,
+                order,
+                reason: "appears twice in the permutation".into(),
+            });
+        }
+        seen[a] = true;
+    }
+    Ok(())
+}
+
+impl<T: Scalar> From<ArrayD<T>> for Tensor<T> {
+    /// Moves the buffer when the array is in standard (row-major, contiguous) layout;
+    /// copies into that layout otherwise.
+    fn from(array: ArrayD<T>) -> Self {
+        let array = if array.is_standard_layout() {
+            let shape = array.shape().to_vec();
+            let n = array.len();
+            let (mut v, offset) = array.into_raw_vec_and_offset();
+            let offset = offset.unwrap_or(0);
+            if offset != 0 || v.len() != n {
+                // A standard-layout sub-view of a larger buffer: compact it.
+                v.drain(..offset);
+                v.truncate(n);
+            }
+            ArrayD::from_shape_vec(IxDyn(&shape), v).expect("element count matches")
+        } else {
+            array.as_standard_layout().into_owned()
+        };
+        Tensor { array }
+    }
+}
+
+impl<T: Scalar> From<ArrayViewD<'_, T>> for Tensor<T> {
+    fn from(view: ArrayViewD<'_, T>) -> Self {
+        Tensor {
+            array: view.as_standard_layout().into_owned(),
+        }
+    }
+}
+
+impl<T> From<Tensor<T>> for ArrayD<T> {
+    fn from(t: Tensor<T>) -> Self {
+        t.array
+    }
+}
+
+impl<T: Scalar> std::ops::Mul<T> for Tensor<T> {
+    type Output = Tensor<T>;
+    fn mul(mut self, rhs: T) -> Self::Output {
+        self.scale_in_place(rhs);
+        self
+    }
+}
+
+impl<T: Scalar> std::ops::Neg for Tensor<T> {
+    type Output = Tensor<T>;
+    fn neg(mut self) -> Self::Output {
+        self.as_mut_slice().iter_mut().for_each(|x| *x = -*x);
+        self
+    }
+}
