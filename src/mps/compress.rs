@@ -40,7 +40,9 @@ impl<T: Scalar> Mps<T> {
     /// singular value at that bond, a
     /// [`DiscardedWeight`](crate::TruncationMode::DiscardedWeight) cutoff bounds the
     /// fraction of that bond's weight discarded (so the total error is at most
-    /// `(N-1) * cutoff`). Every bond keeps at least `max(min_bond, 1)` and at most
+    /// `(N-1) * cutoff`), and an [`Absolute`](crate::TruncationMode::Absolute)
+    /// cutoff compares with the singular values of the *normalised* state (the
+    /// Schmidt coefficients, `sum s_i^2 = 1` at the first bond swept). Every bond keeps at least `max(min_bond, 1)` and at most
     /// `max_bond` values (and never more than its exact rank).
     ///
     /// Errors with [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an

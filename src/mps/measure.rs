@@ -180,7 +180,7 @@ impl<T: Scalar> Mps<T> {
             return Err(Error::invalid_argument(
                 "self",
                 format!(
-                    "Mps::to_dense: {} sites with physical dimensions {:?} have more than \
+                    "Mps::to_dense: {} sites with physical dimensions {} have more than \
                      {MAX_DENSE_AMPLITUDES} amplitudes",
                     dims.len(),
                     if dims.len() <= 16 {

@@ -409,7 +409,10 @@ fn check_site<T: Scalar>(
     }
     if k == 0 && dl != 1 {
         return Err(Error::shape_mismatch(
-            format!("MPS site 0: the left boundary bond must have size 1, but site 0 has shape {:?}", t.shape()),
+            format!(
+                "MPS site 0: the left boundary bond must have size 1, but site 0 has shape {:?}",
+                t.shape()
+            ),
             vec![1],
             vec![dl],
         ));
