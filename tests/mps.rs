@@ -430,14 +430,14 @@ fn schmidt_pair() -> Mps<f64> {
         [0.0, 0.0, 1.0, 0.0],
         [0.0, 0.0, 0.0, 1.0],
     ];
-    for x in 0..4 {
-        for i in 0..4 {
-            u.set(&[0, x, i], rot[x][i]).unwrap();
+    for (x, row) in rot.iter().enumerate() {
+        for (i, &r) in row.iter().enumerate() {
+            u.set(&[0, x, i], r).unwrap();
         }
     }
     let mut v = Tensor::<f64>::zeros(&[4, 4, 1]);
-    for i in 0..4 {
-        v.set(&[i, 3 - i, 0], s[i]).unwrap();
+    for (i, &si) in s.iter().enumerate() {
+        v.set(&[i, 3 - i, 0], si).unwrap();
     }
     Mps::from_tensors(vec![u, v]).unwrap()
 }
