@@ -789,3 +789,27 @@ fn queries_reject_bad_arguments() {
     let e = big.to_dense().unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { .. }) && msg(&e).contains("30 sites"));
 }
+
+#[test]
+fn move_center_only_sweeps_between() {
+    let mut m = Mps::<Complex64>::random(&DIMS_B, 4, &mut rng(200)).unwrap();
+    m.canonicalize(2).unwrap();
+    let before = m.tensors().to_vec();
+    let psi = dense_ref(&m);
+    m.move_center(5).unwrap();
+    // Sites outside 2..=5 are bitwise untouched; the state is unchanged.
+    for k in (0..2).chain(6..DIMS_B.len()) {
+        assert_eq!(m.tensor(k).unwrap(), &before[k], "site {k} was touched");
+    }
+    assert!(rel_diff(&dense_ref(&m), &psi) < 1e-12);
+    let before = m.tensors().to_vec();
+    m.move_center(3).unwrap();
+    for k in (0..3).chain(6..DIMS_B.len()) {
+        assert_eq!(m.tensor(k).unwrap(), &before[k], "site {k} was touched");
+    }
+    assert!(rel_diff(&dense_ref(&m), &psi) < 1e-12);
+    // Moving to the current centre changes nothing.
+    let before = m.tensors().to_vec();
+    m.move_center(3).unwrap();
+    assert_eq!(m.tensors(), &before[..]);
+}

@@ -32,13 +32,17 @@ impl<T: Scalar> Mps<T> {
 
     /// Moves the orthogonality centre to site `k`. When a centre `c` is known only
     /// the sites between `c` and `k` are swept (QR to the right, LQ to the left, as
-    /// in [`Mps::canonicalize`]); otherwise this is [`Mps::canonicalize`]. The centre
-    /// tensor is left with norm 1, its norm moved into `log_scale`.
+    /// in [`Mps::canonicalize`]; nothing at all when `c == k`); otherwise this is
+    /// [`Mps::canonicalize`]. The centre tensor is left with norm 1, its norm moved
+    /// into `log_scale`.
     ///
     /// Errors with [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
     /// `k >= N`.
     pub fn move_center(&mut self, k: usize) -> Result<()> {
         self.check_site_index(k, "center")?;
+        if self.center == Some(k) {
+            return Ok(());
+        }
         let n = self.len();
         // If a sweep fails half-way the state is still represented correctly, but
         // the canonical form is unknown.

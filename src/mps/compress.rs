@@ -22,7 +22,7 @@ impl<T: Scalar> Mps<T> {
     /// brought to canonical form with its centre at one end (the end nearer the
     /// current centre, if one is known; otherwise the last site), then the sweep
     /// goes to the other end, at each bond taking
-    /// [`svd_truncated`](crate::linalg::svd_truncated) of the centre tensor, keeping
+    /// [`svd_truncated`] of the centre tensor, keeping
     /// the isometric factor and absorbing `S V^H` (or `U S`) into the next site
     /// *without renormalising*. Each truncation is then an orthogonal projection of
     /// the current state, the projections are nested, so the discarded pieces are
@@ -53,8 +53,9 @@ impl<T: Scalar> Mps<T> {
         let sweep_right = matches!(self.center, Some(c) if 2 * c < n - 1);
         let start = if sweep_right { 0 } else { n - 1 };
         self.move_center(start)?;
-        // The centre tensor now has norm 1 (0 for the zero state), so absolute
-        // discarded weights are relative to ||psi||^2.
+        // The centre tensor now has norm 1 (0 for the zero state); dividing by its
+        // actual squared norm makes the weights relative to ||psi||^2 regardless.
+        let norm0_sqr = self.tensors[start].norm_sqr();
         self.center = None;
         let mut error = 0.0;
         if sweep_right {
@@ -87,6 +88,10 @@ impl<T: Scalar> Mps<T> {
         let end = if sweep_right { n - 1 } else { 0 };
         self.normalize_site(end);
         self.center = Some(end);
-        Ok(error)
+        Ok(if norm0_sqr > 0.0 {
+            error / norm0_sqr
+        } else {
+            0.0
+        })
     }
 }
