@@ -15,11 +15,13 @@ extern crate openblas_src as _;
 
 pub mod error;
 pub mod linalg;
+pub mod mps;
 pub mod scalar;
 pub mod tensor;
 
 pub use error::{Error, Result};
 pub use linalg::{Truncation, TruncationMode};
+pub use mps::{LogValue, Mps};
 pub use num_complex::Complex64;
 pub use scalar::Scalar;
 pub use tensor::Tensor;

@@ -1,0 +1,550 @@
+//! Matrix product states with open boundaries: [`Mps`].
+//!
+//! An `N`-site MPS represents the state
+//!
+//! ```text
+//! psi(x_0, ..., x_{N-1}) = exp(log_scale) * A_0[x_0] A_1[x_1] ... A_{N-1}[x_{N-1}]
+//! ```
+//!
+//! where site tensor `A_k` has shape `(D_{k-1}, d_k, D_k)`, `A_k[x]` is the
+//! `D_{k-1} x D_k` matrix obtained by fixing the physical index, and the boundary
+//! bonds have size `D_{-1} = D_{N-1} = 1` (the tensors are always of order 3). The
+//! real number `log_scale` carries the overall magnitude, so that chains of
+//! thousands of sites have finite [`Mps::log_norm`] without under- or overflow:
+//! canonicalisation normalises the tensors and moves their norms into the scale.
+//!
+//! Canonical forms ([`Mps::canonicalize`]) are produced by QR sweeps, compression
+//! ([`Mps::compress`]) by truncated-SVD sweeps with the crate-wide
+//! [`Truncation`](crate::Truncation)
+//! vocabulary, and every scalar quantity that could overflow (norm, overlap,
+//! amplitude) is returned in log space ([`LogValue`]).
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use tnlearn::{Mps, Truncation};
+//!
+//! let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+//! // 20 qubits, bond dimension 8, Gaussian entries (not normalised).
+//! let mut psi = Mps::<f64>::random(&[2; 20], 8, &mut rng).unwrap();
+//! let ln_norm = psi.log_norm(); // transfer-matrix contraction, no canonical form yet
+//!
+//! psi.canonicalize(10).unwrap(); // mixed canonical form, centre at site 10
+//! assert_eq!(psi.center(), Some(10));
+//! assert!((psi.log_norm() - ln_norm).abs() < 1e-10 * ln_norm.abs().max(1.0));
+//!
+//! // Truncate every bond to at most 4; the return value is ||psi - psi_c||^2 / ||psi||^2.
+//! let err = psi.compress(&Truncation::new().max_bond(4)).unwrap();
+//! assert!(psi.max_bond() <= 4 && err >= 0.0 && err < 1.0);
+//!
+//! // Amplitudes in log space: psi(x) = phase * exp(log_abs).
+//! let amp = psi.log_amplitude(&[0; 20]).unwrap();
+//! assert!(amp.log_abs.is_finite());
+//! ```
+
+mod canonical;
+mod compress;
+mod measure;
+
+use ndarray::{Array2, ArrayView2};
+use rand::Rng;
+
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::tensor::Tensor;
+
+/// A scalar stored in log-polar form: `value = phase * exp(log_abs)`.
+///
+/// For a non-zero value `|phase| = 1` (for `f64` the phase is `+1` or `-1`). An exact
+/// zero is `log_abs = -inf`, `phase = 0`; no NaN is ever produced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogValue<T> {
+    /// `ln |value|` (`-inf` for zero).
+    pub log_abs: f64,
+    /// `value / |value|` (`0` for zero).
+    pub phase: T,
+}
+
+impl<T: Scalar> LogValue<T> {
+    /// The exact zero: `log_abs = -inf`, `phase = 0`.
+    pub fn zero() -> Self {
+        LogValue {
+            log_abs: f64::NEG_INFINITY,
+            phase: T::zero(),
+        }
+    }
+
+    /// The log-polar form of a (finite) value.
+    pub fn from_value(value: T) -> Self {
+        let a = value.abs();
+        if a == 0.0 {
+            Self::zero()
+        } else {
+            LogValue {
+                log_abs: a.ln(),
+                phase: value.scale(1.0 / a),
+            }
+        }
+    }
+
+    /// `phase * exp(log_abs)` as an ordinary number (may overflow to infinity or
+    /// underflow to zero when `|log_abs| > ~709`).
+    pub fn to_value(&self) -> T {
+        if self.is_zero() {
+            T::zero()
+        } else {
+            self.phase.scale(self.log_abs.exp())
+        }
+    }
+
+    /// `true` for the exact zero.
+    pub fn is_zero(&self) -> bool {
+        self.log_abs == f64::NEG_INFINITY
+    }
+}
+
+/// A matrix product state with open boundary conditions and per-site physical
+/// dimension.
+///
+/// Site tensor `k` has shape `(D_{k-1}, d_k, D_k)` with `D_{-1} = D_{N-1} = 1`; the
+/// state is `psi(x) = exp(log_scale) * A_0[x_0] ... A_{N-1}[x_{N-1}]` (see the
+/// [module documentation](self)).
+///
+/// The MPS remembers its orthogonality centre ([`Mps::center`]): `Some(c)` means
+/// every `A_k` with `k < c` is a left isometry,
+/// `sum_{a,s} conj(A_k[a,s,b]) A_k[a,s,b'] = delta_{b b'}`, every `A_k` with `k > c`
+/// is a right isometry, `sum_{s,b} A_k[a,s,b] conj(A_k[a',s,b]) = delta_{a a'}`, and
+/// `A_c` has Frobenius norm 1, so `||psi|| = exp(log_scale)`. Moving a known centre
+/// only sweeps the sites in between. `None` means no canonical form is known; any
+/// mutation of the tensors through the public API resets the centre to `None`.
+#[derive(Clone, Debug)]
+pub struct Mps<T> {
+    tensors: Vec<Tensor<T>>,
+    log_scale: f64,
+    center: Option<usize>,
+}
+
+/// Above this many amplitudes [`Mps::to_dense`] refuses (2^24 = 16.7 million).
+pub const MAX_DENSE_AMPLITUDES: usize = 1 << 24;
+
+impl<T: Scalar> Mps<T> {
+    // ----------------------------------------------------------------- construction
+
+    /// A random MPS: every entry an independent standard normal sample
+    /// ([`Scalar::random_normal`]; complex: `E|z|^2 = 1`), drawn from `rng` (seedable,
+    /// reproducible), `log_scale = 0`, no canonical form.
+    ///
+    /// Internal bond `k` (between sites `k` and `k+1`) has dimension
+    /// `D_k = min(bond_dim, d_0 ... d_k, d_{k+1} ... d_{N-1})`, the largest dimension
+    /// that can be of full rank. The state is *not* normalised (its norm grows
+    /// exponentially with `N`; [`Mps::log_norm`] stays finite); call
+    /// [`Mps::normalize`] for a unit vector.
+    ///
+    /// Errors with [`Error::InvalidArgument`] for an empty `phys_dims`, a physical
+    /// dimension 0 (naming the site) or `bond_dim = 0`.
+    pub fn random<R: Rng + ?Sized>(
+        phys_dims: &[usize],
+        bond_dim: usize,
+        rng: &mut R,
+    ) -> Result<Self> {
+        check_phys_dims(phys_dims)?;
+        if bond_dim == 0 {
+            return Err(Error::invalid_argument(
+                "bond_dim",
+                "must be at least 1 (got 0)",
+            ));
+        }
+        let n = phys_dims.len();
+        // Exact maximal ranks from the left and from the right (saturating products).
+        let mut bonds = vec![1usize; n + 1];
+        let mut left = 1usize;
+        for k in 0..n - 1 {
+            left = left.saturating_mul(phys_dims[k]);
+            bonds[k + 1] = left;
+        }
+        let mut right = 1usize;
+        for k in (1..n).rev() {
+            right = right.saturating_mul(phys_dims[k]);
+            bonds[k] = bonds[k].min(right).min(bond_dim);
+        }
+        let tensors = (0..n)
+            .map(|k| Tensor::random(&[bonds[k], phys_dims[k], bonds[k + 1]], rng))
+            .collect();
+        Ok(Mps {
+            tensors,
+            log_scale: 0.0,
+            center: None,
+        })
+    }
+
+    /// The product (basis) state `|config_0 config_1 ... config_{N-1}>`: all bonds of
+    /// size 1, norm 1. A product state is canonical about every site; the centre is
+    /// recorded as `Some(0)`.
+    ///
+    /// Errors with [`Error::InvalidArgument`] for an empty chain or a physical
+    /// dimension 0, [`Error::ShapeMismatch`] when the lengths differ, and
+    /// [`Error::InvalidArgument`] naming the site when `config[k] >= phys_dims[k]`.
+    pub fn product_state(phys_dims: &[usize], config: &[usize]) -> Result<Self> {
+        check_phys_dims(phys_dims)?;
+        check_config(phys_dims, config, "Mps::product_state")?;
+        let tensors = phys_dims
+            .iter()
+            .zip(config)
+            .map(|(&d, &x)| {
+                let mut t = Tensor::zeros(&[1, d, 1]);
+                t.as_mut_slice()[x] = T::one();
+                t
+            })
+            .collect();
+        Ok(Mps {
+            tensors,
+            log_scale: 0.0,
+            center: Some(0),
+        })
+    }
+
+    /// An MPS from its site tensors (`log_scale = 0`, no canonical form).
+    ///
+    /// Validated: at least one tensor; every tensor of order 3 with all dimensions
+    /// at least 1; the outer bonds of the first and last tensors of size 1; the right
+    /// bond of site `k` equal to the left bond of site `k+1`; all entries finite.
+    /// Errors name the site and the sizes involved ([`Error::InvalidArgument`],
+    /// [`Error::ShapeMismatch`], [`Error::NonFinite`]).
+    pub fn from_tensors(tensors: Vec<Tensor<T>>) -> Result<Self> {
+        Self::from_parts(tensors, 0.0)
+    }
+
+    /// An MPS from its site tensors and log scale, validated as in
+    /// [`Mps::from_tensors`]; `log_scale` must not be NaN or `+inf` (`-inf` is
+    /// allowed and represents the zero state).
+    pub fn from_parts(tensors: Vec<Tensor<T>>, log_scale: f64) -> Result<Self> {
+        if tensors.is_empty() {
+            return Err(Error::invalid_argument(
+                "tensors",
+                "an MPS needs at least one site (got an empty chain)",
+            ));
+        }
+        if log_scale.is_nan() || log_scale == f64::INFINITY {
+            return Err(Error::invalid_argument(
+                "log_scale",
+                format!("must be finite or -inf (got {log_scale})"),
+            ));
+        }
+        let n = tensors.len();
+        for (k, t) in tensors.iter().enumerate() {
+            let left = if k == 0 {
+                None
+            } else {
+                Some(tensors[k - 1].shape()[2])
+            };
+            let right = tensors.get(k + 1).map(|t| t.shape().first().copied());
+            check_site(k, n, t, left, right.flatten())?;
+        }
+        Ok(Mps {
+            tensors,
+            log_scale,
+            center: None,
+        })
+    }
+
+    /// The site tensors and the log scale, consuming the MPS.
+    pub fn into_parts(self) -> (Vec<Tensor<T>>, f64) {
+        (self.tensors, self.log_scale)
+    }
+
+    // -------------------------------------------------------------------- accessors
+
+    /// The number of sites `N` (at least 1).
+    pub fn len(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// Always `false`: an MPS has at least one site.
+    pub fn is_empty(&self) -> bool {
+        self.tensors.is_empty()
+    }
+
+    /// The physical dimensions `d_0, ..., d_{N-1}`.
+    pub fn phys_dims(&self) -> Vec<usize> {
+        self.tensors.iter().map(|t| t.shape()[1]).collect()
+    }
+
+    /// The `N - 1` internal bond dimensions `D_0, ..., D_{N-2}` (bond `k` joins sites
+    /// `k` and `k+1`).
+    pub fn bond_dims(&self) -> Vec<usize> {
+        self.tensors[..self.len() - 1]
+            .iter()
+            .map(|t| t.shape()[2])
+            .collect()
+    }
+
+    /// The largest internal bond dimension (1 for a single site).
+    pub fn max_bond(&self) -> usize {
+        self.bond_dims().into_iter().max().unwrap_or(1)
+    }
+
+    /// All site tensors, in order.
+    pub fn tensors(&self) -> &[Tensor<T>] {
+        &self.tensors
+    }
+
+    /// Site tensor `k`, of shape `(D_{k-1}, d_k, D_k)`; errors with
+    /// [`Error::InvalidArgument`] when `k >= N`.
+    pub fn tensor(&self, k: usize) -> Result<&Tensor<T>> {
+        self.check_site_index(k, "site")?;
+        Ok(&self.tensors[k])
+    }
+
+    /// The log scale: the state is `exp(log_scale)` times the contraction of the
+    /// tensors.
+    pub fn log_scale(&self) -> f64 {
+        self.log_scale
+    }
+
+    /// The orthogonality centre, if a canonical form is known (see [`Mps`]).
+    pub fn center(&self) -> Option<usize> {
+        self.center
+    }
+
+    /// Replaces site tensor `k`, validated as in [`Mps::from_tensors`] (its bonds must
+    /// match the neighbouring tensors; the physical dimension may change). Resets
+    /// the canonical centre to `None`.
+    pub fn set_tensor(&mut self, k: usize, tensor: Tensor<T>) -> Result<()> {
+        self.check_site_index(k, "site")?;
+        let n = self.len();
+        let left = (k > 0).then(|| self.tensors[k - 1].shape()[2]);
+        let right = (k + 1 < n).then(|| self.tensors[k + 1].shape()[0]);
+        check_site(k, n, &tensor, left, right)?;
+        self.tensors[k] = tensor;
+        self.center = None;
+        Ok(())
+    }
+
+    /// Replaces the neighbouring site tensors `k` and `k+1` together, so the bond
+    /// between them may change size (as in a two-site update); validated as in
+    /// [`Mps::from_tensors`]. Resets the canonical centre to `None`.
+    pub fn set_tensor_pair(&mut self, k: usize, left: Tensor<T>, right: Tensor<T>) -> Result<()> {
+        let n = self.len();
+        if k + 1 >= n {
+            return Err(Error::invalid_argument(
+                "site",
+                format!("a pair (k, k+1) needs k + 1 < {n} sites (got k = {k})"),
+            ));
+        }
+        let outer_left = (k > 0).then(|| self.tensors[k - 1].shape()[2]);
+        let outer_right = (k + 2 < n).then(|| self.tensors[k + 2].shape()[0]);
+        let mid = (left.ndim() == 3).then(|| left.shape()[2]);
+        check_site(k, n, &left, outer_left, right.shape().first().copied())?;
+        check_site(k + 1, n, &right, mid, outer_right)?;
+        self.tensors[k] = left;
+        self.tensors[k + 1] = right;
+        self.center = None;
+        Ok(())
+    }
+
+    /// Normalises the state to `||psi|| = 1` by adjusting `log_scale` only (tensors
+    /// and canonical form are untouched). Returns the previous `ln ||psi||`.
+    ///
+    /// Errors with [`Error::InvalidArgument`] for the zero state.
+    pub fn normalize(&mut self) -> Result<f64> {
+        let ln = self.log_norm();
+        if !ln.is_finite() {
+            return Err(Error::invalid_argument(
+                "self",
+                format!("cannot normalise a state with ln ||psi|| = {ln}"),
+            ));
+        }
+        self.log_scale -= ln;
+        Ok(ln)
+    }
+
+    pub(crate) fn check_site_index(&self, k: usize, name: &str) -> Result<()> {
+        if k >= self.len() {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "site {k} is out of range for an MPS of {} sites (valid: 0..={})",
+                    self.len(),
+                    self.len() - 1
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+// ----------------------------------------------------------------------- helpers
+
+/// Validates one site tensor: order 3, non-zero dimensions, boundary bonds of size 1,
+/// bonds matching the given neighbour sizes, finite entries.
+fn check_site<T: Scalar>(
+    k: usize,
+    n: usize,
+    t: &Tensor<T>,
+    left_neighbour: Option<usize>,
+    right_neighbour: Option<usize>,
+) -> Result<()> {
+    if t.ndim() != 3 {
+        return Err(Error::invalid_argument(
+            "tensors",
+            format!(
+                "site {k} has order {} (shape {:?}); MPS site tensors have order 3 \
+                 (D_left, d, D_right)",
+                t.ndim(),
+                t.shape()
+            ),
+        ));
+    }
+    let (dl, d, dr) = (t.shape()[0], t.shape()[1], t.shape()[2]);
+    if d == 0 {
+        return Err(Error::invalid_argument(
+            "tensors",
+            format!("site {k} has physical dimension 0 (shape {:?})", t.shape()),
+        ));
+    }
+    if dl == 0 || dr == 0 {
+        return Err(Error::invalid_argument(
+            "tensors",
+            format!("site {k} has a bond of dimension 0 (shape {:?})", t.shape()),
+        ));
+    }
+    if k == 0 && dl != 1 {
+        return Err(Error::shape_mismatch(
+            format!(
+                "MPS site 0: the left boundary bond must have size 1, but site 0 has shape {:?}",
+                t.shape()
+            ),
+            vec![1],
+            vec![dl],
+        ));
+    }
+    if k + 1 == n && dr != 1 {
+        return Err(Error::shape_mismatch(
+            format!(
+                "MPS site {k}: the right boundary bond of the last site must have size 1, \
+                 but site {k} has shape {:?}",
+                t.shape()
+            ),
+            vec![1],
+            vec![dr],
+        ));
+    }
+    if let Some(l) = left_neighbour {
+        if l != dl {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "MPS bond {} between sites {} and {k}: right bond of site {} has size {l} \
+                     but left bond of site {k} has size {dl}",
+                    k - 1,
+                    k - 1,
+                    k - 1
+                ),
+                vec![l],
+                vec![dl],
+            ));
+        }
+    }
+    if let Some(r) = right_neighbour {
+        if r != dr {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "MPS bond {k} between sites {k} and {}: right bond of site {k} has size {dr} \
+                     but left bond of site {} has size {r}",
+                    k + 1,
+                    k + 1
+                ),
+                vec![dr],
+                vec![r],
+            ));
+        }
+    }
+    t.check_finite(&format!("MPS site {k} tensor (shape {:?})", t.shape()))
+}
+
+fn check_phys_dims(phys_dims: &[usize]) -> Result<()> {
+    if phys_dims.is_empty() {
+        return Err(Error::invalid_argument(
+            "phys_dims",
+            "an MPS needs at least one site (got an empty list)",
+        ));
+    }
+    if let Some(k) = phys_dims.iter().position(|&d| d == 0) {
+        return Err(Error::invalid_argument(
+            "phys_dims",
+            format!("site {k} has physical dimension 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a basis configuration against the physical dimensions.
+fn check_config(phys_dims: &[usize], config: &[usize], context: &str) -> Result<()> {
+    if config.len() != phys_dims.len() {
+        return Err(Error::shape_mismatch(
+            format!(
+                "{context}: configuration length {} must equal the number of sites {}",
+                config.len(),
+                phys_dims.len()
+            ),
+            vec![phys_dims.len()],
+            vec![config.len()],
+        ));
+    }
+    for (k, (&x, &d)) in config.iter().zip(phys_dims).enumerate() {
+        if x >= d {
+            return Err(Error::invalid_argument(
+                "config",
+                format!(
+                    "{context}: value {x} at site {k} is out of range for physical \
+                     dimension {d} (allowed 0..{d})"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A site tensor viewed as a `rows x cols` matrix (row-major, no copy).
+#[inline]
+fn mat<T: Scalar>(t: &Tensor<T>, rows: usize, cols: usize) -> ArrayView2<'_, T> {
+    ArrayView2::from_shape((rows, cols), t.as_slice()).expect("matrix view of a site tensor")
+}
+
+/// A matrix (any layout) as a tensor of the given shape (moves the buffer when the
+/// matrix is row-major contiguous).
+#[inline]
+fn tensor_from_matrix<T: Scalar>(m: Array2<T>, shape: &[usize]) -> Tensor<T> {
+    Tensor::from(m.into_dyn())
+        .reshape(shape)
+        .expect("element count matches the site shape")
+}
+
+/// `a^H b` through GEMM (conjugating a copy of `a` for complex types).
+fn adjoint_matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    let mut c = Array2::zeros((a.ncols(), b.ncols()));
+    if T::IS_COMPLEX {
+        let ac = a.mapv(|x| x.conj());
+        crate::linalg::gemm_unchecked(T::one(), ac.t(), b, false, c.view_mut());
+    } else {
+        crate::linalg::gemm_unchecked(T::one(), a.t(), b, false, c.view_mut());
+    }
+    c
+}
+
+/// `a b` through GEMM.
+fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    debug_assert_eq!(a.ncols(), b.nrows());
+    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    crate::linalg::gemm_unchecked(T::one(), a, b, false, c.view_mut());
+    c
+}
+
+/// Frobenius norm of a matrix without overflow.
+fn matrix_norm<T: Scalar>(m: &ArrayView2<'_, T>) -> f64 {
+    let max = m.iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
+    if max == 0.0 || !max.is_finite() {
+        return max;
+    }
+    let inv = 1.0 / max;
+    let s: f64 = m.iter().map(|x| x.scale(inv).abs2()).sum();
+    max * s.sqrt()
+}
