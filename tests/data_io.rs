@@ -478,29 +478,42 @@ fn npy_bad_files_are_format_errors_naming_the_file() {
     assert_format(
         npy::read_binary(&p).unwrap_err(),
         &p,
-        "3 dimensions, expected 2",
+        "has 3 dimensions (shape [2, 2, 2]), expected 2",
     );
 
     let p = tmp("vector.npy");
     ndarray::arr1(&[0u8, 1])
         .write_npy(std::fs::File::create(&p).unwrap())
         .unwrap();
-    assert_format(
-        npy::read_binary(&p).unwrap_err(),
-        &p,
-        "1 dimensions, expected 2",
-    );
+    assert_format(npy::read_binary(&p).unwrap_err(), &p, "has 1 dimensions");
 
+    // a version-1 .npy file with a hand-written header (data from byte 128)
+    fn npy_with_header(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{header:<117}\n");
+        b.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        b.extend_from_slice(padded.as_bytes());
+        b.extend_from_slice(data);
+        b
+    }
     // complex128: a dtype we do not take
     let p = tmp("complex.npy");
     let header = "{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }";
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    let padded = format!("{header:<117}\n");
-    b.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-    b.extend_from_slice(padded.as_bytes());
-    b.extend_from_slice(&[0u8; 16]);
-    write(&p, &b);
+    write(&p, &npy_with_header(header, &[0u8; 16]));
     assert_format(npy::read_binary(&p).unwrap_err(), &p, "unsupported dtype");
+
+    // a hostile shape must not allocate: reported as truncated
+    let p = tmp("huge.npy");
+    let header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000000000, 784), }";
+    write(&p, &npy_with_header(header, &[0u8; 16]));
+    assert_format(
+        npy::read_binary(&p).unwrap_err(),
+        &p,
+        "truncated: shape [1000000000000000, 784]",
+    );
+    let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+    write(&p, &npy_with_header(header, &[0u8; 16]));
+    assert_format(npy::read_binary(&p).unwrap_err(), &p, "truncated");
 
     let good = tmp("good.npy");
     Array2::<u8>::zeros((4, 5))

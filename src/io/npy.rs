@@ -16,13 +16,12 @@
 //! ```
 
 use std::fmt::Display;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use ndarray::{Array2, ArrayView2};
-use ndarray_npy::{
-    NpzReader, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement, WriteNpyExt,
-};
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 
 use super::{format_error, read_file};
 use crate::data::Dataset;
@@ -45,9 +44,7 @@ const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 pub fn read_binary(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
-    check_npy_magic(path, &bytes, "")?;
-    let data_offset = npy_data_offset(&bytes);
-    read_any(|| Source::Npy(&bytes), path, "", data_offset)
+    parse_binary(path, &bytes, "")
 }
 
 /// Reads the member `name` (with or without the `.npy` suffix) of an `.npz` archive
@@ -59,19 +56,40 @@ pub fn read_binary(path: impl AsRef<Path>) -> Result<Dataset> {
 pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
-    let mut npz = open_npz(path, &bytes)?;
-    let names = npz
-        .names()
-        .map_err(|e| format_error(path, format!("corrupt zip directory: {e}")))?;
+    let mut zip = open_npz(path, &bytes)?;
     let member = name.strip_suffix(".npy").unwrap_or(name);
-    if !names.iter().any(|n| n == member) {
+    let context = format!(" (member {member:?})");
+    let file_name = [format!("{member}.npy"), member.to_string()]
+        .into_iter()
+        .find(|n| zip.index_for_name(n).is_some());
+    let Some(file_name) = file_name else {
         return Err(format_error(
             path,
-            format!("no array named {member:?} in the archive; it holds {names:?}"),
+            format!(
+                "no array named {member:?} in the archive; it holds {:?}",
+                member_names(&zip)
+            ),
         ));
-    }
-    let context = format!(" (member {member:?})");
-    read_any(|| Source::Npz(&bytes, member), path, &context, None)
+    };
+    let mut file = zip
+        .by_name(&file_name)
+        .map_err(|e| format_error(path, format!("corrupt zip archive{context}: {e}")))?;
+    // Never trust the declared size for the allocation; read at most that much + 1.
+    let declared = file.size();
+    let mut data = Vec::new();
+    (&mut file)
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| {
+            format_error(
+                path,
+                format!(
+                    "corrupt or truncated zip member{context} after {} bytes: {e}",
+                    data.len()
+                ),
+            )
+        })?;
+    parse_binary(path, &data, &context)
 }
 
 /// The names of the arrays in an `.npz` archive (without the `.npy` suffix).
@@ -82,9 +100,7 @@ pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
 pub fn npz_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
-    open_npz(path, &bytes)?
-        .names()
-        .map_err(|e| format_error(path, format!("corrupt zip directory: {e}")))
+    Ok(member_names(&open_npz(path, &bytes)?))
 }
 
 /// Writes the samples of `data` as a 2-D `uint8` `.npy` array (`n_samples x n_sites`,
@@ -106,7 +122,9 @@ pub fn write_samples(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
     std::io::Write::flush(&mut writer).map_err(io_err)
 }
 
-fn open_npz<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpzReader<Cursor<&'a [u8]>>> {
+type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+fn open_npz<'a>(path: &Path, bytes: &'a [u8]) -> Result<Zip<'a>> {
     if !bytes.starts_with(ZIP_MAGIC) {
         return Err(format_error(
             path,
@@ -116,11 +134,19 @@ fn open_npz<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpzReader<Cursor<&'a [u8
             ),
         ));
     }
-    NpzReader::new(Cursor::new(bytes))
+    zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format_error(path, format!("corrupt or truncated zip archive: {e}")))
 }
 
-fn check_npy_magic(path: &Path, bytes: &[u8], context: &str) -> Result<()> {
+fn member_names(zip: &Zip<'_>) -> Vec<String> {
+    zip.file_names()
+        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+        .collect()
+}
+
+/// Checks the magic and the header (so a hostile shape cannot make us allocate more
+/// than the file holds), then reads the array with the first matching element type.
+fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
     if !bytes.starts_with(NPY_MAGIC) {
         return Err(format_error(
             path,
@@ -130,29 +156,35 @@ fn check_npy_magic(path: &Path, bytes: &[u8], context: &str) -> Result<()> {
             ),
         ));
     }
-    Ok(())
-}
-
-/// Where the array data starts (after the header), if the header length is readable.
-fn npy_data_offset(bytes: &[u8]) -> Option<usize> {
-    match *bytes.get(6)? {
-        1 => Some(10 + usize::from(u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?]))),
-        2 | 3 => {
-            let len = u32::from_le_bytes([
-                *bytes.get(8)?,
-                *bytes.get(9)?,
-                *bytes.get(10)?,
-                *bytes.get(11)?,
-            ]);
-            Some(12 + len as usize)
-        }
-        _ => None,
+    let mut rest = bytes;
+    let header = Header::from_reader(&mut rest)
+        .map_err(|e| format_error(path, format!("bad .npy header{context}: {e}")))?;
+    let data_offset = bytes.len() - rest.len();
+    if header.shape.len() != 2 {
+        return Err(format_error(
+            path,
+            format!(
+                "the array{context} has {} dimensions (shape {:?}), expected 2 \
+                 (n_samples x n_sites)",
+                header.shape.len(),
+                header.shape
+            ),
+        ));
     }
-}
-
-enum Source<'a> {
-    Npy(&'a [u8]),
-    Npz(&'a [u8], &'a str),
+    // Every supported element is at least one byte.
+    let elements = header.shape[0].checked_mul(header.shape[1]);
+    if elements.is_none_or(|n| n > rest.len()) {
+        return Err(format_error(
+            path,
+            format!(
+                "truncated: shape {:?}{context} needs more data than the {} bytes \
+                 after the header (array data from byte {data_offset})",
+                header.shape,
+                rest.len()
+            ),
+        ));
+    }
+    read_any(bytes, path, context, data_offset)
 }
 
 /// The outcome of trying one element type.
@@ -162,11 +194,8 @@ enum Attempt<T> {
     Fatal(String),
 }
 
-fn describe_npy_error(e: ReadNpyError, data_offset: Option<usize>, len: Option<usize>) -> String {
-    let at = match (data_offset, len) {
-        (Some(o), Some(l)) => format!(" (array data from byte {o}; the file has {l} bytes)"),
-        _ => String::new(),
-    };
+fn describe_npy_error(e: ReadNpyError, data_offset: usize, len: usize) -> String {
+    let at = format!(" (array data from byte {data_offset}; {len} bytes in all)");
     match e {
         ReadNpyError::WrongNdim(expected, found) => format!(
             "the array has {found} dimensions, expected {} (n_samples x n_sites)",
@@ -179,33 +208,16 @@ fn describe_npy_error(e: ReadNpyError, data_offset: Option<usize>, len: Option<u
         ReadNpyError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             format!("truncated: {e}{at}")
         }
-        ReadNpyError::ParseHeader(e) => format!(
-            "bad .npy header (bytes 0..{}): {e}",
-            data_offset.unwrap_or(0)
-        ),
-        other => other.to_string(),
+        ReadNpyError::ParseHeader(e) => format!("bad .npy header: {e}"),
+        other => format!("{other}{at}"),
     }
 }
 
-fn attempt<T: ReadableElement>(src: &Source<'_>, data_offset: Option<usize>) -> Attempt<T> {
-    let npy_result = match src {
-        Source::Npy(bytes) => Array2::<T>::read_npy(*bytes).map_err(|e| (e, Some(bytes.len()))),
-        Source::Npz(bytes, member) => {
-            let mut npz = match NpzReader::new(Cursor::new(*bytes)) {
-                Ok(z) => z,
-                Err(e) => return Attempt::Fatal(format!("corrupt zip archive: {e}")),
-            };
-            match npz.by_name::<ndarray::OwnedRepr<T>, ndarray::Ix2>(member) {
-                Ok(a) => Ok(a),
-                Err(ReadNpzError::Npy(e)) => Err((e, None)),
-                Err(e) => return Attempt::Fatal(format!("corrupt zip archive: {e}")),
-            }
-        }
-    };
-    match npy_result {
+fn attempt<T: ReadableElement>(bytes: &[u8], data_offset: usize) -> Attempt<T> {
+    match Array2::<T>::read_npy(bytes) {
         Ok(a) => Attempt::Ok(a),
-        Err((ReadNpyError::WrongDescriptor(d), _)) => Attempt::WrongType(d.to_string()),
-        Err((e, len)) => Attempt::Fatal(describe_npy_error(e, data_offset, len)),
+        Err(ReadNpyError::WrongDescriptor(d)) => Attempt::WrongType(d.to_string()),
+        Err(e) => Attempt::Fatal(describe_npy_error(e, data_offset, bytes.len())),
     }
 }
 
@@ -270,17 +282,12 @@ fn to_bits<T: Bit>(a: ArrayView2<'_, T>, path: &Path, context: &str) -> Result<D
 
 /// Tries every supported element type in turn (the first whose descriptor matches
 /// reads the data) and converts to bits.
-fn read_any<'a>(
-    src: impl Fn() -> Source<'a>,
-    path: &Path,
-    context: &str,
-    data_offset: Option<usize>,
-) -> Result<Dataset> {
+fn read_any(bytes: &[u8], path: &Path, context: &str, data_offset: usize) -> Result<Dataset> {
     macro_rules! try_types {
         ($($t:ty),*) => {{
             let mut descr = Vec::new();
             $(
-                match attempt::<$t>(&src(), data_offset) {
+                match attempt::<$t>(bytes, data_offset) {
                     Attempt::Ok(a) => return to_bits(a.view(), path, context),
                     Attempt::Fatal(reason) => {
                         return Err(format_error(path, format!("{reason}{context}")))
