@@ -13,12 +13,15 @@
 #[cfg(feature = "openblas")]
 extern crate openblas_src as _;
 
+pub mod data;
 pub mod error;
+pub mod io;
 pub mod linalg;
 pub mod mps;
 pub mod scalar;
 pub mod tensor;
 
+pub use data::Dataset;
 pub use error::{Error, Result};
 pub use linalg::{Truncation, TruncationMode};
 pub use mps::{LogValue, Mps};

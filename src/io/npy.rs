@@ -1,0 +1,309 @@
+//! NumPy `.npy` arrays and `.npz` archive members of binary data.
+//!
+//! Accepted arrays are 2-D, `n_samples x n_sites`, C or Fortran order, of any integer
+//! type (`int8` .. `int64`, `uint8` .. `uint64`, either byte order), `bool`, or
+//! `float32`/`float64`, and every value must be exactly 0 or 1. Reading goes through
+//! the [`ndarray-npy`](https://docs.rs/ndarray-npy) crate.
+//!
+//! ```no_run
+//! use tnlearn::io::npy;
+//!
+//! // 1000 x 784 int8 in {0, 1}
+//! let train = npy::read_binary("rand1k_thr50_train.npy")?.with_image_shape((28, 28))?;
+//! // member `data` of an .npz archive
+//! let cap = npy::read_npz_binary("mnist28_thr127.5_100perclass.npz", "data")?;
+//! # Ok::<(), tnlearn::Error>(())
+//! ```
+
+use std::fmt::Display;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use ndarray::{Array2, ArrayView2};
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
+
+use super::{format_error, read_file};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+
+/// The six magic bytes that start every `.npy` file.
+const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+/// The four bytes that start a zip archive (an `.npz` file).
+const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+
+/// Reads a 2-D `.npy` array of 0/1 values as a binary [`Dataset`] (no labels, no
+/// image shape: add them with [`Dataset::with_labels`] and
+/// [`Dataset::with_image_shape`]).
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file if it
+/// is not a `.npy` file, is truncated or has trailing bytes, has an unsupported dtype,
+/// is not 2-D, or holds a value other than 0 or 1 (the message names the sample and
+/// site).
+pub fn read_binary(path: impl AsRef<Path>) -> Result<Dataset> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    parse_binary(path, &bytes, "")
+}
+
+/// Reads the member `name` (with or without the `.npy` suffix) of an `.npz` archive
+/// (compressed or not) as a binary [`Dataset`], with the same rules as [`read_binary`].
+///
+/// # Errors
+/// As [`read_binary`]; [`Error::Format`] listing the archive's members if `name` is
+/// not one of them.
+pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    let mut zip = open_npz(path, &bytes)?;
+    let member = name.strip_suffix(".npy").unwrap_or(name);
+    let context = format!(" (member {member:?})");
+    let file_name = [format!("{member}.npy"), member.to_string()]
+        .into_iter()
+        .find(|n| zip.index_for_name(n).is_some());
+    let Some(file_name) = file_name else {
+        return Err(format_error(
+            path,
+            format!(
+                "no array named {member:?} in the archive; it holds {:?}",
+                member_names(&zip)
+            ),
+        ));
+    };
+    let mut file = zip
+        .by_name(&file_name)
+        .map_err(|e| format_error(path, format!("corrupt zip archive{context}: {e}")))?;
+    // Never trust the declared size for the allocation; read at most that much + 1.
+    let declared = file.size();
+    let mut data = Vec::new();
+    (&mut file)
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| {
+            format_error(
+                path,
+                format!(
+                    "corrupt or truncated zip member{context} after {} bytes: {e}",
+                    data.len()
+                ),
+            )
+        })?;
+    parse_binary(path, &data, &context)
+}
+
+/// The names of the arrays in an `.npz` archive (without the `.npy` suffix).
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Format`] if it is not a zip
+/// archive.
+pub fn npz_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    Ok(member_names(&open_npz(path, &bytes)?))
+}
+
+/// Writes the samples of `data` as a 2-D `uint8` `.npy` array (`n_samples x n_sites`,
+/// C order). Labels and image shape are not stored.
+///
+/// # Errors
+/// [`Error::Io`] naming the path if the file cannot be written.
+pub fn write_samples(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
+    let path = path.as_ref();
+    let io_err = |source: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(io_err)?;
+    let mut writer = std::io::BufWriter::new(file);
+    data.samples()
+        .write_npy(&mut writer)
+        .map_err(|e| io_err(std::io::Error::other(e)))?;
+    std::io::Write::flush(&mut writer).map_err(io_err)
+}
+
+type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+fn open_npz<'a>(path: &Path, bytes: &'a [u8]) -> Result<Zip<'a>> {
+    if !bytes.starts_with(ZIP_MAGIC) {
+        return Err(format_error(
+            path,
+            format!(
+                "bytes 0..4 are {:02x?}, not a zip archive (an .npz file starts with \"PK\\3\\4\")",
+                &bytes[..bytes.len().min(4)]
+            ),
+        ));
+    }
+    zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format_error(path, format!("corrupt or truncated zip archive: {e}")))
+}
+
+fn member_names(zip: &Zip<'_>) -> Vec<String> {
+    zip.file_names()
+        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+        .collect()
+}
+
+/// Checks the magic and the header (so a hostile shape cannot make us allocate more
+/// than the file holds), then reads the array with the first matching element type.
+fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
+    if !bytes.starts_with(NPY_MAGIC) {
+        return Err(format_error(
+            path,
+            format!(
+                "bytes 0..6{context} are {:02x?}, not the .npy magic \"\\x93NUMPY\"",
+                &bytes[..bytes.len().min(6)]
+            ),
+        ));
+    }
+    let mut rest = bytes;
+    let header = Header::from_reader(&mut rest)
+        .map_err(|e| format_error(path, format!("bad .npy header{context}: {e}")))?;
+    let data_offset = bytes.len() - rest.len();
+    if header.shape.len() != 2 {
+        return Err(format_error(
+            path,
+            format!(
+                "the array{context} has {} dimensions (shape {:?}), expected 2 \
+                 (n_samples x n_sites)",
+                header.shape.len(),
+                header.shape
+            ),
+        ));
+    }
+    // Every supported element is at least one byte.
+    let elements = header.shape[0].checked_mul(header.shape[1]);
+    if elements.is_none_or(|n| n > rest.len()) {
+        return Err(format_error(
+            path,
+            format!(
+                "truncated: shape {:?}{context} needs more data than the {} bytes \
+                 after the header (array data from byte {data_offset})",
+                header.shape,
+                rest.len()
+            ),
+        ));
+    }
+    read_any(bytes, path, context, data_offset)
+}
+
+/// The outcome of trying one element type.
+enum Attempt<T> {
+    Ok(Array2<T>),
+    WrongType(String),
+    Fatal(String),
+}
+
+fn describe_npy_error(e: ReadNpyError, data_offset: usize, len: usize) -> String {
+    let at = format!(" (array data from byte {data_offset}; {len} bytes in all)");
+    match e {
+        ReadNpyError::WrongNdim(expected, found) => format!(
+            "the array has {found} dimensions, expected {} (n_samples x n_sites)",
+            expected.unwrap_or(2)
+        ),
+        ReadNpyError::MissingData => {
+            format!("truncated: less array data than the header's shape requires{at}")
+        }
+        ReadNpyError::ExtraBytes(n) => format!("{n} unexpected bytes after the array data{at}"),
+        ReadNpyError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("truncated: {e}{at}")
+        }
+        ReadNpyError::ParseHeader(e) => format!("bad .npy header: {e}"),
+        other => format!("{other}{at}"),
+    }
+}
+
+fn attempt<T: ReadableElement>(bytes: &[u8], data_offset: usize) -> Attempt<T> {
+    match Array2::<T>::read_npy(bytes) {
+        Ok(a) => Attempt::Ok(a),
+        Err(ReadNpyError::WrongDescriptor(d)) => Attempt::WrongType(d.to_string()),
+        Err(e) => Attempt::Fatal(describe_npy_error(e, data_offset, bytes.len())),
+    }
+}
+
+/// An element type whose 0/1 values become bits.
+trait Bit: ReadableElement + Display + Copy {
+    fn bit(self) -> Option<u8>;
+}
+
+macro_rules! int_bit {
+    ($($t:ty),*) => {$(
+        impl Bit for $t {
+            fn bit(self) -> Option<u8> {
+                match self {
+                    0 => Some(0),
+                    1 => Some(1),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+int_bit!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+impl Bit for bool {
+    fn bit(self) -> Option<u8> {
+        Some(u8::from(self))
+    }
+}
+
+macro_rules! float_bit {
+    ($($t:ty),*) => {$(
+        impl Bit for $t {
+            fn bit(self) -> Option<u8> {
+                if self == 0.0 {
+                    Some(0)
+                } else if self == 1.0 {
+                    Some(1)
+                } else {
+                    None
+                }
+            }
+        }
+    )*};
+}
+float_bit!(f32, f64);
+
+fn to_bits<T: Bit>(a: ArrayView2<'_, T>, path: &Path, context: &str) -> Result<Dataset> {
+    let mut out = Array2::<u8>::zeros(a.raw_dim());
+    for ((i, j), &v) in a.indexed_iter() {
+        match v.bit() {
+            Some(b) => out[(i, j)] = b,
+            None => {
+                return Err(format_error(
+                    path,
+                    format!("value {v} at sample {i}, site {j}{context} is not 0 or 1"),
+                ))
+            }
+        }
+    }
+    Dataset::binary(out)
+}
+
+/// Tries every supported element type in turn (the first whose descriptor matches
+/// reads the data) and converts to bits.
+fn read_any(bytes: &[u8], path: &Path, context: &str, data_offset: usize) -> Result<Dataset> {
+    macro_rules! try_types {
+        ($($t:ty),*) => {{
+            let mut descr = Vec::new();
+            $(
+                match attempt::<$t>(bytes, data_offset) {
+                    Attempt::Ok(a) => return to_bits(a.view(), path, context),
+                    Attempt::Fatal(reason) => {
+                        return Err(format_error(path, format!("{reason}{context}")))
+                    }
+                    Attempt::WrongType(d) => descr.push(d),
+                }
+            )*
+            descr.pop().unwrap_or_default()
+        }};
+    }
+    let descr = try_types!(i8, u8, bool, i16, u16, i32, u32, i64, u64, f32, f64);
+    Err(format_error(
+        path,
+        format!(
+            "unsupported dtype {descr}{context}: expected an integer, bool or float \
+             array of 0/1 values"
+        ),
+    ))
+}
