@@ -178,7 +178,12 @@ fn parse_header(path: &Path, bytes: &[u8], magic: u32, gz: bool) -> Result<Vec<u
             } else {
                 "a label"
             };
-            format!("this is {other} file, not a {kind} file")
+            let wanted = if magic == IMAGES_MAGIC {
+                "an image"
+            } else {
+                "a label"
+            };
+            format!("this is {other} file, not {wanted} file")
         } else {
             format!(
                 "{} dimensions at byte 3, a {kind} file has {expected_ndim}",
@@ -234,7 +239,7 @@ fn body<'a>(
             path,
             format!(
                 "truncated: dimensions {dims:?} need {total} data bytes from offset \
-                 {header_len}, but the file{where_} ends at offset {} (in {item} {} of {})",
+                 {header_len}, but the file{where_} ends at offset {} (cut short in {item} {} of {}, counting from 0)",
                 bytes.len(),
                 available / per_item.max(1),
                 dims[0]
