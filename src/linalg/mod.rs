@@ -20,6 +20,11 @@ pub fn backend_name() -> &'static str {
 /// A one-line description of the active backend: its name, and for `openblas` the
 /// library's build configuration and the kernel (core) OpenBLAS chose, e.g.
 /// `"openblas (system OpenBLAS: OpenBLAS 0.3.21 DYNAMIC_ARCH ...; core: SkylakeX)"`.
+///
+/// With `openblas`, the first linear-algebra call also checks that kernel: if it is
+/// weaker than the CPU (Debian 12's OpenBLAS 0.3.21 picks "Prescott" on Sapphire
+/// Rapids), one warning naming `OPENBLAS_CORETYPE` is printed to stderr; see
+/// [`openblas_kernel_warning`].
 pub fn backend_info() -> String {
     backend::info()
 }
@@ -170,8 +175,8 @@ pub fn svd<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array1<f64>, A
 /// Eigendecomposition of a Hermitian (real symmetric) matrix `a = V diag(w) V^H`:
 /// eigenvalues `w` non-decreasing, eigenvectors the orthonormal columns of `V`.
 ///
-/// Only the lower triangle of `a` is read (the upper one is taken to be its
-/// conjugate transpose).
+/// Only the lower triangle of `a` enters the result (the upper one is taken to be
+/// its conjugate transpose), though every entry must be finite.
 ///
 /// Errors: [`Error::ShapeMismatch`] if `a` is not square, [`Error::NonFinite`] for a
 /// NaN or infinite entry. A `0 x 0` input gives empty results.
