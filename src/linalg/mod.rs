@@ -10,16 +10,36 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 
+pub use backend::openblas_kernel_warning;
+
 /// The name of the linear-algebra backend compiled in (`"faer"` or `"openblas"`).
 pub fn backend_name() -> &'static str {
     backend::BACKEND_NAME
+}
+
+/// A one-line description of the active backend: its name, and for `openblas` the
+/// library's build configuration and the kernel (core) OpenBLAS chose, e.g.
+/// `"openblas (system OpenBLAS: OpenBLAS 0.3.21 DYNAMIC_ARCH ...; core: SkylakeX)"`.
+///
+/// With `openblas`, the first linear-algebra call also checks that kernel: if it is
+/// weaker than the CPU (Debian 12's OpenBLAS 0.3.21 picks "Prescott" on Sapphire
+/// Rapids), one warning naming `OPENBLAS_CORETYPE` is printed to stderr; see
+/// [`openblas_kernel_warning`].
+pub fn backend_info() -> String {
+    backend::info()
 }
 
 /// Below this many multiply-adds a product is computed by a plain loop: no backend
 /// call, no thread pool, no allocation.
 const SMALL_GEMM: usize = 512;
 
-/// `c = alpha * a * b`, or `c += alpha * a * b` when `accumulate` is true.
+/// General matrix product `c = alpha * a * b` (`c_ij = alpha * sum_l a_il b_lj`), or
+/// `c += alpha * a * b` when `accumulate` is true.
+///
+/// Views may have any strides (transposed views, slices with steps); contiguous row-
+/// or column-major views are passed to the backend without copying. Products of
+/// fewer than 512 multiply-adds use a plain loop. When `accumulate` is false the
+/// previous contents of `c` are ignored (even NaN).
 ///
 /// Errors with [`Error::ShapeMismatch`] when the shapes do not chain
 /// (`a: m x k`, `b: k x n`, `c: m x n`).
@@ -32,13 +52,16 @@ pub fn gemm<T: Scalar>(
 ) -> Result<()> {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
-    if k != k2 || c.dim() != (m, n) {
+    if k != k2 {
         return Err(Error::shape_mismatch(
-            format!(
-                "gemm: a is {m} x {k}, b is {k2} x {n}, c is {} x {}",
-                c.nrows(),
-                c.ncols()
-            ),
+            format!("gemm: inner dimensions differ (a is {m} x {k}, b is {k2} x {n}); b's shape"),
+            vec![k, n],
+            vec![k2, n],
+        ));
+    }
+    if c.dim() != (m, n) {
+        return Err(Error::shape_mismatch(
+            format!("gemm: output c for a ({m} x {k}) times b ({k2} x {n}); c's shape"),
             vec![m, n],
             vec![c.nrows(), c.ncols()],
         ));
@@ -85,37 +108,94 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
     T::gemm_kernel(alpha, a, b, accumulate, c);
 }
 
-/// The matrix product `a * b`.
+/// The matrix product `a * b` as a new (row-major) matrix.
+///
+/// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`.
 pub fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Result<Array2<T>> {
     let mut c = Array2::zeros((a.nrows(), b.ncols()));
     gemm(T::one(), a, b, false, c.view_mut())?;
     Ok(c)
 }
 
-/// Thin QR decomposition `a = Q R`: `Q` (`m x k`) has orthonormal columns, `R`
-/// (`k x n`) is upper triangular, `k = min(m, n)`.
+/// Thin QR decomposition `a = Q R`: `Q` (`m x k`) has orthonormal columns
+/// (`Q^H Q = 1`), `R` (`k x n`) is upper triangular (`R_ij = 0` for `i > j`), and
+/// `k = min(m, n)`.
+///
+/// The diagonal of `R` is made real and non-negative (by moving a phase from each
+/// row of `R` to the matching column of `Q`), so for a matrix of full column rank
+/// the factorisation is unique and identical on every backend.
+///
+/// Errors: [`Error::NonFinite`] for a NaN or infinite entry. A `0 x n` or `m x 0`
+/// input gives empty factors (`m x 0` and `0 x n`).
 pub fn qr<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
     check_finite_matrix(&a, "qr input")?;
-    T::qr_kernel(a)
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Ok((Array2::zeros((m, 0)), Array2::zeros((0, n))));
+    }
+    let (mut q, mut r) = T::qr_kernel(a)?;
+    for i in 0..r.nrows().min(r.ncols()) {
+        let d = r[(i, i)];
+        let mag = d.abs();
+        if mag > 0.0 && (d.im() != 0.0 || d.re() < 0.0) {
+            let phase = d.scale(1.0 / mag); // d = |d| * phase
+            let phase_c = phase.conj();
+            r.row_mut(i).mapv_inplace(|x| x * phase_c);
+            r[(i, i)] = T::from_f64(mag);
+            q.column_mut(i).mapv_inplace(|x| x * phase);
+        }
+    }
+    Ok((q, r))
 }
 
-/// Thin SVD `a = U diag(S) V^H` with singular values in non-increasing order.
+/// Thin SVD `a = U diag(S) V^H`: `U` is `m x k` and `V^H` is `k x n` with
+/// orthonormal columns / rows (`U^H U = V^H V = 1`), and `S` (`k` values, `k =
+/// min(m, n)`) is non-negative and non-increasing. Note that `V^H` is returned, not
+/// `V`.
+///
+/// If the backend's SVD does not converge, fallbacks are tried (another SVD driver,
+/// the SVD of `a^H`, QR first then the SVD of the small triangular factor) before
+/// [`Error::NoConvergence`] is returned, naming what was tried.
+///
+/// Errors: [`Error::NonFinite`] for a NaN or infinite entry. An empty input gives
+/// empty factors (`m x 0`, `0`, `0 x n`).
 pub fn svd<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array1<f64>, Array2<T>)> {
     check_finite_matrix(&a, "svd input")?;
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Ok((
+            Array2::zeros((m, 0)),
+            Array1::zeros(0),
+            Array2::zeros((0, n)),
+        ));
+    }
     T::svd_kernel(a)
 }
 
-/// Eigendecomposition of a Hermitian (real symmetric) matrix `a = V diag(w) V^H`,
-/// eigenvalues non-decreasing. Errors if `a` is not square.
+/// Eigendecomposition of a Hermitian (real symmetric) matrix `a = V diag(w) V^H`:
+/// eigenvalues `w` non-decreasing, eigenvectors the orthonormal columns of `V`.
+///
+/// Only the lower triangle of `a` enters the result (the upper one is taken to be
+/// its conjugate transpose), though every entry must be finite.
+///
+/// Errors: [`Error::ShapeMismatch`] if `a` is not square, [`Error::NonFinite`] for a
+/// NaN or infinite entry. A `0 x 0` input gives empty results.
 pub fn eigh<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array1<f64>, Array2<T>)> {
     if a.nrows() != a.ncols() {
         return Err(Error::shape_mismatch(
-            "eigh: matrix must be square",
+            format!(
+                "eigh: matrix must be square, got {} x {}",
+                a.nrows(),
+                a.ncols()
+            ),
             vec![a.nrows(), a.nrows()],
             vec![a.nrows(), a.ncols()],
         ));
     }
     check_finite_matrix(&a, "eigh input")?;
+    if a.nrows() == 0 {
+        return Ok((Array1::zeros(0), Array2::zeros((0, 0))));
+    }
     T::eigh_kernel(a)
 }
 
@@ -132,9 +212,6 @@ pub(crate) fn check_finite_matrix<T: Scalar>(a: &ArrayView2<'_, T>, context: &st
     }
     Ok(())
 }
-
-#[allow(dead_code)]
-fn _unused(_: ArrayViewMut2<'_, f64>) {}
 
 mod truncation;
 pub use truncation::{svd_truncated, TruncatedSvd, Truncation, TruncationMode};

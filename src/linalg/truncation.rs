@@ -121,7 +121,10 @@ impl Truncation {
         Ok(())
     }
 
-    /// How many of the singular values `s` (non-increasing) to keep.
+    /// How many of the singular values `s` (non-increasing) to keep:
+    /// `min(max(allowed, min_bond, 1), max_bond, s.len())`, where `allowed` is the
+    /// number the cutoff lets through under [`Truncation::mode`] (and 0 for an empty
+    /// `s`). Does not validate the settings (see [`Truncation::validate`]).
     pub fn keep_count(&self, s: &[f64]) -> usize {
         let n = s.len();
         if n == 0 {
@@ -179,7 +182,14 @@ impl<T> TruncatedSvd<T> {
     }
 }
 
-/// Thin SVD truncated by `trunc`; see [`TruncatedSvd`] for what is returned.
+/// Thin SVD truncated by `trunc`: keeps the `k = trunc.keep_count(s)` largest
+/// singular values, so `a ~ U[:, :k] diag(s[:k]) V^H[:k, :]`, and reports the
+/// discarded weight `sum_{i >= k} s_i^2 / sum_i s_i^2`, which equals the relative
+/// squared Frobenius error `||a - U S V^H||_F^2 / ||a||_F^2`.
+///
+/// Errors: [`Error::InvalidArgument`] from [`Truncation::validate`], and whatever
+/// [`svd`](super::svd) returns (e.g. [`Error::NonFinite`]). An empty matrix gives
+/// rank 0 and `truncation_error = 0`.
 pub fn svd_truncated<T: Scalar>(
     a: ArrayView2<'_, T>,
     trunc: &Truncation,

@@ -2,12 +2,21 @@
 
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::{Accum, MatMut, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex64;
 
-use super::Kernels;
+use super::{svd_via_adjoint, svd_via_qr, Kernels, SvdParts};
 use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+
+/// Backend description for [`crate::linalg::backend_info`].
+pub(crate) fn info() -> String {
+    format!(
+        "faer 0.24 (pure Rust; {} threads)",
+        faer::utils::thread::parallelism_degree(Par::rayon(0))
+    )
+}
 
 /// Below this many multiply-adds a GEMM runs on one thread: entering the thread pool
 /// costs more than it saves.
@@ -69,14 +78,11 @@ fn qr_impl<T: ComplexField + Copy>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, A
     Ok((to_ndarray(q.as_ref()), to_ndarray(r)))
 }
 
-fn svd_impl<T: ComplexField<Real = f64> + Copy>(
+/// One faer thin SVD, `Err` carrying faer's error (printed) on failure.
+fn svd_faer<T: ComplexField<Real = f64> + Copy>(
     a: ArrayView2<'_, T>,
-) -> Result<(Array2<T>, Array1<f64>, Array2<T>)> {
-    let m = as_faer(&a);
-    let svd = m.thin_svd().map_err(|e| Error::NoConvergence {
-        routine: "svd (faer)".into(),
-        detail: format!("{e:?} on a {} x {} matrix", a.nrows(), a.ncols()),
-    })?;
+) -> std::result::Result<SvdParts<T>, String> {
+    let svd = as_faer(&a).thin_svd().map_err(|e| format!("{e:?}"))?;
     let u = to_ndarray(svd.U());
     let s_diag = svd.S().column_vector();
     let s = Array1::from_shape_fn(s_diag.nrows(), |i| T::real_part_impl(&s_diag[i]));
@@ -84,6 +90,46 @@ fn svd_impl<T: ComplexField<Real = f64> + Copy>(
     // V^H: conjugate transpose of V.
     let vh = Array2::from_shape_fn((v.ncols(), v.nrows()), |(i, j)| T::conj_impl(&v[(j, i)]));
     Ok((u, s, vh))
+}
+
+/// faer's thin SVD; if it does not converge, the SVD of `a^H`, then QR followed by
+/// the SVD of the small triangular factor (and of its adjoint).
+fn svd_impl<T: Scalar + ComplexField<Real = f64>>(a: ArrayView2<'_, T>) -> Result<SvdParts<T>> {
+    let first = match svd_faer(a) {
+        Ok(r) => return Ok(r),
+        Err(e) => e,
+    };
+    svd_fallbacks(a, first)
+}
+
+/// The fallback chain after a failed direct SVD (`first` is its error).
+fn svd_fallbacks<T: Scalar + ComplexField<Real = f64>>(
+    a: ArrayView2<'_, T>,
+    first: String,
+) -> Result<SvdParts<T>> {
+    let (m, n) = a.dim();
+    let wrap = |r: std::result::Result<SvdParts<T>, String>| {
+        r.map_err(|e| Error::NoConvergence {
+            routine: "svd (faer)".into(),
+            detail: e,
+        })
+    };
+    let mut tried = vec![format!("thin SVD ({first})")];
+    match svd_via_adjoint(a, |x| wrap(svd_faer(x))) {
+        Ok(r) => return Ok(r),
+        Err(e) => tried.push(format!("thin SVD of the adjoint ({e})")),
+    }
+    let core = |r: ArrayView2<'_, T>| {
+        wrap(svd_faer(r)).or_else(|_| svd_via_adjoint(r, |x| wrap(svd_faer(x))))
+    };
+    match svd_via_qr(a, core) {
+        Ok(r) => return Ok(r),
+        Err(e) => tried.push(format!("QR then SVD of R ({e})")),
+    }
+    Err(Error::NoConvergence {
+        routine: "svd (faer)".into(),
+        detail: format!("{m} x {n} matrix; tried {}", tried.join(", ")),
+    })
 }
 
 fn eigh_impl<T: ComplexField<Real = f64> + Copy>(
@@ -116,9 +162,7 @@ macro_rules! impl_kernels {
             fn qr_kernel(a: ArrayView2<'_, Self>) -> Result<(Array2<Self>, Array2<Self>)> {
                 qr_impl(a)
             }
-            fn svd_kernel(
-                a: ArrayView2<'_, Self>,
-            ) -> Result<(Array2<Self>, Array1<f64>, Array2<Self>)> {
+            fn svd_kernel(a: ArrayView2<'_, Self>) -> Result<SvdParts<Self>> {
                 svd_impl(a)
             }
             fn eigh_kernel(a: ArrayView2<'_, Self>) -> Result<(Array1<f64>, Array2<Self>)> {
@@ -131,5 +175,37 @@ macro_rules! impl_kernels {
 impl_kernels!(f64);
 impl_kernels!(Complex64);
 
-#[allow(dead_code)]
-fn _assert_mat_type(_: Mat<f64>) {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn check(a: &Array2<f64>, (u, s, vh): SvdParts<f64>) {
+        let rec = u.dot(&Array2::from_diag(&s)).dot(&vh);
+        assert!((&rec - a).iter().all(|x| x.abs() < 1e-12), "{rec} vs {a}");
+        assert!(s.windows(2).into_iter().all(|w| w[0] >= w[1]));
+    }
+
+    /// The fallback routes give correct SVDs (they cannot be forced through faer).
+    #[test]
+    fn svd_fallback_routes() {
+        let tall = array![
+            [1.0, 2.0, 3.0],
+            [4.0, 5.0, 6.5],
+            [0.5, -1.0, 2.0],
+            [1.0, 1.0, 1.0]
+        ];
+        let wide = tall.t().to_owned();
+        for a in [&tall, &wide] {
+            check(a, svd_fallbacks(a.view(), "forced".into()).unwrap());
+            check(
+                a,
+                svd_via_adjoint(a.view(), |x| Ok(svd_faer(x).unwrap())).unwrap(),
+            );
+            check(
+                a,
+                svd_via_qr(a.view(), |x| Ok(svd_faer(x).unwrap())).unwrap(),
+            );
+        }
+    }
+}
