@@ -119,6 +119,9 @@ fn large_gemm_path_matches_reference() {
         ("aib,bjc->ajic", &[&[5, 9, 7], &[7, 6, 4]]),
         ("bij,bjk->bik", &[&[3, 17, 12], &[3, 12, 9]]),
         ("ibj,kbj->bik", &[&[17, 3, 12], &[9, 3, 12]]),
+        // Long inner dimension: the k-panel path.
+        ("bi,bj->ij", &[&[3000, 5], &[3000, 4]]),
+        ("ib,bj->ji", &[&[6, 2500], &[2500, 3]]),
     ];
     for (spec, shapes) in cases {
         check_spec::<f64>(spec, &s(shapes), 7);
