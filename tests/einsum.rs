@@ -119,6 +119,9 @@ fn large_gemm_path_matches_reference() {
         ("aib,bjc->ajic", &[&[5, 9, 7], &[7, 6, 4]]),
         ("bij,bjk->bik", &[&[3, 17, 12], &[3, 12, 9]]),
         ("ibj,kbj->bik", &[&[17, 3, 12], &[9, 3, 12]]),
+        // Final layout not writable by one GEMM: loops over free axes (direct write).
+        ("aib,bjc->ajic", &[&[3, 40, 30], &[30, 4, 30]]),
+        ("aib,bjc->jcai", &[&[3, 40, 30], &[30, 4, 30]]),
         // Long inner dimension: the k-panel path.
         ("bi,bj->ij", &[&[3000, 5], &[3000, 4]]),
         ("ib,bj->ji", &[&[6, 2500], &[2500, 3]]),
@@ -184,6 +187,7 @@ fn common_layouts_need_no_copies() {
         ("ab,asc,bsd->cd", &[&[8, 8], &[8, 2, 8], &[8, 2, 8]]),
         ("bi,bj->ij", &[&[10, 5], &[10, 6]]),
         ("bij,bjk->bik", &[&[3, 4, 5], &[3, 5, 6]]),
+        ("aib,bjc->ajic", &[&[32, 128, 32], &[32, 128, 32]]),
     ];
     for (spec, shapes) in cases {
         let plan = ContractionPlan::new(spec, shapes, PathOptimizer::Auto).unwrap();

@@ -185,8 +185,6 @@ pub(crate) fn build_pair(
         |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|i| a_pos[i]).collect() };
     let map_b =
         |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|j| b_pos[j]).collect() };
-    let (m, a_rs) = merge_group(&a_layout_shape, &la, &map_a(&mut fa.iter().copied()))
-        .expect("FA group contiguous after planning");
     let (k, a_cs) = merge_group(
         &a_layout_shape,
         &la,
@@ -199,8 +197,6 @@ pub(crate) fn build_pair(
         &map_b(&mut korder.iter().map(|p| p.1)),
     )
     .expect("K group contiguous in B after planning");
-    let (n, b_cs) = merge_group(&b_layout_shape, &lb, &map_b(&mut fb.iter().copied()))
-        .expect("FB group contiguous after planning");
     debug_assert_eq!(k, k2);
 
     // Result layout: the preferred one if the GEMM can write it, else [batch, FA, FB].
@@ -216,43 +212,125 @@ pub(crate) fn build_pair(
             None => b_shape[b_labels.iter().position(|&x| x == l).expect("label of B")],
         }
     };
-    let layout_for = |labels: &[usize]| -> Option<(Vec<usize>, Vec<isize>, isize, isize)> {
+    // A result layout works when the kept (not demoted to loops) FA axes merge in
+    // A's layout and in C's, and likewise the kept FB axes in B's and C's.
+    // `dfa` / `dfb`: bit q set = fa[q] / fb[q] is demoted to a loop.
+    let try_layout = |labels: &[usize], dfa: u64, dfb: u64| -> Option<Resolved> {
         let shape: Vec<usize> = labels.iter().map(|&l| label_size(l)).collect();
         let strides = row_major_strides(&shape);
         let pos = |l: usize| labels.iter().position(|&x| x == l);
-        let fa_ax: Option<Vec<usize>> = fa.iter().map(|&i| pos(a_labels[i])).collect();
-        let fb_ax: Option<Vec<usize>> = fb.iter().map(|&j| pos(b_labels[j])).collect();
-        let (_, c_rs) = merge_group(&shape, &strides, &fa_ax?)?;
-        let (_, c_cs) = merge_group(&shape, &strides, &fb_ax?)?;
-        Some((shape, strides, c_rs, c_cs))
+        let fa_keep: Vec<usize> = (0..fa.len())
+            .filter(|q| dfa >> q & 1 == 0)
+            .map(|q| fa[q])
+            .collect();
+        let fb_keep: Vec<usize> = (0..fb.len())
+            .filter(|q| dfb >> q & 1 == 0)
+            .map(|q| fb[q])
+            .collect();
+        let fa_in_a: Vec<usize> = fa_keep.iter().map(|&i| a_pos[i]).collect();
+        let fb_in_b: Vec<usize> = fb_keep.iter().map(|&j| b_pos[j]).collect();
+        let (m, a_rs) = merge_group(&a_layout_shape, &la, &fa_in_a)?;
+        let (n, b_cs) = merge_group(&b_layout_shape, &lb, &fb_in_b)?;
+        let fa_c: Option<Vec<usize>> = fa_keep.iter().map(|&i| pos(a_labels[i])).collect();
+        let fb_c: Option<Vec<usize>> = fb_keep.iter().map(|&j| pos(b_labels[j])).collect();
+        let (_, c_rs) = merge_group(&shape, &strides, &fa_c?)?;
+        let (_, c_cs) = merge_group(&shape, &strides, &fb_c?)?;
+        Some(Resolved {
+            labels: labels.to_vec(),
+            shape,
+            strides,
+            m,
+            n,
+            a_rs,
+            b_cs,
+            c_rs,
+            c_cs,
+            dfa,
+            dfb,
+        })
     };
     let preferred =
         preferred_out.filter(|p| p.len() == natural.len() && natural.iter().all(|l| p.contains(l)));
-    let (out_labels, (out_shape, c_strides, c_rs, c_cs)) =
-        match preferred.and_then(|p| layout_for(p).map(|lay| (p.to_vec(), lay))) {
-            Some(x) => x,
-            None => {
-                let lay = layout_for(&natural).expect("natural layout is always contiguous");
-                (natural, lay)
+    let mut chosen = preferred.and_then(|p| try_layout(p, 0, 0));
+    if let (None, Some(p)) = (&chosen, preferred) {
+        // Write the preferred layout directly by looping over some free axes, if
+        // each remaining product is still large enough to run near GEMM speed:
+        // cheaper than a GEMM into a scratch layout plus a full permutation copy.
+        let nf = fa.len() + fb.len();
+        if nf <= 12 {
+            let mut best: Option<(usize, Resolved)> = None;
+            for mask in 1u64..(1u64 << nf) {
+                let dfa = mask & ((1u64 << fa.len()) - 1);
+                let dfb = mask >> fa.len();
+                if let Some(r) = try_layout(p, dfa, dfb) {
+                    let loops = (0..fa.len())
+                        .filter(|q| dfa >> q & 1 == 1)
+                        .map(|q| a_shape[fa[q]])
+                        .chain(
+                            (0..fb.len())
+                                .filter(|q| dfb >> q & 1 == 1)
+                                .map(|q| b_shape[fb[q]]),
+                        )
+                        .product::<usize>();
+                    if r.m * r.n * k >= DIRECT_MIN && best.as_ref().is_none_or(|b| loops < b.0) {
+                        best = Some((loops, r));
+                    }
+                }
             }
-        };
+            chosen = best.map(|b| b.1);
+        }
+    }
+    let r = match chosen {
+        Some(r) => r,
+        None => try_layout(&natural, 0, 0).expect("natural layout is always contiguous"),
+    };
+    let pos_c = |l: usize| {
+        r.labels
+            .iter()
+            .position(|&x| x == l)
+            .expect("label of the result")
+    };
     let batch = bt
         .iter()
-        .map(|&(i, j)| {
-            let l = a_labels[i];
-            let pc = out_labels
-                .iter()
-                .position(|&x| x == l)
-                .expect("batch label kept");
-            BatchDim {
-                size: a_shape[i],
-                sa: la[a_pos[i]],
-                sb: lb[b_pos[j]],
-                sc: c_strides[pc],
-            }
+        .map(|&(i, j)| BatchDim {
+            size: a_shape[i],
+            sa: la[a_pos[i]],
+            sb: lb[b_pos[j]],
+            sc: r.strides[pos_c(a_labels[i])],
         })
+        .chain(
+            (0..fa.len())
+                .filter(|q| r.dfa >> q & 1 == 1)
+                .map(|q| BatchDim {
+                    size: a_shape[fa[q]],
+                    sa: la[a_pos[fa[q]]],
+                    sb: 0,
+                    sc: r.strides[pos_c(a_labels[fa[q]])],
+                }),
+        )
+        .chain(
+            (0..fb.len())
+                .filter(|q| r.dfb >> q & 1 == 1)
+                .map(|q| BatchDim {
+                    size: b_shape[fb[q]],
+                    sa: 0,
+                    sb: lb[b_pos[fb[q]]],
+                    sc: r.strides[pos_c(b_labels[fb[q]])],
+                }),
+        )
         .filter(|d| d.size != 1)
         .collect();
+    let Resolved {
+        labels: out_labels,
+        shape: out_shape,
+        m,
+        n,
+        a_rs,
+        b_cs,
+        c_rs,
+        c_cs,
+        ..
+    } = r;
     let out_len = out_shape.iter().product();
     PairStep {
         a_shape: a_shape.to_vec(),
@@ -274,6 +352,25 @@ pub(crate) fn build_pair(
         out_len,
     }
 }
+
+/// A resolved result layout (see `build_pair`).
+struct Resolved {
+    labels: Vec<usize>,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    m: usize,
+    n: usize,
+    a_rs: isize,
+    b_cs: isize,
+    c_rs: isize,
+    c_cs: isize,
+    dfa: u64,
+    dfb: u64,
+}
+
+/// Smallest per-call product (multiply-adds) for which looping over free axes to
+/// write the requested layout directly beats a GEMM plus a permutation copy.
+const DIRECT_MIN: usize = 1 << 15;
 
 /// Below this many multiply-adds a GEMM runs as a plain loop on raw pointers.
 const TINY_GEMM: usize = 512;
