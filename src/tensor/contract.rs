@@ -29,11 +29,15 @@ pub(crate) fn row_major_strides(shape: &[usize]) -> Vec<isize> {
 
 /// Merges `axes` (outer to inner) of a layout into one `(size, stride)` dimension,
 /// or `None` when they are not contiguous in that order. Size-1 axes are ignored.
-fn merge_group(shape: &[usize], strides: &[isize], axes: &[usize]) -> Option<(usize, isize)> {
+fn merge_group(
+    shape: &[usize],
+    strides: &[isize],
+    axes: impl DoubleEndedIterator<Item = usize>,
+) -> Option<(usize, isize)> {
     let mut size = 1usize;
     let mut stride: isize = 1;
     let mut started = false;
-    for &ax in axes.iter().rev() {
+    for ax in axes.rev() {
         let n = shape[ax];
         if n == 1 {
             continue;
@@ -125,17 +129,15 @@ pub(crate) fn build_pair(
     let sb = row_major_strides(b_shape);
     let len_a: usize = a_shape.iter().product();
     let len_b: usize = b_shape.iter().product();
-    let a_fa_ok = merge_group(a_shape, &sa, &fa).is_some();
-    let b_fb_ok = merge_group(b_shape, &sb, &fb).is_some();
+    let a_fa_ok = merge_group(a_shape, &sa, fa.iter().copied()).is_some();
+    let b_fb_ok = merge_group(b_shape, &sb, fb.iter().copied()).is_some();
 
     // Order of the contracted labels: as in A, or as in B; pick fewer copied elements.
     let mut k_by_b = kk.clone();
     k_by_b.sort_by_key(|p| p.1);
     let copies = |order: &[(usize, usize)]| {
-        let ai: Vec<usize> = order.iter().map(|p| p.0).collect();
-        let bj: Vec<usize> = order.iter().map(|p| p.1).collect();
-        let ca = !a_fa_ok || merge_group(a_shape, &sa, &ai).is_none();
-        let cb = !b_fb_ok || merge_group(b_shape, &sb, &bj).is_none();
+        let ca = !a_fa_ok || merge_group(a_shape, &sa, order.iter().map(|p| p.0)).is_none();
+        let cb = !b_fb_ok || merge_group(b_shape, &sb, order.iter().map(|p| p.1)).is_none();
         (ca, cb, len_a * ca as usize + len_b * cb as usize)
     };
     let (ca1, cb1, cost1) = copies(&kk);
@@ -185,18 +187,10 @@ pub(crate) fn build_pair(
         |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|i| a_pos[i]).collect() };
     let map_b =
         |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|j| b_pos[j]).collect() };
-    let (k, a_cs) = merge_group(
-        &a_layout_shape,
-        &la,
-        &map_a(&mut korder.iter().map(|p| p.0)),
-    )
-    .expect("K group contiguous in A after planning");
-    let (k2, b_rs) = merge_group(
-        &b_layout_shape,
-        &lb,
-        &map_b(&mut korder.iter().map(|p| p.1)),
-    )
-    .expect("K group contiguous in B after planning");
+    let (k, a_cs) = merge_group(&a_layout_shape, &la, korder.iter().map(|p| a_pos[p.0]))
+        .expect("K group contiguous in A after planning");
+    let (k2, b_rs) = merge_group(&b_layout_shape, &lb, korder.iter().map(|p| b_pos[p.1]))
+        .expect("K group contiguous in B after planning");
     debug_assert_eq!(k, k2);
 
     // Result layout: the preferred one if the GEMM can write it, else [batch, FA, FB].
@@ -218,23 +212,26 @@ pub(crate) fn build_pair(
     let try_layout = |labels: &[usize], dfa: u64, dfb: u64| -> Option<Resolved> {
         let shape: Vec<usize> = labels.iter().map(|&l| label_size(l)).collect();
         let strides = row_major_strides(&shape);
-        let pos = |l: usize| labels.iter().position(|&x| x == l);
-        let fa_keep: Vec<usize> = (0..fa.len())
-            .filter(|q| dfa >> q & 1 == 0)
-            .map(|q| fa[q])
-            .collect();
-        let fb_keep: Vec<usize> = (0..fb.len())
-            .filter(|q| dfb >> q & 1 == 0)
-            .map(|q| fb[q])
-            .collect();
-        let fa_in_a: Vec<usize> = fa_keep.iter().map(|&i| a_pos[i]).collect();
-        let fb_in_b: Vec<usize> = fb_keep.iter().map(|&j| b_pos[j]).collect();
-        let (m, a_rs) = merge_group(&a_layout_shape, &la, &fa_in_a)?;
-        let (n, b_cs) = merge_group(&b_layout_shape, &lb, &fb_in_b)?;
-        let fa_c: Option<Vec<usize>> = fa_keep.iter().map(|&i| pos(a_labels[i])).collect();
-        let fb_c: Option<Vec<usize>> = fb_keep.iter().map(|&j| pos(b_labels[j])).collect();
-        let (_, c_rs) = merge_group(&shape, &strides, &fa_c?)?;
-        let (_, c_cs) = merge_group(&shape, &strides, &fb_c?)?;
+        let pos = |l: usize| {
+            labels
+                .iter()
+                .position(|&x| x == l)
+                .expect("candidate layouts hold every result label")
+        };
+        let fa_keep = || {
+            (0..fa.len())
+                .filter(move |q| dfa >> q & 1 == 0)
+                .map(|q| fa[q])
+        };
+        let fb_keep = || {
+            (0..fb.len())
+                .filter(move |q| dfb >> q & 1 == 0)
+                .map(|q| fb[q])
+        };
+        let (m, a_rs) = merge_group(&a_layout_shape, &la, fa_keep().map(|i| a_pos[i]))?;
+        let (n, b_cs) = merge_group(&b_layout_shape, &lb, fb_keep().map(|j| b_pos[j]))?;
+        let (_, c_rs) = merge_group(&shape, &strides, fa_keep().map(|i| pos(a_labels[i])))?;
+        let (_, c_cs) = merge_group(&shape, &strides, fb_keep().map(|j| pos(b_labels[j])))?;
         Some(Resolved {
             labels: labels.to_vec(),
             shape,
@@ -594,33 +591,44 @@ pub fn contract<T: Scalar>(
             });
         }
     }
-    // Fast path (no planning): a's contracted axes are its trailing ones and b's its
-    // leading ones, in matching order: a plain row-major GEMM.
+    // Fast path (no planning): the contracted axes of each operand are its leading
+    // or trailing ones, in matching order, so both are plain (possibly transposed)
+    // matrices.
     let nk = axes_a.len();
-    if axes_a.iter().enumerate().all(|(p, &i)| i == na - nk + p)
-        && axes_b.iter().enumerate().all(|(p, &j)| j == p)
-    {
+    let a_trailing = axes_a.iter().enumerate().all(|(p, &i)| i == na - nk + p);
+    let a_leading = axes_a.iter().enumerate().all(|(p, &i)| i == p);
+    let b_leading = axes_b.iter().enumerate().all(|(p, &j)| j == p);
+    let b_trailing = axes_b.iter().enumerate().all(|(p, &j)| j == nb - nk + p);
+    if (a_trailing || a_leading) && (b_leading || b_trailing) {
         let (sa, sb) = (a.shape(), b.shape());
-        let m: usize = sa[..na - nk].iter().product();
-        let k: usize = sa[na - nk..].iter().product();
-        let n: usize = sb[nk..].iter().product();
-        let mut shape = Vec::with_capacity(na + nb - 2 * nk);
-        shape.extend_from_slice(&sa[..na - nk]);
-        shape.extend_from_slice(&sb[nk..]);
+        let (fa, ka) = if a_trailing {
+            (&sa[..na - nk], &sa[na - nk..])
+        } else {
+            (&sa[nk..], &sa[..nk])
+        };
+        let fb = if b_leading { &sb[nk..] } else { &sb[..nb - nk] };
+        let m: usize = fa.iter().product();
+        let k: usize = ka.iter().product();
+        let n: usize = fb.iter().product();
+        let (a_rs, a_cs) = if a_trailing { (k, 1) } else { (1, m) };
+        let (b_rs, b_cs) = if b_leading { (n, 1) } else { (1, k) };
+        let mut shape = Vec::with_capacity(fa.len() + fb.len());
+        shape.extend_from_slice(fa);
+        shape.extend_from_slice(fb);
         let mut c = vec![T::zero(); m * n];
-        // SAFETY: a is m x k and b is k x n, both row-major and contiguous; c is a
-        // fresh m x n row-major buffer.
+        // SAFETY: a is an m x k matrix with strides (a_rs, a_cs) over its contiguous
+        // buffer, b a k x n one with (b_rs, b_cs); c is a fresh m x n row-major buffer.
         unsafe {
             gemm_raw(
                 m,
                 n,
                 k,
                 a.as_slice().as_ptr(),
-                k as isize,
-                1,
+                a_rs as isize,
+                a_cs as isize,
                 b.as_slice().as_ptr(),
-                n as isize,
-                1,
+                b_rs as isize,
+                b_cs as isize,
                 c.as_mut_ptr(),
                 n as isize,
                 1,
