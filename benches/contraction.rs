@@ -81,6 +81,37 @@ fn time_it(mut f: impl FnMut(), budget: Duration) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// This thread's CPU time in seconds (user + system, 10 ms ticks), from
+/// /proc/thread-self/stat; 0 where unavailable. Robust to other processes
+/// competing for the cores, unlike wall time.
+fn thread_cpu() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return 0.0;
+    };
+    let f: Vec<&str> = s
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// CPU microseconds per call of a single-threaded `f`, over about 0.5 s.
+fn cpu_per_call(mut f: impl FnMut()) -> f64 {
+    let t0 = Instant::now();
+    let mut n = 0usize;
+    let c0 = thread_cpu();
+    while t0.elapsed() < Duration::from_millis(500) {
+        for _ in 0..1000 {
+            f();
+        }
+        n += 1000;
+    }
+    (thread_cpu() - c0) / n as f64 * 1e6
+}
+
 fn bench(c: &mut Criterion) {
     for case in cases() {
         let shapes: Vec<&[usize]> = case.shapes.iter().map(|s| s.as_slice()).collect();
@@ -188,32 +219,38 @@ fn table() {
             "-"
         );
     }
+    println!(
+        "\n{:<40} {:>12} {:>12}",
+        "tiny case", "wall/call", "cpu/call"
+    );
     let a = Tensor::<f64>::new(&[2, 2], vec![1., 2., 3., 4.]).unwrap();
     let b = Tensor::<f64>::new(&[2, 2], vec![5., 6., 7., 8.]).unwrap();
-    let t = time_it(
-        || {
-            drop(black_box(
-                contract(black_box(&a), &[1], black_box(&b), &[0]).unwrap(),
-            ))
-        },
-        budget,
-    );
-    println!("{:<40} {:>10.3}us", "contract 2x2", t * 1e6);
+    let mut tiny = |name: &str, f: &mut dyn FnMut()| {
+        let wall = time_it(&mut *f, budget);
+        let cpu = cpu_per_call(f);
+        println!("{:<40} {:>10.3}us {:>10.3}us", name, wall * 1e6, cpu);
+    };
+    tiny("contract 2x2 (a_ij b_jk)", &mut || {
+        drop(black_box(
+            contract(black_box(&a), &[1], black_box(&b), &[0]).unwrap(),
+        ))
+    });
+    tiny("contract 2x2 (a_ji b_jk)", &mut || {
+        drop(black_box(
+            contract(black_box(&a), &[0], black_box(&b), &[0]).unwrap(),
+        ))
+    });
+    let plan = ContractionPlan::new("ij,jk->ik", &[&[2, 2], &[2, 2]], PathOptimizer::Auto).unwrap();
+    tiny("plan.execute ij,jk->ik 2x2", &mut || {
+        drop(black_box(plan.execute(black_box(&[&a, &b])).unwrap()))
+    });
     let shapes: [&[usize]; 3] = [&[64, 64], &[64, 2, 64], &[64, 2, 64]];
     for opt in [PathOptimizer::Greedy, PathOptimizer::Auto] {
-        let t = time_it(
-            || {
-                drop(black_box(
-                    ContractionPlan::new(black_box("ab,asc,bsd->cd"), &shapes, opt).unwrap(),
-                ))
-            },
-            budget,
-        );
-        println!(
-            "{:<40} {:>10.3}us",
-            format!("plan 3-operand ({opt:?})"),
-            t * 1e6
-        );
+        tiny(&format!("plan ab,asc,bsd->cd ({opt:?})"), &mut || {
+            drop(black_box(
+                ContractionPlan::new(black_box("ab,asc,bsd->cd"), &shapes, opt).unwrap(),
+            ))
+        });
     }
 }
 
