@@ -163,7 +163,7 @@ pub(crate) fn build_pair(
         let shape: Vec<usize> = perm.iter().map(|&o| a_shape[o]).collect();
         (Some(perm), pos, shape)
     } else {
-        ((None), (0..a_shape.len()).collect(), a_shape.to_vec())
+        (None, (0..a_shape.len()).collect(), a_shape.to_vec())
     };
     let (perm_b, b_pos, b_layout_shape) = if copy_b {
         let perm: Vec<usize> = bt
@@ -183,10 +183,6 @@ pub(crate) fn build_pair(
     };
     let la = row_major_strides(&a_layout_shape);
     let lb = row_major_strides(&b_layout_shape);
-    let map_a =
-        |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|i| a_pos[i]).collect() };
-    let map_b =
-        |axes: &mut dyn Iterator<Item = usize>| -> Vec<usize> { axes.map(|j| b_pos[j]).collect() };
     let (k, a_cs) = merge_group(&a_layout_shape, &la, korder.iter().map(|p| a_pos[p.0]))
         .expect("K group contiguous in A after planning");
     let (k2, b_rs) = merge_group(&b_layout_shape, &lb, korder.iter().map(|p| b_pos[p.1]))
