@@ -225,7 +225,7 @@ fn table() {
     );
     let a = Tensor::<f64>::new(&[2, 2], vec![1., 2., 3., 4.]).unwrap();
     let b = Tensor::<f64>::new(&[2, 2], vec![5., 6., 7., 8.]).unwrap();
-    let mut tiny = |name: &str, f: &mut dyn FnMut()| {
+    let tiny = |name: &str, f: &mut dyn FnMut()| {
         let wall = time_it(&mut *f, budget);
         let cpu = cpu_per_call(f);
         println!("{:<40} {:>10.3}us {:>10.3}us", name, wall * 1e6, cpu);
