@@ -27,4 +27,7 @@ pub use linalg::{Truncation, TruncationMode};
 pub use mps::{LogValue, Mps};
 pub use num_complex::Complex64;
 pub use scalar::Scalar;
-pub use tensor::Tensor;
+pub use tensor::{
+    contract, einsum, einsum_path, einsum_with, ContractionPath, ContractionPlan, PathOptimizer,
+    Tensor,
+};

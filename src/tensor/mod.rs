@@ -1,9 +1,17 @@
 //! Dense tensors and their contraction: [`Tensor`], pairwise [`contract`], [`einsum`],
 //! contraction paths and reusable [`ContractionPlan`]s.
 
+mod contract;
 mod dense;
+mod einsum;
+mod path;
 pub(crate) mod permute;
+mod plan;
 
+pub use contract::contract;
 #[allow(unused_imports)]
 pub(crate) use dense::check_permutation;
 pub use dense::Tensor;
+pub use einsum::{einsum, einsum_path, einsum_with};
+pub use path::{ContractionPath, PathOptimizer, AUTO_OPTIMAL_LIMIT, MAX_OPTIMAL_OPERANDS};
+pub use plan::ContractionPlan;
