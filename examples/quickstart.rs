@@ -1,0 +1,54 @@
+//! A first look at tnlearn: einsum with a reusable plan, and a matrix product state.
+//!
+//! ```sh
+//! cargo run --release --example quickstart
+//! ```
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tnlearn::{einsum, ContractionPlan, Mps, PathOptimizer, Tensor, Truncation};
+
+fn main() -> Result<(), tnlearn::Error> {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+
+    // A three-operand contraction; the path optimiser picks the pairwise order.
+    let a = Tensor::<f64>::random(&[8, 32], &mut rng);
+    let b = Tensor::<f64>::random(&[32, 64], &mut rng);
+    let c = Tensor::<f64>::random(&[64, 4], &mut rng);
+    let abc = einsum("ij,jk,kl->il", &[&a, &b, &c])?;
+    println!("einsum ij,jk,kl->il: shape {:?}", abc.shape());
+
+    // Plan once, run many times on new data of the same shapes.
+    let plan = ContractionPlan::new(
+        "ab,asc,bsd->cd",
+        &[&[16, 16], &[16, 2, 16], &[16, 2, 16]],
+        PathOptimizer::Optimal,
+    )?;
+    println!(
+        "environment update: {} multiply-adds per call",
+        plan.flops()
+    );
+    let env = Tensor::<f64>::eye(16);
+    let site = Tensor::<f64>::random(&[16, 2, 16], &mut rng);
+    let next = plan.execute(&[&env, &site, &site])?;
+    println!("environment after one site: norm {:.4}", next.norm());
+
+    // A 1000-site random MPS: log-space norm, canonical form, compression.
+    let mut psi = Mps::<f64>::random(&vec![2; 1000], 16, &mut rng)?;
+    println!(
+        "ln||psi|| = {:.4} (a norm no f64 could hold)",
+        psi.log_norm()
+    );
+    psi.canonicalize(500)?;
+    let error = psi.compress(&Truncation::new().max_bond(8))?;
+    println!(
+        "compressed to max bond {}: discarded weight {error:.3e} of ||psi||^2",
+        psi.max_bond()
+    );
+    let entropies = psi.entanglement_entropies()?;
+    println!(
+        "entanglement entropy at the middle bond: {:.4}",
+        entropies[19]
+    );
+    Ok(())
+}
