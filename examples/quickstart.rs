@@ -33,14 +33,14 @@ fn main() -> Result<(), tnlearn::Error> {
     let next = plan.execute(&[&env, &site, &site])?;
     println!("environment after one site: norm {:.4}", next.norm());
 
-    // A 1000-site random MPS: log-space norm, canonical form, compression.
-    let mut psi = Mps::<f64>::random(&vec![2; 1000], 16, &mut rng)?;
-    println!(
-        "ln||psi|| = {:.4} (a norm no f64 could hold)",
-        psi.log_norm()
-    );
-    psi.canonicalize(500)?;
-    let error = psi.compress(&Truncation::new().max_bond(8))?;
+    // A 1000-site random MPS: its norm is far outside f64's range, its log is not.
+    let big = Mps::<f64>::random(&vec![2; 1000], 16, &mut rng)?;
+    println!("1000 sites: ln||psi|| = {:.4}", big.log_norm());
+
+    // Canonical form, compression and entanglement of a 40-site state.
+    let mut psi = Mps::<f64>::random(&vec![2; 40], 16, &mut rng)?;
+    psi.canonicalize(20)?;
+    let error = psi.compress(&Truncation::new().max_bond(12))?;
     println!(
         "compressed to max bond {}: discarded weight {error:.3e} of ||psi||^2",
         psi.max_bond()
