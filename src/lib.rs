@@ -2,11 +2,31 @@
 //!
 //! Machine learning with tensor networks: dense tensors (`f64` and `Complex64`),
 //! contraction of any network (pairwise [`contract`], [`einsum`] with path
-//! optimisation and reusable plans), SVD/QR with one truncation vocabulary
-//! ([`Truncation`]), and matrix product states ([`Mps`]) in canonical form.
+//! optimisation and reusable [`ContractionPlan`]s), SVD/QR with one truncation
+//! vocabulary ([`Truncation`]), matrix product states ([`Mps`]) in canonical form, and
+//! data sets ([`Dataset`], the shipped binarized MNIST subset in [`data::mnist`],
+//! readers in [`io`]).
 //!
 //! Linear algebra runs on [faer](https://docs.rs/faer) (pure Rust) by default, or on
-//! system OpenBLAS with the `openblas` feature.
+//! system OpenBLAS with the `openblas` feature ([`linalg::backend_info`]).
+//!
+//! | module | one job |
+//! |---|---|
+//! | [`tensor`] | [`Tensor`], [`contract`], [`einsum`], paths, plans |
+//! | [`linalg`] | `gemm`, `qr`, `svd`, `eigh`, [`Truncation`] |
+//! | [`mps`] | [`Mps`]: canonical forms, compression, log-space norms |
+//! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
+//!
+//! ```
+//! use tnlearn::{einsum, Tensor};
+//! let a = Tensor::<f64>::new(&[2, 2], vec![1., 2., 3., 4.])?;
+//! let trace = einsum("ii->", &[&a])?;
+//! assert_eq!(trace.as_slice(), &[5.0]);
+//! # Ok::<(), tnlearn::Error>(())
+//! ```
+//!
+//! Every public function that takes user input returns [`Result`]`<_, `[`Error`]`>`;
+//! messages name the culprit. Design notes: `docs/` in the repository.
 
 #![warn(missing_docs)]
 
@@ -31,3 +51,8 @@ pub use tensor::{
     contract, einsum, einsum_path, einsum_with, ContractionPath, ContractionPlan, PathOptimizer,
     Tensor,
 };
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

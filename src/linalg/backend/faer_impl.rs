@@ -6,7 +6,8 @@ use faer::{Accum, MatMut, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex64;
 
-use super::{svd_via_adjoint, svd_via_qr, Kernels, SvdParts};
+use super::impl_kernels;
+use super::{svd_via_adjoint, svd_via_qr, SvdParts};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 
@@ -145,31 +146,6 @@ fn eigh_impl<T: ComplexField<Real = f64> + Copy>(
     let w_diag = evd.S().column_vector();
     let w = Array1::from_shape_fn(w_diag.nrows(), |i| T::real_part_impl(&w_diag[i]));
     Ok((w, to_ndarray(evd.U())))
-}
-
-macro_rules! impl_kernels {
-    ($t:ty) => {
-        impl Kernels for $t {
-            fn gemm_kernel(
-                alpha: Self,
-                a: ArrayView2<'_, Self>,
-                b: ArrayView2<'_, Self>,
-                accumulate: bool,
-                c: ArrayViewMut2<'_, Self>,
-            ) {
-                gemm_impl(alpha, a, b, accumulate, c)
-            }
-            fn qr_kernel(a: ArrayView2<'_, Self>) -> Result<(Array2<Self>, Array2<Self>)> {
-                qr_impl(a)
-            }
-            fn svd_kernel(a: ArrayView2<'_, Self>) -> Result<SvdParts<Self>> {
-                svd_impl(a)
-            }
-            fn eigh_kernel(a: ArrayView2<'_, Self>) -> Result<(Array1<f64>, Array2<Self>)> {
-                eigh_impl(a)
-            }
-        }
-    };
 }
 
 impl_kernels!(f64);

@@ -167,3 +167,38 @@ pub fn openblas_kernel_warning(corename: &str, has_avx2: bool, has_avx512: bool)
         }
     ))
 }
+
+/// Implements [`Kernels`] for a scalar type by forwarding to the functions
+/// `gemm_impl`, `qr_impl`, `svd_impl` and `eigh_impl` of the module that invokes it
+/// (each backend module defines them generically).
+macro_rules! impl_kernels {
+    ($t:ty) => {
+        impl $crate::linalg::backend::Kernels for $t {
+            fn gemm_kernel(
+                alpha: Self,
+                a: ndarray::ArrayView2<'_, Self>,
+                b: ndarray::ArrayView2<'_, Self>,
+                accumulate: bool,
+                c: ndarray::ArrayViewMut2<'_, Self>,
+            ) {
+                gemm_impl(alpha, a, b, accumulate, c)
+            }
+            fn qr_kernel(
+                a: ndarray::ArrayView2<'_, Self>,
+            ) -> $crate::error::Result<(ndarray::Array2<Self>, ndarray::Array2<Self>)> {
+                qr_impl(a)
+            }
+            fn svd_kernel(
+                a: ndarray::ArrayView2<'_, Self>,
+            ) -> $crate::error::Result<$crate::linalg::backend::SvdParts<Self>> {
+                svd_impl(a)
+            }
+            fn eigh_kernel(
+                a: ndarray::ArrayView2<'_, Self>,
+            ) -> $crate::error::Result<(ndarray::Array1<f64>, ndarray::Array2<Self>)> {
+                eigh_impl(a)
+            }
+        }
+    };
+}
+use impl_kernels;

@@ -15,7 +15,8 @@ use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex64;
 
-use super::{openblas_kernel_warning, svd_via_adjoint, svd_via_qr, Kernels, SvdParts};
+use super::impl_kernels;
+use super::{openblas_kernel_warning, svd_via_adjoint, svd_via_qr, SvdParts};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 
@@ -906,31 +907,6 @@ fn eigh_impl<T: Lapack>(a: ArrayView2<'_, T>) -> Result<(Array1<f64>, Array2<T>)
         return Err(lapack_failure("eigh (syevd/heevd)", info, n, n));
     }
     Ok((Array1::from(w), from_col_major(&buf, n, n, n)))
-}
-
-macro_rules! impl_kernels {
-    ($t:ty) => {
-        impl Kernels for $t {
-            fn gemm_kernel(
-                alpha: Self,
-                a: ArrayView2<'_, Self>,
-                b: ArrayView2<'_, Self>,
-                accumulate: bool,
-                c: ArrayViewMut2<'_, Self>,
-            ) {
-                gemm_impl(alpha, a, b, accumulate, c)
-            }
-            fn qr_kernel(a: ArrayView2<'_, Self>) -> Result<(Array2<Self>, Array2<Self>)> {
-                qr_impl(a)
-            }
-            fn svd_kernel(a: ArrayView2<'_, Self>) -> Result<SvdParts<Self>> {
-                svd_impl(a)
-            }
-            fn eigh_kernel(a: ArrayView2<'_, Self>) -> Result<(Array1<f64>, Array2<Self>)> {
-                eigh_impl(a)
-            }
-        }
-    };
 }
 
 impl_kernels!(f64);
