@@ -590,7 +590,7 @@ fn bad_options_and_data_are_errors_naming_the_culprit() {
         .is_err());
     assert!(model.marginal(&[4]).is_err());
     assert!(model.marginal(&[1, 1]).is_err());
-    // A diverging learning rate is an error, not NaN.
+    // A huge learning rate gives an error or a finite model, never NaN.
     let data = Dataset::binary(ndarray::array![[0, 1, 0, 1], [1, 1, 0, 0]]).unwrap();
     let mut model = MpsBornMachine::new(4, 2, o().learning_rate(1e300)).unwrap();
     let r = model.fit(&data);

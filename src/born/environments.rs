@@ -108,7 +108,8 @@ fn advance<'a>(
 /// The log scales of `l_x` and `r_x` cancel in `l_x (x) r_x / psi(x)`, so only the
 /// unit rows enter. For each of the `d^2` groups `g = (x_k, x_{k+1})` the sum is the
 /// single GEMM `L_g^T diag(1/psi_g) R_g`. A sample with `psi(x) = 0` (its NLL is
-/// infinite and its gradient undefined) is skipped; it still counts in `|batch|`.
+/// infinite and its gradient undefined), or with `1/psi` overflowing, is skipped; it
+/// still counts in `|batch|`.
 ///
 /// Returns the gradient and the number of skipped samples.
 pub(crate) fn two_site_gradient(
@@ -140,8 +141,8 @@ pub(crate) fn two_site_gradient(
         gemm_unchecked(1.0, lg.view(), bg, false, m.view_mut());
         for (mut rrow, mrow) in rg.outer_iter_mut().zip(m.outer_iter()) {
             let psi: f64 = rrow.iter().zip(mrow.iter()).map(|(r, m)| r * m).sum();
-            if psi != 0.0 && psi.is_finite() {
-                let inv = 1.0 / psi;
+            let inv = 1.0 / psi;
+            if psi != 0.0 && psi.is_finite() && inv.is_finite() {
                 rrow.mapv_inplace(|v| v * inv);
             } else {
                 skipped += 1;

@@ -44,7 +44,10 @@ impl MpsBornMachine {
     ///    `batch_size` drawn without replacement), with
     ///    `dL/dB = 2B/Z - (2/|T|) sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x)/psi(x)`
     ///    computed as one GEMM `L_g^T diag(1/psi) R_g` per group
-    ///    `g = (x_k, x_{k+1})`; then `B <- B / ||B||`;
+    ///    `g = (x_k, x_{k+1})`; then `B <- B / ||B||`. Safeguard: a step
+    ///    `eta ||dL/dB||` longer than `||B|| = 1` is shortened to length 1 (this
+    ///    only happens with minibatches holding a sample of tiny `psi(x)`, or with
+    ///    a far too large learning rate);
     /// 3. split `B` by an SVD truncated with `options.truncation` (adaptive bond),
     ///    absorbing `S` into the tensor in the sweep direction (the centre moves);
     /// 4. update the per-sample environment across the bond by `d` GEMMs.
@@ -188,7 +191,15 @@ impl MpsBornMachine {
             };
             let (grad, _) =
                 two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
-            b.scaled_add(-self.options.learning_rate, &grad);
+            // Safeguard: a step longer than ||B|| = 1 (a minibatch holding a sample
+            // with tiny psi(x) has a huge 1/psi term) is shortened to length 1.
+            let step = self.options.learning_rate * grad.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let eta = if step > 1.0 {
+                self.options.learning_rate / step
+            } else {
+                self.options.learning_rate
+            };
+            b.scaled_add(-eta, &grad);
             let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
             if !nrm.is_finite() || nrm == 0.0 {
                 return Err(Error::NonFinite {
