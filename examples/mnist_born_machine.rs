@@ -46,13 +46,13 @@ fn cli() -> Command {
                 .help("read 0/1 images (n x 784) from a .npy file instead of the shipped subset")
                 .value_parser(value_parser!(PathBuf)),
         )
-        .arg(num("n-train", "1000", "training images (random subset)").value_parser(value_parser!(usize)))
-        .arg(num("max-bond", "64", "largest bond dimension").value_parser(value_parser!(usize)))
+        .arg(num("n-train", "2000", "training images (random subset)").value_parser(value_parser!(usize)))
+        .arg(num("max-bond", "48", "largest bond dimension").value_parser(value_parser!(usize)))
         .arg(num("cutoff", "1e-7", "relative singular-value cutoff").value_parser(value_parser!(f64)))
         .arg(num("learning-rate", "0.02", "gradient step size").value_parser(value_parser!(f64)))
         .arg(num("steps-per-bond", "2", "gradient steps per bond visit").value_parser(value_parser!(usize)))
         .arg(num("batch-size", "0", "samples per step (0 = full batch)").value_parser(value_parser!(usize)))
-        .arg(num("sweeps", "16", "back-and-forth sweeps").value_parser(value_parser!(usize)))
+        .arg(num("sweeps", "12", "back-and-forth sweeps").value_parser(value_parser!(usize)))
         .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
         .arg(
             num("out-dir", "out/mnist_born_machine/", "output directory")

@@ -1,14 +1,15 @@
 //! Learning: two-site gradient sweeps ([`MpsBornMachine::fit`]).
 //!
 //! # Memory
-//! Per-sample environments take `n_samples * D_k * 8` bytes per stored site
-//! (`D_k` the bond dimension there, plus `8 n_samples` bytes of log scales). The
-//! implementation stores the right environments of all sites before a
-//! left-to-right half-sweep and the left environments of all sites during it (and
-//! symmetrically), i.e. up to `2 * n_samples * sum_k D_k * 8` bytes: for 8000
-//! MNIST images at `D = 32` that is about 3.2 GB worst case, 400 MB for 1000
-//! images. A checkpoint scheme would store the environments of every `sqrt(N)`-th
-//! site only and recompute the `sqrt(N)` sites in between from the nearest
+//! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the
+//! bond dimension there, plus `8 n_samples` bytes of log scales). The sweep stores
+//! one environment per site: before a left-to-right half-sweep the right
+//! environments of all sites; as the sweep passes site `k` the right environment
+//! there is dropped and the new left one kept (and symmetrically on the way back).
+//! That is `n_samples * sum_k D_k * 8` bytes: 1000 MNIST images (784 sites) at
+//! `D = 64` take about 400 MB, 8000 images at `D = 32` about 1.6 GB. A checkpoint
+//! scheme would keep the environments of every `sqrt(N)`-th site only and rebuild
+//! the `sqrt(N)` sites in between from the nearest
 //! checkpoint when the sweep reaches them (memory `O(n sqrt(N) D)`, about one extra
 //! environment pass per half-sweep); it is not implemented yet.
 
@@ -55,6 +56,15 @@ impl MpsBornMachine {
     /// Samples with `psi(x) = 0` are skipped in the gradient (their term is
     /// undefined); the reported NLL is then `+inf`. When training ends or is stopped,
     /// the centre is moved back to site 0.
+    ///
+    /// # Memory
+    /// The per-sample environments (unit rows plus log scales, see above) take
+    /// `n_samples * D_k * 8` bytes for each site `k`, one environment per site at any
+    /// time: `n_samples * sum_k D_k * 8` bytes in total (1000 MNIST images at
+    /// `D = 64`: about 400 MB). Not yet implemented: a checkpoint scheme storing
+    /// every `sqrt(N)`-th site's environments and rebuilding the ones in between
+    /// when the sweep reaches them (`O(n sqrt(N) D)` memory for one extra
+    /// environment pass per half-sweep).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid options (naming the setting), an empty
