@@ -1,21 +1,6 @@
 //! Saving and loading models: [`MpsBornMachine::save`], [`MpsBornMachine::load`].
 //!
-//! # File format `TNLBORN`, version 1 (all integers little-endian)
-//!
-//! | bytes | content |
-//! |---|---|
-//! | 8 | magic `b"TNLBORN\0"` |
-//! | 4 | format version `u32` = 1 |
-//! | 8 | payload length `u64` (bytes between this field and the checksum) |
-//! | payload | see below |
-//! | 4 | CRC-32 (IEEE) of every byte before it |
-//!
-//! Payload: `num_sites u64, num_states u64, center u64, log_scale f64`; options:
-//! `max_bond u64, min_bond u64, cutoff f64, mode u8 (0 relative, 1 absolute,
-//! 2 discarded weight), learning_rate f64, steps_per_bond u64, batch_size u64
-//! (0 = full batch), sweeps u64, seed u64, initial_bond u64`; then for each site
-//! `D_left u64, d u64, D_right u64` and `D_left d D_right` values `f64`, row-major.
-//! Values are stored bit-exactly, so a loaded model is identical to the saved one.
+//! The file format is documented on [`MpsBornMachine::save`].
 
 use std::path::Path;
 
@@ -74,7 +59,24 @@ impl Reader<'_> {
 
 impl MpsBornMachine {
     /// Writes the model (options, tensors, canonical centre, log scale) to `path` in
-    /// the versioned, checksummed `TNLBORN` format (see the [module docs](self)).
+    /// the versioned, checksummed `TNLBORN` format below.
+    ///
+    /// # File format `TNLBORN`, version 1 (all integers little-endian)
+    ///
+    /// | bytes | content |
+    /// |---|---|
+    /// | 8 | magic `b"TNLBORN\0"` |
+    /// | 4 | format version `u32` = 1 |
+    /// | 8 | payload length `u64` (bytes between this field and the checksum) |
+    /// | payload | see below |
+    /// | 4 | CRC-32 (IEEE) of every byte before it |
+    ///
+    /// Payload: `num_sites u64, num_states u64, center u64, log_scale f64`; options:
+    /// `max_bond u64, min_bond u64, cutoff f64, mode u8 (0 relative, 1 absolute,
+    /// 2 discarded weight), learning_rate f64, steps_per_bond u64, batch_size u64
+    /// (0 = full batch), sweeps u64, seed u64, initial_bond u64`; then for each site
+    /// `D_left u64, d u64, D_right u64` and `D_left d D_right` values `f64`, row-major.
+    /// Values are stored bit-exactly, so a loaded model is identical to the saved one.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path if writing fails.

@@ -58,7 +58,7 @@ impl MpsBornMachine {
     /// the centre is moved back to site 0.
     ///
     /// # Memory
-    /// The per-sample environments (unit rows plus log scales, see above) take
+    /// The per-sample environments (unit rows plus one log scale per sample) take
     /// `n_samples * D_k * 8` bytes for each site `k`, one environment per site at any
     /// time: `n_samples * sum_k D_k * 8` bytes in total (1000 MNIST images at
     /// `D = 64`: about 400 MB). Not yet implemented: a checkpoint scheme storing
