@@ -11,6 +11,14 @@
 //! -- top half hidden, left half hidden, random 50% hidden -- the masked input with
 //! hidden pixels grey and the inpainted image), `nll.csv` (one line per half-sweep)
 //! and `model.tnlborn`. The last line printed is one JSON object with the results.
+//!
+//! Measured with the defaults (2000 shipped training images, max bond 48, learning
+//! rate 0.02, 2 full-batch steps per bond, 12 sweeps, 2 shared cores): 94 s of
+//! training (3-6 s per half-sweep at bond 48), train NLL 70.3, test NLL 107.6 nats
+//! per image, about 2200 exact samples per second. The inpaintings are convincing;
+//! the unconditional samples are digit-like strokes rather than clean digits at this
+//! bond dimension and training time (Han et al. train far longer with far larger
+//! bonds).
 
 use std::path::PathBuf;
 use std::time::Instant;
