@@ -487,6 +487,25 @@ fn save_load_round_trip_and_bad_files() {
         std::fs::write(&p, &bad).unwrap();
         expect_format(&p, &format!("flipped byte {pos}"));
     }
+    // Consistent checksum but impossible contents (a hostile or buggy writer).
+    let patch = |offset: usize, value: &[u8], what: &str| {
+        let mut bad = bytes.clone();
+        bad[offset..offset + value.len()].copy_from_slice(value);
+        let end = bad.len() - 4;
+        let crc = crc32fast::hash(&bad[..end]);
+        bad[end..].copy_from_slice(&crc.to_le_bytes());
+        let p = temp_path("patched.tnlborn");
+        std::fs::write(&p, &bad).unwrap();
+        expect_format(&p, what);
+    };
+    patch(20, &u64::MAX.to_le_bytes(), "num_sites = u64::MAX");
+    patch(20, &1000u64.to_le_bytes(), "num_sites = 1000");
+    patch(28, &300u64.to_le_bytes(), "num_states = 300");
+    patch(36, &9u64.to_le_bytes(), "centre out of range");
+    patch(77, &(-1.0f64).to_le_bytes(), "negative learning rate");
+    patch(141, &(1u64 << 40).to_le_bytes(), "huge bond");
+    patch(149, &f64::NAN.to_le_bytes(), "NaN entry");
+    patch(133, &3u64.to_le_bytes(), "wrong d at site 0");
     // A foreign file.
     let p = temp_path("foreign.txt");
     std::fs::write(&p, b"P5\n28 28\n255\nnot a model at all").unwrap();
