@@ -33,6 +33,7 @@
 #[cfg(feature = "openblas")]
 extern crate openblas_src as _;
 
+pub mod born;
 pub mod data;
 pub mod error;
 pub mod io;
@@ -41,6 +42,7 @@ pub mod mps;
 pub mod scalar;
 pub mod tensor;
 
+pub use born::{BornMachine, BornOptions, MpsBornMachine};
 pub use data::Dataset;
 pub use error::{Error, Result};
 pub use linalg::{Truncation, TruncationMode};

@@ -1,0 +1,290 @@
+//! Saving and loading models: [`MpsBornMachine::save`], [`MpsBornMachine::load`].
+//!
+//! The file format is documented on [`MpsBornMachine::save`].
+
+use std::path::Path;
+
+use ndarray::Array3;
+
+use super::mps_born::{check_num_states, MpsBornMachine};
+use super::options::BornOptions;
+use crate::error::{Error, Result};
+use crate::io::{format_error, read_file};
+use crate::linalg::{Truncation, TruncationMode};
+
+const MAGIC: &[u8; 8] = b"TNLBORN\0";
+const VERSION: u32 = 1;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
+        if self.bytes.len() - self.pos < n {
+            return Err(format_error(
+                self.path,
+                format!(
+                    "truncated: {what} needs {n} bytes at offset {} but only {} remain",
+                    self.pos,
+                    self.bytes.len() - self.pos
+                ),
+            ));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8 bytes"),
+        ))
+    }
+    fn usize(&mut self, what: &str) -> Result<usize> {
+        let at = self.pos;
+        let v = self.u64(what)?;
+        usize::try_from(v).map_err(|_| {
+            format_error(
+                self.path,
+                format!("{what} = {v} at offset {at} is too large"),
+            )
+        })
+    }
+    fn f64(&mut self, what: &str) -> Result<f64> {
+        Ok(f64::from_bits(self.u64(what)?))
+    }
+}
+
+impl MpsBornMachine {
+    /// Writes the model (options, tensors, canonical centre, log scale) to `path` in
+    /// the versioned, checksummed `TNLBORN` format below.
+    ///
+    /// # File format `TNLBORN`, version 1 (all integers little-endian)
+    ///
+    /// | bytes | content |
+    /// |---|---|
+    /// | 8 | magic `b"TNLBORN\0"` |
+    /// | 4 | format version `u32` = 1 |
+    /// | 8 | payload length `u64` (bytes between this field and the checksum) |
+    /// | payload | see below |
+    /// | 4 | CRC-32 (IEEE) of every byte before it |
+    ///
+    /// Payload: `num_sites u64, num_states u64, center u64, log_scale f64`; options:
+    /// `max_bond u64, min_bond u64, cutoff f64, mode u8 (0 relative, 1 absolute,
+    /// 2 discarded weight), learning_rate f64, steps_per_bond u64, batch_size u64
+    /// (0 = full batch), sweeps u64, seed u64, initial_bond u64`; then for each site
+    /// `D_left u64, d u64, D_right u64` and `D_left d D_right` values `f64`, row-major.
+    /// Values are stored bit-exactly, so a loaded model is identical to the saved one.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path if writing fails.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut p = Vec::new();
+        let put = |p: &mut Vec<u8>, v: u64| p.extend_from_slice(&v.to_le_bytes());
+        put(&mut p, self.num_sites() as u64);
+        put(&mut p, self.num_states as u64);
+        put(&mut p, self.center as u64);
+        p.extend_from_slice(&0.0f64.to_le_bytes());
+        let o = &self.options;
+        put(&mut p, o.truncation.max_bond as u64);
+        put(&mut p, o.truncation.min_bond as u64);
+        p.extend_from_slice(&o.truncation.cutoff.to_le_bytes());
+        p.push(match o.truncation.mode {
+            TruncationMode::Relative => 0,
+            TruncationMode::Absolute => 1,
+            TruncationMode::DiscardedWeight => 2,
+        });
+        p.extend_from_slice(&o.learning_rate.to_le_bytes());
+        put(&mut p, o.steps_per_bond as u64);
+        put(&mut p, o.batch_size.unwrap_or(0) as u64);
+        put(&mut p, o.sweeps as u64);
+        put(&mut p, o.seed);
+        put(&mut p, o.initial_bond as u64);
+        for a in &self.tensors {
+            let (dl, d, dr) = a.dim();
+            put(&mut p, dl as u64);
+            put(&mut p, d as u64);
+            put(&mut p, dr as u64);
+            for v in a.iter() {
+                p.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let mut bytes = Vec::with_capacity(p.len() + 24);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&p);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(path, bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a model written by [`MpsBornMachine::save`], restoring it exactly.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file
+    /// and the problem for a foreign file (wrong magic), an unknown version, a
+    /// truncated file or trailing bytes, a checksum mismatch (corruption), or
+    /// inconsistent contents (bond dimensions that do not chain, invalid options,
+    /// non-finite values, a centre out of range). Never panics on bad input.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = read_file(path)?;
+        let fmt = |reason: String| format_error(path, reason);
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(fmt(
+                "not a tnlearn Born machine file (missing magic \"TNLBORN\\0\")".into(),
+            ));
+        }
+        if bytes.len() < 24 {
+            return Err(fmt(format!(
+                "truncated: {} bytes, header needs 24",
+                bytes.len()
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(fmt(format!(
+                "unsupported format version {version} (this build reads version {VERSION})"
+            )));
+        }
+        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let expected = (plen as u128) + 24;
+        if (bytes.len() as u128) < expected {
+            return Err(fmt(format!(
+                "truncated: header announces {expected} bytes, file has {}",
+                bytes.len()
+            )));
+        }
+        if (bytes.len() as u128) > expected {
+            return Err(fmt(format!(
+                "{} unexpected trailing bytes after the checksum",
+                bytes.len() as u128 - expected
+            )));
+        }
+        let body_end = bytes.len() - 4;
+        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
+        let actual = crc32fast::hash(&bytes[..body_end]);
+        if stored != actual {
+            return Err(fmt(format!(
+                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
+                 the file is corrupted"
+            )));
+        }
+        let mut r = Reader {
+            bytes: &bytes[..body_end],
+            pos: 20,
+            path,
+        };
+        let nsites = r.usize("num_sites")?;
+        let d = r.usize("num_states")?;
+        let center = r.usize("center")?;
+        let log_scale = r.f64("log_scale")?;
+        let max_bond = r.usize("max_bond")?;
+        let min_bond = r.usize("min_bond")?;
+        let cutoff = r.f64("cutoff")?;
+        let mode = match r.take(1, "truncation mode")?[0] {
+            0 => TruncationMode::Relative,
+            1 => TruncationMode::Absolute,
+            2 => TruncationMode::DiscardedWeight,
+            m => return Err(fmt(format!("unknown truncation mode {m}"))),
+        };
+        let learning_rate = r.f64("learning_rate")?;
+        let steps_per_bond = r.usize("steps_per_bond")?;
+        let batch = r.usize("batch_size")?;
+        let sweeps = r.usize("sweeps")?;
+        let seed = r.u64("seed")?;
+        let initial_bond = r.usize("initial_bond")?;
+        let options = BornOptions {
+            truncation: Truncation {
+                max_bond,
+                min_bond,
+                cutoff,
+                mode,
+            },
+            learning_rate,
+            steps_per_bond,
+            batch_size: (batch > 0).then_some(batch),
+            sweeps,
+            seed,
+            initial_bond,
+        };
+        options
+            .validate()
+            .map_err(|e| fmt(format!("invalid options stored: {e}")))?;
+        check_num_states(d).map_err(|e| fmt(e.to_string()))?;
+        if nsites < 2 {
+            return Err(fmt(format!("num_sites = {nsites}, need at least 2")));
+        }
+        if center >= nsites {
+            return Err(fmt(format!(
+                "centre {center} out of range for {nsites} sites"
+            )));
+        }
+        if log_scale != 0.0 {
+            return Err(fmt(format!("log_scale = {log_scale}, expected 0")));
+        }
+        // Each site needs at least 24 header bytes: bounds nsites before allocating.
+        if nsites > (r.bytes.len() - r.pos) / 24 {
+            return Err(fmt(format!(
+                "truncated: {nsites} sites announced, too few bytes for their headers"
+            )));
+        }
+        let mut tensors = Vec::with_capacity(nsites);
+        let mut prev_right = 1usize;
+        for k in 0..nsites {
+            let dl = r.usize("site D_left")?;
+            let dk = r.usize("site d")?;
+            let dr = r.usize("site D_right")?;
+            if dl != prev_right || dk != d || dr == 0 || (k + 1 == nsites && dr != 1) {
+                return Err(fmt(format!(
+                    "site {k} has shape ({dl}, {dk}, {dr}); expected ({prev_right}, {d}, {})",
+                    if k + 1 == nsites {
+                        "1".to_string()
+                    } else {
+                        "D >= 1".into()
+                    }
+                )));
+            }
+            let count = dl
+                .checked_mul(dk)
+                .and_then(|c| c.checked_mul(dr))
+                .filter(|&c| c <= (r.bytes.len() - r.pos) / 8)
+                .ok_or_else(|| {
+                    fmt(format!(
+                        "truncated: site {k} of shape ({dl}, {dk}, {dr}) does not fit in the file"
+                    ))
+                })?;
+            let raw = r.take(count * 8, "site values")?;
+            let values: Vec<f64> = raw
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect();
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(fmt(format!(
+                    "site {k} has a non-finite value at position {i}"
+                )));
+            }
+            tensors.push(Array3::from_shape_vec((dl, dk, dr), values).expect("count matches"));
+            prev_right = dr;
+        }
+        if r.pos != r.bytes.len() {
+            return Err(fmt(format!(
+                "{} unexpected bytes after the last site",
+                r.bytes.len() - r.pos
+            )));
+        }
+        Ok(MpsBornMachine {
+            tensors,
+            center,
+            num_states: d,
+            options,
+        })
+    }
+}

@@ -1,0 +1,386 @@
+//! The model: [`MpsBornMachine`], its construction, canonical form and exact
+//! likelihoods.
+
+use ndarray::{Array2, Array3, ArrayView2, Ix3};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::environments::{advance_left, Env};
+use super::options::BornOptions;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::linalg::{matmul, qr};
+use crate::mps::Mps;
+use crate::tensor::Tensor;
+
+/// An MPS Born machine (Han, Wang, Fan, Wang, Zhang, PRX 8, 031012 (2018)):
+///
+/// ```text
+/// p(x) = |psi(x)|^2 / Z,   psi(x) = A_0[x_0] A_1[x_1] ... A_{N-1}[x_{N-1}],   Z = <psi|psi>
+/// ```
+///
+/// over `N` sites with `d` states each; `A_k` has shape `(D_{k-1}, d, D_k)`,
+/// `D_{-1} = D_{N-1} = 1`. The tensors are kept in mixed canonical form with a
+/// known orthogonality centre `c` ([`MpsBornMachine::center`]): sites left of `c`
+/// are left isometries, sites right of it right isometries, and `||A_c||_F = 1`, so
+/// `Z = ||A_c||^2 = 1` up to rounding (it is still divided out exactly). Outside of
+/// [`fit`](MpsBornMachine::fit) the centre is at site 0 (right-canonical form), the
+/// form that exact zipper sampling needs.
+///
+/// The site tensors are held as `ndarray` arrays rather than in an [`Mps`], because
+/// the learning sweep moves the centre itself (an [`Mps`] forgets its centre on every
+/// tensor update); [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
+/// convert. The overall scale is irrelevant for `p`, so the log scale is 0.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tnlearn::born::{BornOptions, MpsBornMachine};
+/// use tnlearn::Dataset;
+///
+/// let data = Dataset::binary(ndarray::array![[0, 1, 1, 0], [1, 0, 0, 1]])?;
+/// let mut model = MpsBornMachine::new(4, 2, BornOptions::new().max_bond(4).sweeps(10))?;
+/// model.fit(&data)?;
+/// assert!(model.nll(&data)? < 2f64.ln() + 0.05); // two patterns: floor ln 2
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let samples = model.sample(5, &mut rng)?;
+/// assert_eq!(samples.dim(), (5, 4));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct MpsBornMachine {
+    pub(crate) tensors: Vec<Array3<f64>>,
+    pub(crate) center: usize,
+    pub(crate) num_states: usize,
+    pub(crate) options: BornOptions,
+}
+
+impl MpsBornMachine {
+    /// A random model over `num_sites` sites with `num_states` states each: an MPS of
+    /// bond dimension `options.initial_bond` with standard normal entries drawn from
+    /// a generator seeded with `options.seed`, brought to right-canonical form
+    /// (centre at site 0) and normalised.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the setting for invalid `options`
+    /// ([`BornOptions::validate`]), `num_sites < 2` (the two-site update needs a
+    /// bond) or `num_states` outside `2..=256` (data values are `u8`).
+    pub fn new(num_sites: usize, num_states: usize, options: BornOptions) -> Result<Self> {
+        options.validate()?;
+        if num_sites < 2 {
+            return Err(Error::invalid_argument(
+                "num_sites",
+                format!("an MPS Born machine needs at least 2 sites (got {num_sites})"),
+            ));
+        }
+        check_num_states(num_states)?;
+        let mut rng = StdRng::seed_from_u64(options.seed);
+        let mps = Mps::<f64>::random(&vec![num_states; num_sites], options.initial_bond, &mut rng)?;
+        Self::from_mps(&mps, options)
+    }
+
+    /// A model whose amplitude is the given MPS (any scale; it is canonicalised with
+    /// centre 0 and normalised). All sites must have the same physical dimension `d`
+    /// in `2..=256`, and there must be at least 2 sites.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for invalid options, fewer than 2 sites, unequal or
+    /// unsupported physical dimensions, or the zero state.
+    pub fn from_mps(mps: &Mps<f64>, options: BornOptions) -> Result<Self> {
+        options.validate()?;
+        let dims = mps.phys_dims();
+        if dims.len() < 2 {
+            return Err(Error::invalid_argument(
+                "mps",
+                format!(
+                    "an MPS Born machine needs at least 2 sites (got {})",
+                    dims.len()
+                ),
+            ));
+        }
+        if let Some(k) = dims.iter().position(|&d| d != dims[0]) {
+            return Err(Error::invalid_argument(
+                "mps",
+                format!(
+                    "all sites must have the same number of states: site 0 has {}, site {k} has {}",
+                    dims[0], dims[k]
+                ),
+            ));
+        }
+        check_num_states(dims[0])?;
+        let mut m = mps.clone();
+        m.canonicalize(0)?;
+        if m.log_scale() == f64::NEG_INFINITY {
+            return Err(Error::invalid_argument(
+                "mps",
+                "the zero state has no distribution",
+            ));
+        }
+        let (tensors, _) = m.into_parts();
+        let tensors = tensors.into_iter().map(tensor_to_array3).collect();
+        Ok(MpsBornMachine {
+            tensors,
+            center: 0,
+            num_states: dims[0],
+            options,
+        })
+    }
+
+    /// The amplitude as an [`Mps`] (log scale 0, norm 1), canonicalised with its
+    /// centre at [`MpsBornMachine::center`] (the tensors are re-orthogonalised by QR,
+    /// which may change gauge signs but not the state).
+    pub fn to_mps(&self) -> Result<Mps<f64>> {
+        let tensors = self
+            .tensors
+            .iter()
+            .map(|a| Tensor::from(a.clone().into_dyn()))
+            .collect();
+        let mut m = Mps::from_parts(tensors, 0.0)?;
+        m.canonicalize(self.center)?;
+        Ok(m)
+    }
+
+    /// The number of sites `N`.
+    pub fn num_sites(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// The number of states `d` per site.
+    pub fn num_states(&self) -> usize {
+        self.num_states
+    }
+
+    /// The options the model was built (or loaded) with.
+    pub fn options(&self) -> &BornOptions {
+        &self.options
+    }
+
+    /// Replaces the options used by the next [`fit`](MpsBornMachine::fit) (validated).
+    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
+        options.validate()?;
+        self.options = options;
+        Ok(())
+    }
+
+    /// The site tensors `A_k`, shape `(D_{k-1}, d, D_k)`.
+    pub fn tensors(&self) -> &[Array3<f64>] {
+        &self.tensors
+    }
+
+    /// The orthogonality centre (0 outside of training).
+    pub fn center(&self) -> usize {
+        self.center
+    }
+
+    /// The `N - 1` bond dimensions `D_0 .. D_{N-2}`.
+    pub fn bond_dims(&self) -> Vec<usize> {
+        self.tensors[..self.tensors.len() - 1]
+            .iter()
+            .map(|a| a.dim().2)
+            .collect()
+    }
+
+    /// The largest bond dimension.
+    pub fn max_bond(&self) -> usize {
+        self.bond_dims().into_iter().max().unwrap_or(1)
+    }
+
+    /// `ln Z = ln ||A_c||_F^2` (0 up to rounding).
+    pub(crate) fn log_z(&self) -> f64 {
+        let c = &self.tensors[self.center];
+        c.iter().map(|v| v * v).sum::<f64>().ln()
+    }
+
+    /// `ln p(x) = 2 ln |psi(x)| - ln Z`, exact, in log space (`-inf` when
+    /// `psi(x) = 0`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x.len() != N`, [`Error::InvalidArgument`] naming
+    /// the site if a value is `>= d`.
+    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
+        self.check_config(x, "x")?;
+        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
+        Ok(self.log_probs_unchecked(row)[0])
+    }
+
+    /// `ln p(x)` for every row of `samples` (`n x N`), with one GEMM per site and
+    /// value (same errors as [`MpsBornMachine::log_prob`], naming sample and site).
+    pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
+        self.check_samples(samples, "samples")?;
+        Ok(self.log_probs_unchecked(samples))
+    }
+
+    pub(crate) fn log_probs_unchecked(&self, samples: ArrayView2<'_, u8>) -> Vec<f64> {
+        let mut env = Env::boundary(samples.nrows());
+        for (k, a) in self.tensors.iter().enumerate() {
+            env = advance_left(&env, a, samples.column(k));
+        }
+        // The final rows are 1 x 1 of norm 1 (or 0): ln|psi| is the accumulated scale.
+        let lz = self.log_z();
+        env.logs.iter().map(|&l| 2.0 * l - lz).collect()
+    }
+
+    /// The negative log-likelihood in nats per sample,
+    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space). `+inf` if some sample
+    /// has probability 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty data set, a data set with another
+    /// number of sites (naming both), or a value `>= d` (naming sample and site).
+    pub fn nll(&self, data: &Dataset) -> Result<f64> {
+        self.check_dataset(data, "data")?;
+        let lp = self.log_probs_unchecked(data.samples());
+        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
+    }
+
+    // ------------------------------------------------------------- validation
+
+    pub(crate) fn check_config(&self, x: &[u8], name: &str) -> Result<()> {
+        if x.len() != self.num_sites() {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "{name}: a configuration needs one value per site ({} sites), got {}",
+                    self.num_sites(),
+                    x.len()
+                ),
+                vec![self.num_sites()],
+                vec![x.len()],
+            ));
+        }
+        if let Some(k) = x.iter().position(|&v| usize::from(v) >= self.num_states) {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "site {k} has value {}, but values must be < num_states = {}",
+                    x[k], self.num_states
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_samples(&self, samples: ArrayView2<'_, u8>, name: &str) -> Result<()> {
+        if samples.nrows() == 0 {
+            return Err(Error::invalid_argument(name, "no samples (0 rows)"));
+        }
+        if samples.ncols() != self.num_sites() {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "samples have {} sites but the model has {} sites",
+                    samples.ncols(),
+                    self.num_sites()
+                ),
+            ));
+        }
+        if let Some(((i, k), &v)) = samples
+            .indexed_iter()
+            .find(|(_, &v)| usize::from(v) >= self.num_states)
+        {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "sample {i}, site {k} has value {v}, but values must be < num_states = {}",
+                    self.num_states
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_dataset(&self, data: &Dataset, name: &str) -> Result<()> {
+        self.check_samples(data.samples(), name)
+    }
+
+    // ---------------------------------------------------------- canonical form
+
+    /// Moves the orthogonality centre to site `k` by QR (right) / LQ (left) steps and
+    /// normalises the new centre tensor.
+    pub(crate) fn move_center(&mut self, k: usize) -> Result<()> {
+        while self.center < k {
+            self.qr_right(self.center)?;
+            self.center += 1;
+        }
+        while self.center > k {
+            self.lq_left(self.center)?;
+            self.center -= 1;
+        }
+        let c = &mut self.tensors[self.center];
+        let nrm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if nrm > 0.0 {
+            c.mapv_inplace(|v| v / nrm);
+        }
+        Ok(())
+    }
+
+    fn qr_right(&mut self, k: usize) -> Result<()> {
+        let (dl, d, dr) = self.tensors[k].dim();
+        let (q, r) = qr(as_matrix(&self.tensors[k], dl * d, dr))?;
+        let rank = q.ncols();
+        let (_, d2, dr2) = self.tensors[k + 1].dim();
+        let next = matmul(r.view(), as_matrix(&self.tensors[k + 1], dr, d2 * dr2))?;
+        self.tensors[k] = matrix_to_array3(q, (dl, d, rank));
+        self.tensors[k + 1] = matrix_to_array3(next, (rank, d2, dr2));
+        Ok(())
+    }
+
+    fn lq_left(&mut self, k: usize) -> Result<()> {
+        let (dl, d, dr) = self.tensors[k].dim();
+        let (q, r) = qr(as_matrix(&self.tensors[k], dl, d * dr).t())?;
+        let rank = q.ncols();
+        let (dl0, d0, _) = self.tensors[k - 1].dim();
+        let prev = matmul(as_matrix(&self.tensors[k - 1], dl0 * d0, dl), r.t())?;
+        self.tensors[k] = matrix_to_array3(q.reversed_axes(), (rank, d, dr));
+        self.tensors[k - 1] = matrix_to_array3(prev, (dl0, d0, rank));
+        Ok(())
+    }
+
+    /// The tensors in right-canonical form (centre 0): borrowed when already so.
+    pub(crate) fn right_canonical(&self) -> Result<std::borrow::Cow<'_, [Array3<f64>]>> {
+        if self.center == 0 {
+            Ok(std::borrow::Cow::Borrowed(&self.tensors))
+        } else {
+            let mut m = self.clone();
+            m.move_center(0)?;
+            Ok(std::borrow::Cow::Owned(m.tensors))
+        }
+    }
+}
+
+pub(crate) fn check_num_states(d: usize) -> Result<()> {
+    if !(2..=256).contains(&d) {
+        return Err(Error::invalid_argument(
+            "num_states",
+            format!("must be in 2..=256 (values are u8), got {d}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A standard-layout 3-tensor viewed as a `rows x cols` matrix.
+pub(crate) fn as_matrix(a: &Array3<f64>, rows: usize, cols: usize) -> ArrayView2<'_, f64> {
+    ArrayView2::from_shape((rows, cols), a.as_slice().expect("standard layout"))
+        .expect("matrix view of a site tensor")
+}
+
+/// A matrix (any layout) reshaped row-major into a 3-tensor.
+pub(crate) fn matrix_to_array3(m: Array2<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
+    let m = if m.is_standard_layout() {
+        m
+    } else {
+        m.as_standard_layout().into_owned()
+    };
+    m.into_shape_with_order(shape)
+        .expect("element count matches")
+}
+
+fn tensor_to_array3(t: Tensor<f64>) -> Array3<f64> {
+    let a = t
+        .into_array()
+        .into_dimensionality::<Ix3>()
+        .expect("MPS site tensors have order 3");
+    if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    }
+}

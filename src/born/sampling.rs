@@ -1,0 +1,332 @@
+//! Exact sampling and marginals: [`MpsBornMachine::sample`],
+//! [`MpsBornMachine::sample_conditional`], [`MpsBornMachine::marginal`].
+
+use ndarray::{Array2, Array3, ArrayD, IxDyn};
+use rand::Rng;
+
+use super::mps_born::{as_matrix, MpsBornMachine};
+use crate::error::{Error, Result};
+use crate::linalg::gemm_unchecked;
+
+/// Above this many entries [`MpsBornMachine::marginal`] refuses (`2^20`).
+pub const MAX_MARGINAL_ENTRIES: usize = 1 << 20;
+
+/// Draws one index from unnormalised non-negative weights with a uniform `u`.
+fn draw(weights: &[f64], u: f64) -> Option<usize> {
+    let total: f64 = weights.iter().sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return None;
+    }
+    let target = u * total;
+    let mut acc = 0.0;
+    let mut last_positive = None;
+    for (s, &w) in weights.iter().enumerate() {
+        if w > 0.0 {
+            last_positive = Some(s);
+            acc += w;
+            if target < acc {
+                return Some(s);
+            }
+        }
+    }
+    last_positive
+}
+
+fn row_norm_sqr(row: &[f64]) -> f64 {
+    row.iter().map(|v| v * v).sum()
+}
+
+/// One zipper step for a batch: `v` (`n x D_{k-1}`, unit rows) times `A_k`; site
+/// value chosen per row by `choose(i, blocks)` where `blocks[s]` is row `i` of
+/// `v A_k[s]`; returns the new unit rows (`n x D_k`).
+fn zip_step(
+    v: &Array2<f64>,
+    a: &Array3<f64>,
+    mut choose: impl FnMut(usize, &[&[f64]]) -> Result<usize>,
+    out_values: &mut [u8],
+) -> Result<Array2<f64>> {
+    let (dl, d, dr) = a.dim();
+    let n = v.nrows();
+    let mut m = Array2::zeros((n, d * dr));
+    gemm_unchecked(1.0, v.view(), as_matrix(a, dl, d * dr), false, m.view_mut());
+    let mut next = Array2::zeros((n, dr));
+    let m = m.as_standard_layout();
+    let data = m.as_slice().expect("standard layout");
+    for i in 0..n {
+        let row = &data[i * d * dr..(i + 1) * d * dr];
+        let blocks: Vec<&[f64]> = row.chunks(dr).collect();
+        let s = choose(i, &blocks)?;
+        out_values[i] = s as u8;
+        let nrm = row_norm_sqr(blocks[s]).sqrt();
+        if nrm > 0.0 {
+            for (o, &b) in next.row_mut(i).iter_mut().zip(blocks[s]) {
+                *o = b / nrm;
+            }
+        }
+    }
+    Ok(next)
+}
+
+fn zero_state() -> Error {
+    Error::NoConvergence {
+        routine: "Born machine sampling".into(),
+        detail: "all conditional weights are zero or non-finite (zero state?)".into(),
+    }
+}
+
+impl MpsBornMachine {
+    /// `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
+    ///
+    /// With the MPS right-canonical (centre 0, `Z = 1`) the conditionals are
+    /// `p(x_k | x_<k) = ||v_{k-1} A_k[x_k]||^2` with `v_{k-1}` the normalised product
+    /// `A_0[x_0] ... A_{k-1}[x_{k-1}]`; the whole batch advances by one GEMM
+    /// `(n x D_{k-1}) (D_{k-1} x d D_k)` per site. Cost `O(n N d D^2)`; no Markov
+    /// chain, so the samples are independent. The same `rng` state gives the same
+    /// samples.
+    ///
+    /// # Errors
+    /// [`Error::NoConvergence`] only for a degenerate (zero) state.
+    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+        let tensors = self.right_canonical()?;
+        let nsites = tensors.len();
+        let mut out = Array2::<u8>::zeros((n, nsites));
+        let mut v = Array2::ones((n, 1));
+        let mut col = vec![0u8; n];
+        let mut w = Vec::new();
+        for (k, a) in tensors.iter().enumerate() {
+            v = zip_step(
+                &v,
+                a,
+                |_, blocks| {
+                    w.clear();
+                    w.extend(blocks.iter().map(|b| row_norm_sqr(b)));
+                    draw(&w, rng.random::<f64>()).ok_or_else(zero_state)
+                },
+                &mut col,
+            )?;
+            out.column_mut(k)
+                .assign(&ndarray::ArrayView1::from(&col[..]));
+        }
+        Ok(out)
+    }
+
+    /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
+    /// `observed[k] = true` keep the value `x[k]`, the others are drawn (inpainting).
+    /// Any mask is allowed (contiguous or not, none or all sites).
+    ///
+    /// First the right "density" environments
+    /// `E_k = sum_{x_k allowed} A_k[x_k] E_{k+1} A_k[x_k]^T` are computed, where only
+    /// the observed value is allowed at an observed site and every value at a free
+    /// one; right of the last observed site `E = I` by right-canonicity. Then the
+    /// zipper runs left to right: at an observed site `v <- v A_k[x_k]`, at a free
+    /// site `x_k` is drawn with weight `(v A_k[s]) E_{k+1} (v A_k[s])^T`, which is
+    /// exactly `p(x_k = s | x_<k, x_observed)`. Cost `O(N d D^3)` for the
+    /// environments plus `O(n N d D^2)` per batch (one GEMM per site for the whole
+    /// batch, one more per value at free sites left of the last observation).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
+    /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
+    /// [`Error::InvalidArgument`] if the observed values have probability 0 (the
+    /// conditional does not exist).
+    pub fn sample_conditional<R: Rng + ?Sized>(
+        &self,
+        x: &[u8],
+        observed: &[bool],
+        n: usize,
+        rng: &mut R,
+    ) -> Result<Array2<u8>> {
+        let nsites = self.num_sites();
+        if observed.len() != nsites {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
+                    observed.len()
+                ),
+                vec![nsites],
+                vec![observed.len()],
+            ));
+        }
+        if x.len() != nsites {
+            self.check_config(x, "x")?;
+        }
+        for k in 0..nsites {
+            if observed[k] && usize::from(x[k]) >= self.num_states {
+                return Err(Error::invalid_argument(
+                    "x",
+                    format!(
+                        "observed site {k} has value {}, but values must be < num_states = {}",
+                        x[k], self.num_states
+                    ),
+                ));
+            }
+        }
+        let tensors = self.right_canonical()?;
+        let last_obs = observed.iter().rposition(|&o| o);
+        // envs[k] = E_k for k in 1..=last_obs (None: identity).
+        let mut envs: Vec<Option<Array2<f64>>> = vec![None; nsites + 1];
+        if let Some(last) = last_obs {
+            let (_, _, dr) = tensors[last].dim();
+            let mut e = Array2::<f64>::eye(dr);
+            for k in (0..=last).rev() {
+                let a = &tensors[k];
+                let (dl, d, _) = a.dim();
+                let mut next = Array2::<f64>::zeros((dl, dl));
+                let values: Vec<usize> = if observed[k] {
+                    vec![usize::from(x[k])]
+                } else {
+                    (0..d).collect()
+                };
+                for s in values {
+                    let a_s = a.index_axis(ndarray::Axis(1), s);
+                    let ae = a_s.dot(&e);
+                    gemm_unchecked(1.0, ae.view(), a_s.t(), true, next.view_mut());
+                }
+                let tr: f64 = next.diag().sum();
+                if !(tr > 0.0 && tr.is_finite()) {
+                    return Err(Error::invalid_argument(
+                        "x",
+                        "the observed values have probability zero under the model; \
+                         the conditional distribution does not exist",
+                    ));
+                }
+                next.mapv_inplace(|v| v / tr);
+                envs[k] = Some(next.clone());
+                e = next;
+            }
+        }
+        let mut out = Array2::<u8>::zeros((n, nsites));
+        let mut v = Array2::ones((n, 1));
+        let mut col = vec![0u8; n];
+        let mut w = Vec::new();
+        for (k, a) in tensors.iter().enumerate() {
+            let env = envs[k + 1].as_ref();
+            let dr = a.dim().2;
+            let mut tmp = vec![0.0; dr];
+            v = zip_step(
+                &v,
+                a,
+                |_, blocks| {
+                    if observed[k] {
+                        return Ok(usize::from(x[k]));
+                    }
+                    w.clear();
+                    for b in blocks {
+                        let weight = match env {
+                            None => row_norm_sqr(b),
+                            Some(e) => {
+                                // b E b^T
+                                for (j, t) in tmp.iter_mut().enumerate() {
+                                    *t = e.column(j).iter().zip(b.iter()).map(|(p, q)| p * q).sum();
+                                }
+                                tmp.iter()
+                                    .zip(b.iter())
+                                    .map(|(p, q)| p * q)
+                                    .sum::<f64>()
+                                    .max(0.0)
+                            }
+                        };
+                        w.push(weight);
+                    }
+                    draw(&w, rng.random::<f64>()).ok_or_else(zero_state)
+                },
+                &mut col,
+            )?;
+            out.column_mut(k)
+                .assign(&ndarray::ArrayView1::from(&col[..]));
+        }
+        Ok(out)
+    }
+
+    /// The exact joint distribution of the sites `sites` (distinct, any order): an
+    /// array of shape `[d; sites.len()]` whose entry `[s_0, s_1, ...]` is
+    /// `p(x_{sites[0]} = s_0, x_{sites[1]} = s_1, ...)`, summing over all other sites.
+    ///
+    /// Computed by transfer matrices `rho <- sum_s A_k[s]^T rho A_k[s]` (free sites)
+    /// and one branch per value at the chosen sites, up to the last chosen site,
+    /// where right-canonicity closes the chain with a trace; normalised by the total.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a site `>= N`, a repeated site, or more than
+    /// [`MAX_MARGINAL_ENTRIES`] entries.
+    pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
+        let nsites = self.num_sites();
+        let d = self.num_states;
+        for (i, &k) in sites.iter().enumerate() {
+            if k >= nsites {
+                return Err(Error::invalid_argument(
+                    "sites",
+                    format!("site {k} is out of range for {nsites} sites"),
+                ));
+            }
+            if sites[..i].contains(&k) {
+                return Err(Error::invalid_argument(
+                    "sites",
+                    format!("site {k} is listed twice"),
+                ));
+            }
+        }
+        let entries = (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d));
+        if entries.is_none_or(|e| e > MAX_MARGINAL_ENTRIES) {
+            return Err(Error::invalid_argument(
+                "sites",
+                format!(
+                    "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
+                    d,
+                    sites.len()
+                ),
+            ));
+        }
+        if sites.is_empty() {
+            return Ok(ArrayD::from_elem(IxDyn(&[]), 1.0));
+        }
+        let tensors = self.right_canonical()?;
+        let mut sorted: Vec<usize> = sites.to_vec();
+        sorted.sort_unstable();
+        let last = *sorted.last().expect("non-empty");
+        let mut rhos: Vec<Array2<f64>> = vec![Array2::ones((1, 1))];
+        for (k, a) in tensors.iter().enumerate().take(last + 1) {
+            let chosen = sorted.binary_search(&k).is_ok();
+            let transfer = |rho: &Array2<f64>, s: usize| {
+                let a_s = a.index_axis(ndarray::Axis(1), s);
+                a_s.t().dot(rho).dot(&a_s)
+            };
+            rhos = if chosen {
+                rhos.iter()
+                    .flat_map(|rho| (0..d).map(move |s| (rho, s)))
+                    .map(|(rho, s)| transfer(rho, s))
+                    .collect()
+            } else {
+                rhos.iter()
+                    .map(|rho| {
+                        let mut acc = transfer(rho, 0);
+                        for s in 1..d {
+                            acc += &transfer(rho, s);
+                        }
+                        acc
+                    })
+                    .collect()
+            };
+            let scale = rhos.iter().map(|r| r.diag().sum()).fold(0.0_f64, f64::max);
+            if scale > 0.0 && scale.is_finite() {
+                rhos.iter_mut().for_each(|r| r.mapv_inplace(|v| v / scale));
+            }
+        }
+        let mut values: Vec<f64> = rhos.iter().map(|r| r.diag().sum().max(0.0)).collect();
+        let total: f64 = values.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(zero_state());
+        }
+        values.iter_mut().for_each(|v| *v /= total);
+        let arr =
+            ArrayD::from_shape_vec(IxDyn(&vec![d; sites.len()]), values).expect("d^m entries");
+        let perm: Vec<usize> = sites
+            .iter()
+            .map(|k| sorted.binary_search(k).expect("present"))
+            .collect();
+        Ok(arr
+            .permuted_axes(IxDyn(&perm))
+            .as_standard_layout()
+            .into_owned())
+    }
+}

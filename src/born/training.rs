@@ -1,0 +1,298 @@
+//! Learning: two-site gradient sweeps ([`MpsBornMachine::fit`]).
+//!
+//! # Memory
+//! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the
+//! bond dimension there, plus `8 n_samples` bytes of log scales). The sweep stores
+//! one environment per site: before a left-to-right half-sweep the right
+//! environments of all sites; as the sweep passes site `k` the right environment
+//! there is dropped and the new left one kept (and symmetrically on the way back).
+//! That is `n_samples * sum_k D_k * 8` bytes: 1000 MNIST images (784 sites) at
+//! `D = 64` take about 400 MB, 8000 images at `D = 32` about 1.6 GB. A checkpoint
+//! scheme would keep the environments of every `sqrt(N)`-th site only and rebuild
+//! the `sqrt(N)` sites in between from the nearest
+//! checkpoint when the sweep reaches them (memory `O(n sqrt(N) D)`, about one extra
+//! environment pass per half-sweep); it is not implemented yet.
+
+use std::time::Instant;
+
+use ndarray::{Array2, Array4, Axis};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::environments::{advance_left, advance_right, two_site_gradient, Env};
+use super::mps_born::{as_matrix, matrix_to_array3, MpsBornMachine};
+use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::linalg::{matmul, svd_truncated};
+
+impl MpsBornMachine {
+    /// Trains on `train` with `options.sweeps` sweeps (see
+    /// [`MpsBornMachine::fit_with`]); returns the half-sweep reports.
+    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
+        self.fit_with(train, &mut NoObserver)
+    }
+
+    /// Trains on `train` by two-site gradient sweeps (Han et al. 2018), calling
+    /// `observer` after every half-sweep; it may stop training early.
+    ///
+    /// One sweep is a left-to-right half-sweep over the bonds `(k, k+1)`,
+    /// `k = 0..N-2`, then a right-to-left one back; at every bond:
+    ///
+    /// 1. merge `B = A_k A_{k+1}` (shape `(D_{k-1}, d, d, D_{k+1})`; the centre is on
+    ///    the bond, so `Z = ||B||^2`);
+    /// 2. `steps_per_bond` times: `B <- B - eta dL/dB` on a batch (all samples, or
+    ///    `batch_size` drawn without replacement), with
+    ///    `dL/dB = 2B/Z - (2/|T|) sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x)/psi(x)`
+    ///    computed as one GEMM `L_g^T diag(1/psi) R_g` per group
+    ///    `g = (x_k, x_{k+1})`; then `B <- B / ||B||`. Safeguard: a step
+    ///    `eta ||dL/dB||` longer than `||B|| = 1` is shortened to length 1 (this
+    ///    only happens with minibatches holding a sample of tiny `psi(x)`, or with
+    ///    a far too large learning rate);
+    /// 3. split `B` by an SVD truncated with `options.truncation` (adaptive bond),
+    ///    absorbing `S` into the tensor in the sweep direction (the centre moves);
+    /// 4. update the per-sample environment across the bond by `d` GEMMs.
+    ///
+    /// Samples with `psi(x) = 0` are skipped in the gradient (their term is
+    /// undefined); the reported NLL is then `+inf`. When training ends or is stopped,
+    /// the centre is moved back to site 0.
+    ///
+    /// # Memory
+    /// The per-sample environments (unit rows plus one log scale per sample) take
+    /// `n_samples * D_k * 8` bytes for each site `k`, one environment per site at any
+    /// time: `n_samples * sum_k D_k * 8` bytes in total (1000 MNIST images at
+    /// `D = 64`: about 400 MB). Not yet implemented: a checkpoint scheme storing
+    /// every `sqrt(N)`-th site's environments and rebuilding the ones in between
+    /// when the sweep reaches them (`O(n sqrt(N) D)` memory for one extra
+    /// environment pass per half-sweep).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for invalid options (naming the setting), an empty
+    /// data set, wrong number of sites, or a value `>= d` (naming sample and site),
+    /// before any work; linear-algebra failures ([`Error::NoConvergence`],
+    /// [`Error::NonFinite`] e.g. after a divergent learning rate) during training.
+    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
+        self.options.validate()?;
+        self.check_dataset(train, "train")?;
+        let x = train.samples();
+        let n = x.nrows();
+        let nsites = self.num_sites();
+        let opts = self.options;
+        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        let mut reports = Vec::new();
+        self.move_center(0)?;
+
+        // rights[k]: environment of sites k+1..N-1; lefts[k]: of sites 0..k-1.
+        let mut rights: Vec<Option<Env>> = vec![None; nsites];
+        let mut lefts: Vec<Option<Env>> = vec![None; nsites];
+        rights[nsites - 1] = Some(Env::boundary(n));
+        for k in (0..nsites - 1).rev() {
+            let next = advance_right(
+                rights[k + 1].as_ref().expect("built"),
+                &self.tensors[k + 1],
+                x.column(k + 1),
+            );
+            rights[k] = Some(next);
+        }
+        lefts[0] = Some(Env::boundary(n));
+
+        'outer: for sweep in 1..=opts.sweeps {
+            for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
+                let start = Instant::now();
+                let mut trunc_err: f64 = 0.0;
+                let bonds: Vec<usize> = match direction {
+                    SweepDirection::LeftToRight => (0..nsites - 1).collect(),
+                    SweepDirection::RightToLeft => (0..nsites - 1).rev().collect(),
+                };
+                for k in bonds {
+                    let left = lefts[k].as_ref().expect("left environment present");
+                    let right = rights[k + 1].as_ref().expect("right environment present");
+                    let b = self.merged(k);
+                    let b = self.descend(b, left, right, train, k, &mut rng)?;
+                    trunc_err = trunc_err.max(self.split(k, b, direction)?);
+                    match direction {
+                        SweepDirection::LeftToRight => {
+                            let next = advance_left(left, &self.tensors[k], x.column(k));
+                            lefts[k + 1] = Some(next);
+                            if k + 1 < nsites - 1 {
+                                rights[k + 1] = None; // stale, rebuilt on the way back
+                            }
+                        }
+                        SweepDirection::RightToLeft => {
+                            let next = advance_right(right, &self.tensors[k + 1], x.column(k + 1));
+                            rights[k] = Some(next);
+                            if k > 0 {
+                                lefts[k] = None;
+                            }
+                        }
+                    }
+                }
+                // Exact training NLL from the environments next to the centre.
+                let (env, site) = match direction {
+                    SweepDirection::LeftToRight => (lefts[nsites - 1].as_ref(), nsites - 1),
+                    SweepDirection::RightToLeft => (rights[0].as_ref(), 0),
+                };
+                let env = env.expect("environment next to the centre");
+                let last = match direction {
+                    SweepDirection::LeftToRight => {
+                        advance_left(env, &self.tensors[site], x.column(site))
+                    }
+                    SweepDirection::RightToLeft => {
+                        advance_right(env, &self.tensors[site], x.column(site))
+                    }
+                };
+                let lz = self.log_z();
+                let train_nll = -last.logs.iter().map(|&l| 2.0 * l - lz).sum::<f64>() / n as f64;
+                let report = HalfSweepReport {
+                    sweep,
+                    direction,
+                    train_nll,
+                    max_bond: self.max_bond(),
+                    truncation_error: trunc_err,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                reports.push(report);
+                // After a left-to-right half the centre is at N-1; every method of
+                // the model handles any centre (sampling works on a moved copy).
+                let control = observer.on_half_sweep(&report, self);
+                if control == FitControl::Stop {
+                    break 'outer;
+                }
+            }
+        }
+        self.move_center(0)?;
+        Ok(reports)
+    }
+
+    /// `B = A_k A_{k+1}`, shape `(D_{k-1}, d, d, D_{k+1})`.
+    fn merged(&self, k: usize) -> Array4<f64> {
+        let (dl, d, dm) = self.tensors[k].dim();
+        let (_, d2, dr) = self.tensors[k + 1].dim();
+        let m = matmul(
+            as_matrix(&self.tensors[k], dl * d, dm),
+            as_matrix(&self.tensors[k + 1], dm, d2 * dr),
+        )
+        .expect("bond dimensions chain");
+        m.into_shape_with_order((dl, d, d2, dr))
+            .expect("sizes match")
+    }
+
+    /// `steps_per_bond` normalised gradient steps on the merged tensor.
+    fn descend(
+        &self,
+        mut b: Array4<f64>,
+        left: &Env,
+        right: &Env,
+        train: &Dataset,
+        k: usize,
+        rng: &mut StdRng,
+    ) -> Result<Array4<f64>> {
+        let x = train.samples();
+        let n = x.nrows();
+        let all: Vec<usize> = (0..n).collect();
+        for _ in 0..self.options.steps_per_bond {
+            let batch: Vec<usize> = match self.options.batch_size {
+                Some(m) if m < n => rand::seq::index::sample(rng, n, m).into_vec(),
+                _ => all.clone(),
+            };
+            let (grad, _) =
+                two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
+            // Safeguard: a step longer than ||B|| = 1 (a minibatch holding a sample
+            // with tiny psi(x) has a huge 1/psi term) is shortened to length 1.
+            let step = self.options.learning_rate * grad.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let eta = if step > 1.0 {
+                self.options.learning_rate / step
+            } else {
+                self.options.learning_rate
+            };
+            b.scaled_add(-eta, &grad);
+            let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if !nrm.is_finite() || nrm == 0.0 {
+                return Err(Error::NonFinite {
+                    context: format!(
+                        "two-site tensor on bond ({k}, {}) after a gradient step \
+                         (learning_rate = {} too large?)",
+                        k + 1,
+                        self.options.learning_rate
+                    ),
+                    position: 0,
+                    value: format!("{nrm}"),
+                });
+            }
+            b.mapv_inplace(|v| v / nrm);
+        }
+        Ok(b)
+    }
+
+    /// Splits `B` on bond `k` with the truncated SVD, moving the centre in the sweep
+    /// direction; returns the relative discarded weight.
+    fn split(&mut self, k: usize, b: Array4<f64>, direction: SweepDirection) -> Result<f64> {
+        let (dl, d, d2, dr) = b.dim();
+        let m = b
+            .into_shape_with_order((dl * d, d2 * dr))
+            .expect("sizes match");
+        let t = svd_truncated(m.view(), &self.options.truncation)?;
+        let r = t.rank();
+        let snorm = t.s.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let s = t.s.mapv(|v| v / snorm);
+        match direction {
+            SweepDirection::LeftToRight => {
+                let mut sv: Array2<f64> = t.vh;
+                for (mut row, &sv_) in sv.axis_iter_mut(Axis(0)).zip(s.iter()) {
+                    row.mapv_inplace(|v| v * sv_);
+                }
+                self.tensors[k] = matrix_to_array3(t.u, (dl, d, r));
+                self.tensors[k + 1] = matrix_to_array3(sv, (r, d2, dr));
+                self.center = k + 1;
+            }
+            SweepDirection::RightToLeft => {
+                let mut us: Array2<f64> = t.u;
+                for (mut col, &sv_) in us.axis_iter_mut(Axis(1)).zip(s.iter()) {
+                    col.mapv_inplace(|v| v * sv_);
+                }
+                self.tensors[k] = matrix_to_array3(us, (dl, d, r));
+                self.tensors[k + 1] = matrix_to_array3(t.vh, (r, d2, dr));
+                self.center = k;
+            }
+        }
+        Ok(t.truncation_error)
+    }
+
+    /// Test hook: moves the centre to site `k` and returns the merged tensor
+    /// `B = A_k A_{k+1}` and the full-batch NLL gradient `dL/dB` on `data` (the
+    /// formula of [`MpsBornMachine::fit_with`]), both of shape
+    /// `(D_{k-1}, d, d, D_{k+1})`.
+    #[doc(hidden)]
+    pub fn two_site_gradient(
+        &mut self,
+        data: &Dataset,
+        k: usize,
+    ) -> Result<(Array4<f64>, Array4<f64>)> {
+        self.check_dataset(data, "data")?;
+        if k + 1 >= self.num_sites() {
+            return Err(Error::invalid_argument(
+                "k",
+                format!("bond ({k}, {}) does not exist", k + 1),
+            ));
+        }
+        let x = data.samples();
+        let n = x.nrows();
+        self.move_center(k)?;
+        let mut left = Env::boundary(n);
+        for j in 0..k {
+            left = advance_left(&left, &self.tensors[j], x.column(j));
+        }
+        let mut right = Env::boundary(n);
+        for j in (k + 2..self.num_sites()).rev() {
+            right = advance_right(&right, &self.tensors[j], x.column(j));
+        }
+        let b = self.merged(k);
+        let all: Vec<usize> = (0..n).collect();
+        let (g, _) = two_site_gradient(&b, &left, &right, x.column(k), x.column(k + 1), &all);
+        Ok((b, g))
+    }
+}
