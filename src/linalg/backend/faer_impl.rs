@@ -21,7 +21,7 @@ pub(crate) fn info() -> String {
 
 /// Below this many multiply-adds a GEMM runs on one thread: entering the thread pool
 /// costs more than it saves.
-const PARALLEL_THRESHOLD: usize = 1 << 18;
+const PARALLEL_THRESHOLD: usize = 1 << 20;
 
 fn par_for(flops: usize) -> Par {
     if flops < PARALLEL_THRESHOLD {
