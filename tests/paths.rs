@@ -1,6 +1,6 @@
 mod common;
 
-use common::{pick, rng, split_spec};
+use common::{pick, rng, split_spec, term_shapes};
 use rand::Rng;
 use tnlearn::{einsum_path, ContractionPlan, PathOptimizer};
 
@@ -131,14 +131,7 @@ fn random_network(seed: u64, n: usize) -> (String, Vec<Vec<usize>>) {
             .join(","),
         output
     );
-    let shapes = terms
-        .iter()
-        .map(|t| {
-            t.iter()
-                .map(|c| dims[letters.iter().position(|x| x == c).unwrap()])
-                .collect()
-        })
-        .collect();
+    let shapes = term_shapes(&terms, &letters, &dims);
     (spec, shapes)
 }
 

@@ -155,14 +155,7 @@ pub fn random_spec(seed: u64, max_ops: usize) -> (String, Vec<Vec<usize>>) {
         spec.push_str("->");
         spec.extend(output.iter());
     }
-    let shapes = terms
-        .iter()
-        .map(|t| {
-            t.iter()
-                .map(|c| dims[letters.iter().position(|x| x == c).unwrap()])
-                .collect()
-        })
-        .collect();
+    let shapes = term_shapes(&terms, &letters, &dims);
     (spec, shapes)
 }
 
@@ -180,4 +173,17 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
 /// Uniform in a range (helper for test code).
 pub fn pick(rng: &mut ChaCha8Rng, lo: usize, hi: usize) -> usize {
     rng.random_range(lo..=hi)
+}
+
+/// The shape of every term of a spec, given each letter's dimension
+/// (`dims[i]` is the size of `letters[i]`).
+pub fn term_shapes(terms: &[Vec<char>], letters: &[char], dims: &[usize]) -> Vec<Vec<usize>> {
+    terms
+        .iter()
+        .map(|t| {
+            t.iter()
+                .map(|c| dims[letters.iter().position(|x| x == c).unwrap()])
+                .collect()
+        })
+        .collect()
 }
