@@ -73,23 +73,102 @@ fn gemm_impl<T: ComplexField + Copy>(
 }
 
 fn qr_impl<T: ComplexField + Copy>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
-    let qr = as_faer(&a).qr();
-    let q = qr.compute_thin_Q();
-    let r = qr.thin_R();
-    Ok((to_ndarray(q.as_ref()), to_ndarray(r)))
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::householder::{
+        apply_block_householder_sequence_on_the_left_in_place_scratch as apply_scratch,
+        apply_block_householder_sequence_on_the_left_in_place_with_conj as apply,
+    };
+    use faer::linalg::qr::no_pivoting::factor::{
+        qr_in_place, qr_in_place_scratch, recommended_block_size,
+    };
+
+    // faer's `Qr::new` with the parallelism chosen per size (small factorisations
+    // run single-threaded, as for GEMM).
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let par = par_for(m * n * k);
+    let mut qr = as_faer(&a).to_owned();
+    let block = recommended_block_size::<T>(m, n);
+    let mut coeff = faer::Mat::<T>::zeros(block, k);
+    qr_in_place(
+        qr.as_mut(),
+        coeff.as_mut(),
+        par,
+        MemStack::new(&mut MemBuffer::new(qr_in_place_scratch::<T>(
+            m,
+            n,
+            block,
+            par,
+            Default::default(),
+        ))),
+        Default::default(),
+    );
+    let r = Array2::from_shape_fn(
+        (k, n),
+        |(i, j)| {
+            if j >= i {
+                qr[(i, j)]
+            } else {
+                T::zero_impl()
+            }
+        },
+    );
+    // The Householder basis: unit lower trapezoidal part of the factored matrix.
+    let basis = faer::Mat::<T>::from_fn(m, k, |i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Greater => qr[(i, j)],
+        std::cmp::Ordering::Equal => T::one_impl(),
+        std::cmp::Ordering::Less => T::zero_impl(),
+    });
+    let mut q = faer::Mat::<T>::identity(m, k);
+    apply(
+        basis.as_ref(),
+        coeff.as_ref(),
+        faer::Conj::No,
+        q.as_mut(),
+        par,
+        MemStack::new(&mut MemBuffer::new(apply_scratch::<T>(m, block, k))),
+    );
+    Ok((to_ndarray(q.as_ref()), r))
 }
 
-/// One faer thin SVD, `Err` carrying faer's error (printed) on failure.
+/// One faer thin SVD, `Err` carrying faer's error (printed) on failure. Small
+/// matrices run single-threaded (see [`par_for`]): entering the thread pool costs
+/// more than it saves below about 100 x 100.
 fn svd_faer<T: ComplexField<Real = f64> + Copy>(
     a: ArrayView2<'_, T>,
 ) -> std::result::Result<SvdParts<T>, String> {
-    let svd = as_faer(&a).thin_svd().map_err(|e| format!("{e:?}"))?;
-    let u = to_ndarray(svd.U());
-    let s_diag = svd.S().column_vector();
-    let s = Array1::from_shape_fn(s_diag.nrows(), |i| T::real_part_impl(&s_diag[i]));
-    let v = svd.V();
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
+
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let par = par_for(m * n * k);
+    let mut s = faer::diag::Diag::<T>::zeros(k);
+    let mut u = faer::Mat::<T>::zeros(m, k);
+    let mut v = faer::Mat::<T>::zeros(n, k);
+    let mut mem = MemBuffer::new(svd_scratch::<T>(
+        m,
+        n,
+        ComputeSvdVectors::Thin,
+        ComputeSvdVectors::Thin,
+        par,
+        Default::default(),
+    ));
+    svd(
+        as_faer(&a),
+        s.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let u = to_ndarray(u.as_ref());
+    let s_col = s.column_vector();
+    let s = Array1::from_shape_fn(k, |i| T::real_part_impl(&s_col[i]));
     // V^H: conjugate transpose of V.
-    let vh = Array2::from_shape_fn((v.ncols(), v.nrows()), |(i, j)| T::conj_impl(&v[(j, i)]));
+    let vh = Array2::from_shape_fn((k, n), |(i, j)| T::conj_impl(&v[(j, i)]));
     Ok((u, s, vh))
 }
 
