@@ -36,32 +36,65 @@ fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
 }
 
-/// One zipper step for a batch: `v` (`n x D_{k-1}`, unit rows) times `A_k`; site
-/// value chosen per row by `choose(i, blocks)` where `blocks[s]` is row `i` of
-/// `v A_k[s]`; returns the new unit rows (`n x D_k`).
-fn zip_step(
+/// One zipper step for a batch: `v` (`n x D_{k-1}`, unit rows) times `A_k`, then
+/// one site value per row and the new unit rows (`n x D_k`).
+///
+/// With `fixed = Some(s)` (an observed site) every row takes `s`. Otherwise row `i`
+/// draws `s` with weight `w_is = (v_i A_k[s]) E (v_i A_k[s])^T`, where `E` is the
+/// conditional right environment (`None`: the identity, by right-canonicity, so
+/// `w_is = ||v_i A_k[s]||^2`); with `E` the weights take one GEMM per value `s`.
+fn zip_step<R: Rng + ?Sized>(
     v: &Array2<f64>,
     a: &Array3<f64>,
-    mut choose: impl FnMut(usize, &[&[f64]]) -> Result<usize>,
+    env: Option<&Array2<f64>>,
+    fixed: Option<usize>,
+    rng: &mut R,
     out_values: &mut [u8],
 ) -> Result<Array2<f64>> {
     let (dl, d, dr) = a.dim();
     let n = v.nrows();
     let mut m = Array2::zeros((n, d * dr));
     gemm_unchecked(1.0, v.view(), as_matrix(a, dl, d * dr), false, m.view_mut());
-    let mut next = Array2::zeros((n, dr));
-    let m = m.as_standard_layout();
-    let data = m.as_slice().expect("standard layout");
-    for i in 0..n {
-        let row = &data[i * d * dr..(i + 1) * d * dr];
-        let blocks: Vec<&[f64]> = row.chunks(dr).collect();
-        let s = choose(i, &blocks)?;
-        out_values[i] = s as u8;
-        let nrm = row_norm_sqr(blocks[s]).sqrt();
-        if nrm > 0.0 {
-            for (o, &b) in next.row_mut(i).iter_mut().zip(blocks[s]) {
-                *o = b / nrm;
+    let weights = match (fixed, env) {
+        (Some(_), _) => None,
+        (None, None) => Some(Array2::from_shape_fn((n, d), |(i, s)| {
+            row_norm_sqr(
+                m.slice(ndarray::s![i, s * dr..(s + 1) * dr])
+                    .as_slice()
+                    .expect("a row segment of a standard-layout matrix"),
+            )
+        })),
+        (None, Some(e)) => {
+            let mut w = Array2::zeros((n, d));
+            let mut q = Array2::zeros((n, dr));
+            for s in 0..d {
+                let p_s = m.slice(ndarray::s![.., s * dr..(s + 1) * dr]);
+                gemm_unchecked(1.0, p_s, e.view(), false, q.view_mut());
+                for i in 0..n {
+                    w[(i, s)] = q.row(i).dot(&p_s.row(i)).max(0.0);
+                }
             }
+            Some(w)
+        }
+    };
+    let mut next = Array2::zeros((n, dr));
+    for (i, value) in out_values.iter_mut().enumerate().take(n) {
+        let s = match (fixed, &weights) {
+            (Some(s), _) => s,
+            (None, Some(w)) => draw(
+                w.row(i)
+                    .as_slice()
+                    .expect("rows of a standard-layout matrix"),
+                rng.random::<f64>(),
+            )
+            .ok_or_else(zero_state)?,
+            (None, None) => unreachable!("weights are computed whenever no value is fixed"),
+        };
+        *value = s as u8;
+        let block = m.slice(ndarray::s![i, s * dr..(s + 1) * dr]);
+        let nrm = block.dot(&block).sqrt();
+        if nrm > 0.0 {
+            next.row_mut(i).assign(&block.mapv(|b| b / nrm));
         }
     }
     Ok(next)
@@ -87,27 +120,9 @@ impl MpsBornMachine {
     /// # Errors
     /// [`Error::NoConvergence`] only for a degenerate (zero) state.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        let tensors = self.right_canonical()?;
-        let nsites = tensors.len();
-        let mut out = Array2::<u8>::zeros((n, nsites));
-        let mut v = Array2::ones((n, 1));
-        let mut col = vec![0u8; n];
-        let mut w = Vec::new();
-        for (k, a) in tensors.iter().enumerate() {
-            v = zip_step(
-                &v,
-                a,
-                |_, blocks| {
-                    w.clear();
-                    w.extend(blocks.iter().map(|b| row_norm_sqr(b)));
-                    draw(&w, rng.random::<f64>()).ok_or_else(zero_state)
-                },
-                &mut col,
-            )?;
-            out.column_mut(k)
-                .assign(&ndarray::ArrayView1::from(&col[..]));
-        }
-        Ok(out)
+        // The unconditional sampler is the conditional one with nothing observed.
+        let nsites = self.num_sites();
+        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
     }
 
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
@@ -198,40 +213,9 @@ impl MpsBornMachine {
         let mut out = Array2::<u8>::zeros((n, nsites));
         let mut v = Array2::ones((n, 1));
         let mut col = vec![0u8; n];
-        let mut w = Vec::new();
         for (k, a) in tensors.iter().enumerate() {
-            let env = envs[k + 1].as_ref();
-            let dr = a.dim().2;
-            let mut tmp = vec![0.0; dr];
-            v = zip_step(
-                &v,
-                a,
-                |_, blocks| {
-                    if observed[k] {
-                        return Ok(usize::from(x[k]));
-                    }
-                    w.clear();
-                    for b in blocks {
-                        let weight = match env {
-                            None => row_norm_sqr(b),
-                            Some(e) => {
-                                // b E b^T
-                                for (j, t) in tmp.iter_mut().enumerate() {
-                                    *t = e.column(j).iter().zip(b.iter()).map(|(p, q)| p * q).sum();
-                                }
-                                tmp.iter()
-                                    .zip(b.iter())
-                                    .map(|(p, q)| p * q)
-                                    .sum::<f64>()
-                                    .max(0.0)
-                            }
-                        };
-                        w.push(weight);
-                    }
-                    draw(&w, rng.random::<f64>()).ok_or_else(zero_state)
-                },
-                &mut col,
-            )?;
+            let fixed = observed[k].then(|| usize::from(x[k]));
+            v = zip_step(&v, a, envs[k + 1].as_ref(), fixed, rng, &mut col)?;
             out.column_mut(k)
                 .assign(&ndarray::ArrayView1::from(&col[..]));
         }
