@@ -166,6 +166,20 @@ fn lwork_of(x: f64) -> c_int {
     (x * (1.0 + 1e-12)).ceil().clamp(1.0, c_int::MAX as f64) as c_int
 }
 
+/// Calls a LAPACK routine twice: a workspace query (`lwork = -1`; the optimal size
+/// comes back in `work[0]`), then the real call with that much workspace.
+/// `call(work, lwork)` makes one call and returns LAPACK's `info`.
+fn with_workspace<W: Scalar>(mut call: impl FnMut(&mut [W], c_int) -> c_int) -> c_int {
+    let mut query = [W::default()];
+    let info = call(&mut query, -1);
+    if info != 0 {
+        return info;
+    }
+    let lwork = lwork_of(query[0].re());
+    let mut work = vec![W::default(); lwork as usize];
+    call(&mut work, lwork)
+}
+
 const JOB_S: c_char = b'S' as c_char;
 const JOB_V: c_char = b'V' as c_char;
 const UPLO_L: c_char = b'L' as c_char;
@@ -215,171 +229,99 @@ impl Lapack for f64 {
     ) -> c_int {
         let k = m.min(n);
         let (lda, ldu, ldvt) = (m.max(1), m.max(1), k.max(1));
-        let mut info = 0;
-        let mut query = [0.0f64];
         if divide_and_conquer {
             let mut iwork = vec![0 as c_int; 8 * k.max(1) as usize];
-            // SAFETY: buffers are sized as LAPACK requires; lwork = -1 is a query.
-            unsafe {
-                lapack_sys::dgesdd_(
-                    &JOB_S,
-                    &m,
-                    &n,
-                    a.as_mut_ptr(),
-                    &lda,
-                    s.as_mut_ptr(),
-                    u.as_mut_ptr(),
-                    &ldu,
-                    vt.as_mut_ptr(),
-                    &ldvt,
-                    query.as_mut_ptr(),
-                    &-1,
-                    iwork.as_mut_ptr(),
-                    &mut info,
-                );
-            }
-            if info != 0 {
-                return info;
-            }
-            let lwork = lwork_of(query[0]);
-            let mut work = vec![0.0f64; lwork as usize];
-            // SAFETY: as above, with the queried workspace.
-            unsafe {
-                lapack_sys::dgesdd_(
-                    &JOB_S,
-                    &m,
-                    &n,
-                    a.as_mut_ptr(),
-                    &lda,
-                    s.as_mut_ptr(),
-                    u.as_mut_ptr(),
-                    &ldu,
-                    vt.as_mut_ptr(),
-                    &ldvt,
-                    work.as_mut_ptr(),
-                    &lwork,
-                    iwork.as_mut_ptr(),
-                    &mut info,
-                );
-            }
+            with_workspace(|work: &mut [f64], lwork| {
+                let mut info = 0;
+                // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+                unsafe {
+                    lapack_sys::dgesdd_(
+                        &JOB_S,
+                        &m,
+                        &n,
+                        a.as_mut_ptr(),
+                        &lda,
+                        s.as_mut_ptr(),
+                        u.as_mut_ptr(),
+                        &ldu,
+                        vt.as_mut_ptr(),
+                        &ldvt,
+                        work.as_mut_ptr(),
+                        &lwork,
+                        iwork.as_mut_ptr(),
+                        &mut info,
+                    );
+                }
+                info
+            })
         } else {
-            // SAFETY: workspace query.
-            unsafe {
-                lapack_sys::dgesvd_(
-                    &JOB_S,
-                    &JOB_S,
-                    &m,
-                    &n,
-                    a.as_mut_ptr(),
-                    &lda,
-                    s.as_mut_ptr(),
-                    u.as_mut_ptr(),
-                    &ldu,
-                    vt.as_mut_ptr(),
-                    &ldvt,
-                    query.as_mut_ptr(),
-                    &-1,
-                    &mut info,
-                );
-            }
-            if info != 0 {
-                return info;
-            }
-            let lwork = lwork_of(query[0]);
-            let mut work = vec![0.0f64; lwork as usize];
-            // SAFETY: buffers sized as LAPACK requires.
-            unsafe {
-                lapack_sys::dgesvd_(
-                    &JOB_S,
-                    &JOB_S,
-                    &m,
-                    &n,
-                    a.as_mut_ptr(),
-                    &lda,
-                    s.as_mut_ptr(),
-                    u.as_mut_ptr(),
-                    &ldu,
-                    vt.as_mut_ptr(),
-                    &ldvt,
-                    work.as_mut_ptr(),
-                    &lwork,
-                    &mut info,
-                );
-            }
+            with_workspace(|work: &mut [f64], lwork| {
+                let mut info = 0;
+                // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+                unsafe {
+                    lapack_sys::dgesvd_(
+                        &JOB_S,
+                        &JOB_S,
+                        &m,
+                        &n,
+                        a.as_mut_ptr(),
+                        &lda,
+                        s.as_mut_ptr(),
+                        u.as_mut_ptr(),
+                        &ldu,
+                        vt.as_mut_ptr(),
+                        &ldvt,
+                        work.as_mut_ptr(),
+                        &lwork,
+                        &mut info,
+                    );
+                }
+                info
+            })
         }
-        info
     }
 
     fn geqrf(m: c_int, n: c_int, a: &mut [Self], tau: &mut [Self]) -> c_int {
         let lda = m.max(1);
-        let mut info = 0;
-        let mut query = [0.0f64];
-        // SAFETY: workspace query, then the call with the queried workspace.
-        unsafe {
-            lapack_sys::dgeqrf_(
-                &m,
-                &n,
-                a.as_mut_ptr(),
-                &lda,
-                tau.as_mut_ptr(),
-                query.as_mut_ptr(),
-                &-1,
-                &mut info,
-            );
-            if info != 0 {
-                return info;
+        with_workspace(|work: &mut [f64], lwork| {
+            let mut info = 0;
+            // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+            unsafe {
+                lapack_sys::dgeqrf_(
+                    &m,
+                    &n,
+                    a.as_mut_ptr(),
+                    &lda,
+                    tau.as_mut_ptr(),
+                    work.as_mut_ptr(),
+                    &lwork,
+                    &mut info,
+                );
             }
-            let lwork = lwork_of(query[0]);
-            let mut work = vec![0.0f64; lwork as usize];
-            lapack_sys::dgeqrf_(
-                &m,
-                &n,
-                a.as_mut_ptr(),
-                &lda,
-                tau.as_mut_ptr(),
-                work.as_mut_ptr(),
-                &lwork,
-                &mut info,
-            );
-        }
-        info
+            info
+        })
     }
 
     fn orgqr(m: c_int, n: c_int, k: c_int, a: &mut [Self], tau: &[Self]) -> c_int {
         let lda = m.max(1);
-        let mut info = 0;
-        let mut query = [0.0f64];
-        // SAFETY: workspace query, then the call with the queried workspace.
-        unsafe {
-            lapack_sys::dorgqr_(
-                &m,
-                &n,
-                &k,
-                a.as_mut_ptr(),
-                &lda,
-                tau.as_ptr(),
-                query.as_mut_ptr(),
-                &-1,
-                &mut info,
-            );
-            if info != 0 {
-                return info;
+        with_workspace(|work: &mut [f64], lwork| {
+            let mut info = 0;
+            // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+            unsafe {
+                lapack_sys::dorgqr_(
+                    &m,
+                    &n,
+                    &k,
+                    a.as_mut_ptr(),
+                    &lda,
+                    tau.as_ptr(),
+                    work.as_mut_ptr(),
+                    &lwork,
+                    &mut info,
+                );
             }
-            let lwork = lwork_of(query[0]);
-            let mut work = vec![0.0f64; lwork as usize];
-            lapack_sys::dorgqr_(
-                &m,
-                &n,
-                &k,
-                a.as_mut_ptr(),
-                &lda,
-                tau.as_ptr(),
-                work.as_mut_ptr(),
-                &lwork,
-                &mut info,
-            );
-        }
-        info
+            info
+        })
     }
 
     fn heevd(n: c_int, a: &mut [Self], w: &mut [f64]) -> c_int {
@@ -479,165 +421,97 @@ impl Lapack for Complex64 {
     ) -> c_int {
         let k = m.min(n);
         let (lda, ldu, ldvt) = (m.max(1), m.max(1), k.max(1));
-        let mut info = 0;
-        let mut query = [Complex64::new(0.0, 0.0)];
         let (mn, mx) = (k.max(1) as usize, m.max(n).max(1) as usize);
         if divide_and_conquer {
             let lrwork = (5 * mn * mn + 5 * mn).max(2 * mx * mn + 2 * mn * mn + mn);
             let mut rwork = vec![0.0f64; lrwork];
             let mut iwork = vec![0 as c_int; 8 * mn];
-            // SAFETY: buffers are sized as LAPACK requires; lwork = -1 is a query.
-            unsafe {
-                lapack_sys::zgesdd_(
-                    &JOB_S,
-                    &m,
-                    &n,
-                    zp(a),
-                    &lda,
-                    s.as_mut_ptr(),
-                    zp(u),
-                    &ldu,
-                    zp(vt),
-                    &ldvt,
-                    zp(&mut query),
-                    &-1,
-                    rwork.as_mut_ptr(),
-                    iwork.as_mut_ptr(),
-                    &mut info,
-                );
-                if info != 0 {
-                    return info;
+            with_workspace(|work: &mut [Complex64], lwork| {
+                let mut info = 0;
+                // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+                unsafe {
+                    lapack_sys::zgesdd_(
+                        &JOB_S,
+                        &m,
+                        &n,
+                        zp(a),
+                        &lda,
+                        s.as_mut_ptr(),
+                        zp(u),
+                        &ldu,
+                        zp(vt),
+                        &ldvt,
+                        zp(work),
+                        &lwork,
+                        rwork.as_mut_ptr(),
+                        iwork.as_mut_ptr(),
+                        &mut info,
+                    );
                 }
-                let lwork = lwork_of(query[0].re);
-                let mut work = vec![Complex64::new(0.0, 0.0); lwork as usize];
-                lapack_sys::zgesdd_(
-                    &JOB_S,
-                    &m,
-                    &n,
-                    zp(a),
-                    &lda,
-                    s.as_mut_ptr(),
-                    zp(u),
-                    &ldu,
-                    zp(vt),
-                    &ldvt,
-                    zp(&mut work),
-                    &lwork,
-                    rwork.as_mut_ptr(),
-                    iwork.as_mut_ptr(),
-                    &mut info,
-                );
-            }
+                info
+            })
         } else {
             let mut rwork = vec![0.0f64; 5 * mn];
-            // SAFETY: buffers are sized as LAPACK requires; lwork = -1 is a query.
-            unsafe {
-                lapack_sys::zgesvd_(
-                    &JOB_S,
-                    &JOB_S,
-                    &m,
-                    &n,
-                    zp(a),
-                    &lda,
-                    s.as_mut_ptr(),
-                    zp(u),
-                    &ldu,
-                    zp(vt),
-                    &ldvt,
-                    zp(&mut query),
-                    &-1,
-                    rwork.as_mut_ptr(),
-                    &mut info,
-                );
-                if info != 0 {
-                    return info;
+            with_workspace(|work: &mut [Complex64], lwork| {
+                let mut info = 0;
+                // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+                unsafe {
+                    lapack_sys::zgesvd_(
+                        &JOB_S,
+                        &JOB_S,
+                        &m,
+                        &n,
+                        zp(a),
+                        &lda,
+                        s.as_mut_ptr(),
+                        zp(u),
+                        &ldu,
+                        zp(vt),
+                        &ldvt,
+                        zp(work),
+                        &lwork,
+                        rwork.as_mut_ptr(),
+                        &mut info,
+                    );
                 }
-                let lwork = lwork_of(query[0].re);
-                let mut work = vec![Complex64::new(0.0, 0.0); lwork as usize];
-                lapack_sys::zgesvd_(
-                    &JOB_S,
-                    &JOB_S,
-                    &m,
-                    &n,
-                    zp(a),
-                    &lda,
-                    s.as_mut_ptr(),
-                    zp(u),
-                    &ldu,
-                    zp(vt),
-                    &ldvt,
-                    zp(&mut work),
-                    &lwork,
-                    rwork.as_mut_ptr(),
-                    &mut info,
-                );
-            }
+                info
+            })
         }
-        info
     }
 
     fn geqrf(m: c_int, n: c_int, a: &mut [Self], tau: &mut [Self]) -> c_int {
         let lda = m.max(1);
-        let mut info = 0;
-        let mut query = [Complex64::new(0.0, 0.0)];
-        // SAFETY: workspace query, then the call with the queried workspace.
-        unsafe {
-            lapack_sys::zgeqrf_(&m, &n, zp(a), &lda, zp(tau), zp(&mut query), &-1, &mut info);
-            if info != 0 {
-                return info;
+        with_workspace(|work: &mut [Complex64], lwork| {
+            let mut info = 0;
+            // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+            unsafe {
+                lapack_sys::zgeqrf_(&m, &n, zp(a), &lda, zp(tau), zp(work), &lwork, &mut info);
             }
-            let lwork = lwork_of(query[0].re);
-            let mut work = vec![Complex64::new(0.0, 0.0); lwork as usize];
-            lapack_sys::zgeqrf_(
-                &m,
-                &n,
-                zp(a),
-                &lda,
-                zp(tau),
-                zp(&mut work),
-                &lwork,
-                &mut info,
-            );
-        }
-        info
+            info
+        })
     }
 
     fn orgqr(m: c_int, n: c_int, k: c_int, a: &mut [Self], tau: &[Self]) -> c_int {
         let lda = m.max(1);
-        let mut info = 0;
-        let mut query = [Complex64::new(0.0, 0.0)];
         let tau_ptr: *const Zc = tau.as_ptr().cast();
-        // SAFETY: workspace query, then the call with the queried workspace.
-        unsafe {
-            lapack_sys::zungqr_(
-                &m,
-                &n,
-                &k,
-                zp(a),
-                &lda,
-                tau_ptr,
-                zp(&mut query),
-                &-1,
-                &mut info,
-            );
-            if info != 0 {
-                return info;
+        with_workspace(|work: &mut [Complex64], lwork| {
+            let mut info = 0;
+            // SAFETY: buffers are sized as LAPACK requires (lwork = -1: a query).
+            unsafe {
+                lapack_sys::zungqr_(
+                    &m,
+                    &n,
+                    &k,
+                    zp(a),
+                    &lda,
+                    tau_ptr,
+                    zp(work),
+                    &lwork,
+                    &mut info,
+                );
             }
-            let lwork = lwork_of(query[0].re);
-            let mut work = vec![Complex64::new(0.0, 0.0); lwork as usize];
-            lapack_sys::zungqr_(
-                &m,
-                &n,
-                &k,
-                zp(a),
-                &lda,
-                tau_ptr,
-                zp(&mut work),
-                &lwork,
-                &mut info,
-            );
-        }
-        info
+            info
+        })
     }
 
     fn heevd(n: c_int, a: &mut [Self], w: &mut [f64]) -> c_int {
