@@ -23,6 +23,7 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+mod checkpoints;
 mod environments;
 mod io;
 mod mps_born;
@@ -36,7 +37,7 @@ use rand::Rng;
 
 pub use mps_born::MpsBornMachine;
 pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
-pub use options::BornOptions;
+pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
 pub use sampling::MAX_MARGINAL_ENTRIES;
 
 use crate::data::Dataset;
