@@ -28,7 +28,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine, SweepDirection};
+use tnlearn::born::{
+    BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule, SweepDirection,
+};
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
 use tnlearn::{Error, Result};
@@ -58,6 +60,11 @@ fn cli() -> Command {
         .arg(num("max-bond", "48", "largest bond dimension").value_parser(value_parser!(usize)))
         .arg(num("cutoff", "1e-7", "relative singular-value cutoff").value_parser(value_parser!(f64)))
         .arg(num("learning-rate", "0.02", "gradient step size").value_parser(value_parser!(f64)))
+        .arg(
+            num("size-exponent", "-1", "normalised steps of length lr * max(|grad|, 2 n^a) (Han et al.: 0.25); negative: plain gradient steps")
+                .value_parser(value_parser!(f64))
+                .allow_negative_numbers(true),
+        )
         .arg(num("steps-per-bond", "2", "gradient steps per bond visit").value_parser(value_parser!(usize)))
         .arg(num("batch-size", "0", "samples per step (0 = full batch)").value_parser(value_parser!(usize)))
         .arg(num("sweeps", "12", "back-and-forth sweeps").value_parser(value_parser!(usize)))
@@ -108,6 +115,12 @@ fn main() -> Result<()> {
         .max_bond(get("max-bond"))
         .cutoff(*m.get_one::<f64>("cutoff").expect("defaulted"))
         .learning_rate(*m.get_one::<f64>("learning-rate").expect("defaulted"))
+        .step_rule(
+            match *m.get_one::<f64>("size-exponent").expect("defaulted") {
+                a if a >= 0.0 => StepRule::Normalized { size_exponent: a },
+                _ => StepRule::Plain,
+            },
+        )
         .steps_per_bond(get("steps-per-bond"))
         .batch_size((batch > 0).then_some(batch))
         .sweeps(get("sweeps"))
