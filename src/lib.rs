@@ -37,6 +37,7 @@ pub mod born;
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod ising;
 pub mod linalg;
 pub mod mps;
 pub mod scalar;

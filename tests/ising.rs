@@ -1,0 +1,176 @@
+//! Ising data: exact values against the design tables and brute force; samplers
+//! against the exact energy; MCRG pieces against direct computations.
+
+use tnlearn::ising::exact::{self, Thermodynamics};
+use tnlearn::ising::{Lattice, CRITICAL_COUPLING, CRITICAL_TEMPERATURE};
+
+/// `|got - want| <= half a unit in the last printed digit of `want` (given as text).
+fn matches_printed(got: f64, want: &str) -> bool {
+    let value: f64 = want.parse().expect("number");
+    let decimals = want.split('.').nth(1).map_or(0, str::len) as i32;
+    (got - value).abs() <= 0.5 * 10f64.powi(-decimals) + 1e-15
+}
+
+fn check_row(t: &Thermodynamics, row: [&str; 4], what: &str) {
+    let got = [
+        t.log_z_per_site,
+        t.energy_per_site,
+        t.heat_capacity_per_site,
+        t.entropy_per_site,
+    ];
+    for (name, (g, w)) in ["ln Z/N", "E/N", "C/N", "s"].iter().zip(got.iter().zip(row)) {
+        if w.is_empty() {
+            continue;
+        }
+        assert!(matches_printed(*g, w), "{what} {name}: got {g:.14}, table {w}");
+    }
+}
+
+#[test]
+fn critical_point_constants() {
+    assert!((CRITICAL_COUPLING - (1.0 + 2f64.sqrt()).ln() / 2.0).abs() < 1e-16);
+    assert!((CRITICAL_TEMPERATURE * CRITICAL_COUPLING - 1.0).abs() < 1e-15);
+}
+
+#[test]
+fn kaufman_matches_the_design_table_at_tc() {
+    let rows = [
+        (4, ["0.97011971617", "-1.5656237876", "0.78327", "0.28017"]),
+        (8, ["0.93971532483", "-1.4915891074", "1.14556", "0.28239"]),
+        (16, ["0.93219631498", "-1.4530648528", "1.49870", "0.29185"]),
+        (32, ["0.93032039018", "-1.4336584661", "1.84677", "0.29853"]),
+    ];
+    for (l, row) in rows {
+        let t = exact::square(l, CRITICAL_TEMPERATURE).unwrap();
+        check_row(&t, row, &format!("L = {l}"));
+    }
+    let lz16 = exact::square(16, CRITICAL_TEMPERATURE).unwrap().log_z().unwrap();
+    let lz32 = exact::square(32, CRITICAL_TEMPERATURE).unwrap().log_z().unwrap();
+    assert!((lz16 - 238.64225663513287).abs() < 1e-11, "{lz16}");
+    assert!((lz32 - 952.6480795485427).abs() < 1e-10, "{lz32}");
+}
+
+#[test]
+fn onsager_matches_the_design_table() {
+    let rows = [
+        (2.0, ["1.02579281269", "-1.74556457531", "", "0.153010525039"]),
+        (CRITICAL_TEMPERATURE, ["0.92969539834", "-1.41421356237", "", "0.30647015820"]),
+        (2.5, ["0.879363820775", "-1.10607920375", "", "0.436932139277"]),
+        (3.0, ["0.815882731858", "-0.817309592502", "", "0.543446201024"]),
+    ];
+    for (t, row) in rows {
+        check_row(&exact::onsager(t).unwrap(), row, &format!("Onsager T = {t}"));
+    }
+}
+
+const TEMPERATURES: [f64; 6] = [0.7, 1.5, 2.0, CRITICAL_TEMPERATURE, 2.6, 5.0];
+
+fn close(a: &Thermodynamics, b: &Thermodynamics, tol: f64, what: &str) {
+    let pairs = [
+        ("ln Z/N", a.log_z_per_site, b.log_z_per_site),
+        ("E/N", a.energy_per_site, b.energy_per_site),
+        ("C/N", a.heat_capacity_per_site, b.heat_capacity_per_site),
+        ("s", a.entropy_per_site, b.entropy_per_site),
+    ];
+    for (name, x, y) in pairs {
+        assert!((x - y).abs() <= tol, "{what} {name}: {x:.16} vs {y:.16}");
+    }
+}
+
+#[test]
+fn kaufman_equals_brute_force_for_l_2_3_4() {
+    for l in 2..=4 {
+        for t in TEMPERATURES {
+            let brute = exact::enumerate(&Lattice::square(l).unwrap(), t).unwrap();
+            let kaufman = exact::square(l, t).unwrap();
+            close(&kaufman, &brute.thermodynamics, 1e-12, &format!("L = {l}, T = {t}"));
+        }
+    }
+}
+
+#[test]
+fn chain_equals_brute_force_and_tends_to_its_limit() {
+    for n in 2..=14 {
+        for t in TEMPERATURES {
+            let brute = exact::enumerate(&Lattice::ring(n).unwrap(), t).unwrap();
+            let chain = exact::chain(n, t).unwrap();
+            close(&chain, &brute.thermodynamics, 1e-12, &format!("ring {n}, T = {t}"));
+        }
+    }
+    // Per-site limit: the design note's entropies, and ring N -> infinity.
+    assert!(matches_printed(exact::chain_limit(1.0).unwrap().entropy_per_site, "0.365333855"));
+    assert!(matches_printed(exact::chain_limit(2.0).unwrap().entropy_per_site, "0.582203109"));
+    for t in TEMPERATURES {
+        let limit = exact::chain_limit(t).unwrap();
+        close(&exact::chain(20_000, t).unwrap(), &limit, 1e-12, &format!("ring limit T = {t}"));
+    }
+}
+
+#[test]
+fn brute_force_magnetisation_at_tc_matches_the_design_note() {
+    let e = exact::enumerate(&Lattice::square(4).unwrap(), CRITICAL_TEMPERATURE).unwrap();
+    assert!(matches_printed(e.mean_abs_magnetization, "0.84386044"));
+    assert!(matches_printed(e.mean_magnetization_squared, "0.76135891"));
+}
+
+/// Analytic derivatives against a 5-point central difference of the function itself.
+#[test]
+fn derivatives_agree_with_finite_differences() {
+    let h = 1e-4;
+    let d = |f: &dyn Fn(f64) -> f64, k: f64| {
+        (-f(k + 2.0 * h) + 8.0 * f(k + h) - 8.0 * f(k - h) + f(k - 2.0 * h)) / (12.0 * h)
+    };
+    for k in [0.3, 0.42, CRITICAL_COUPLING, 0.46, 0.6] {
+        // Large torus: u = -d(ln Z/N)/dK, C/N = -K^2 du/dK.
+        let lz = |k: f64| exact::square(64, 1.0 / k).unwrap().log_z_per_site;
+        let u = |k: f64| exact::square(64, 1.0 / k).unwrap().energy_per_site;
+        let t = exact::square(64, 1.0 / k).unwrap();
+        assert!((t.energy_per_site + d(&lz, k)).abs() < 1e-9, "u at K = {k}");
+        assert!((t.heat_capacity_per_site + k * k * d(&u, k)).abs() < 1e-7, "C at K = {k}");
+        if k != CRITICAL_COUPLING {
+            let lz = |k: f64| exact::onsager(1.0 / k).unwrap().log_z_per_site;
+            let u = |k: f64| exact::onsager(1.0 / k).unwrap().energy_per_site;
+            let t = exact::onsager(1.0 / k).unwrap();
+            assert!((t.energy_per_site + d(&lz, k)).abs() < 1e-9, "Onsager u at K = {k}");
+            assert!(
+                (t.heat_capacity_per_site + k * k * d(&u, k)).abs() < 1e-6,
+                "Onsager C at K = {k}"
+            );
+        }
+    }
+}
+
+#[test]
+fn kaufman_approaches_onsager_and_stays_finite_for_large_lattices() {
+    for t in [1.0, 2.0, 2.6, 4.0] {
+        let inf = exact::onsager(t).unwrap();
+        let mut big = exact::square(512, t).unwrap();
+        // Away from T_c finite-size corrections are exponentially small, except the
+        // two-fold degenerate ordered state below T_c: ln Z = N f + ln 2.
+        if t < CRITICAL_TEMPERATURE {
+            let ln2_per_site = std::f64::consts::LN_2 / (512.0 * 512.0);
+            big.log_z_per_site -= ln2_per_site;
+            big.entropy_per_site -= ln2_per_site;
+        }
+        close(&big, &inf, 1e-12, &format!("L = 512 vs Onsager at T = {t}"));
+    }
+    for t in [0.05, 0.3, CRITICAL_TEMPERATURE, 50.0] {
+        let v = exact::square(2000, t).unwrap();
+        assert!(v.log_z_per_site.is_finite() && v.heat_capacity_per_site.is_finite());
+        assert!(v.entropy_per_site >= -1e-12 && v.entropy_per_site <= std::f64::consts::LN_2);
+    }
+    assert!(exact::onsager(CRITICAL_TEMPERATURE).unwrap().heat_capacity_per_site.is_infinite());
+}
+
+#[test]
+fn exact_values_reject_bad_input() {
+    for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(exact::square(4, t).is_err() && exact::onsager(t).is_err());
+        assert!(exact::chain(4, t).is_err() && exact::chain_limit(t).is_err());
+    }
+    assert!(exact::square(1, 2.0).is_err() && exact::chain(1, 2.0).is_err());
+    assert!(exact::enumerate(&Lattice::square(5).unwrap(), 2.0).is_err());
+    assert!(Lattice::square(1).is_err() && Lattice::ring(1).is_err());
+    let msg = exact::square(4, -1.0).unwrap_err().to_string();
+    assert!(msg.contains("temperature"), "{msg}");
+}
