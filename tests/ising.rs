@@ -174,3 +174,170 @@ fn exact_values_reject_bad_input() {
     let msg = exact::square(4, -1.0).unwrap_err().to_string();
     assert!(msg.contains("temperature"), "{msg}");
 }
+
+// ---------------------------------------------------------------- samplers
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tnlearn::ising::sampling::{self, ClusterAlgorithm, MarkovChain, SamplerOptions};
+use tnlearn::ising::stats::blocking;
+
+const ALGORITHMS: [ClusterAlgorithm; 2] = [ClusterAlgorithm::Wolff, ClusterAlgorithm::SwendsenWang];
+
+/// Upper `1e-4` quantile of chi-square with `dof` degrees of freedom
+/// (Wilson-Hilferty; accurate to a few percent for `dof >= 3`).
+fn chi2_critical(dof: usize) -> f64 {
+    let k = dof as f64;
+    let z = 3.719; // standard normal upper 1e-4 quantile
+    k * (1.0 - 2.0 / (9.0 * k) + z * (2.0 / (9.0 * k)).sqrt()).powi(3)
+}
+
+/// Exact probabilities of the (bond sum, number of up spins) classes, by enumeration.
+fn exact_classes(lattice: &Lattice, t: f64) -> std::collections::BTreeMap<(i64, usize), f64> {
+    let n = lattice.n_sites();
+    let mut p = std::collections::BTreeMap::new();
+    let mut z = 0.0;
+    for x in 0u32..1 << n {
+        let spins: Vec<i8> = (0..n).map(|i| if x >> i & 1 == 1 { 1 } else { -1 }).collect();
+        let bond_sum = -lattice.energy(&spins).unwrap() as i64;
+        let w = (bond_sum as f64 / t).exp();
+        *p.entry((bond_sum, x.count_ones() as usize)).or_insert(0.0) += w;
+        z += w;
+    }
+    p.values_mut().for_each(|v| *v /= z);
+    p
+}
+
+/// Independent chains (one sample each after a burn-in far beyond the mixing time
+/// of these tiny lattices) against the exact joint law of energy and magnetisation,
+/// by a chi-square test at significance 1e-4 (classes with expected count < 5 merged).
+#[test]
+fn samplers_draw_the_boltzmann_distribution_on_small_lattices() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let cases = [
+        (Lattice::square(3).unwrap(), CRITICAL_TEMPERATURE),
+        (Lattice::square(3).unwrap(), 1.6),
+        (Lattice::ring(10).unwrap(), 1.0),
+    ];
+    for (lattice, t) in cases {
+        let exact = exact_classes(&lattice, t);
+        for algorithm in ALGORITHMS {
+            let n_chains = 40_000;
+            let mut counts = std::collections::BTreeMap::new();
+            for _ in 0..n_chains {
+                let mut chain = MarkovChain::new(&lattice, t, algorithm, false, &mut rng).unwrap();
+                chain.run(40, &mut rng);
+                let bond_sum = -chain.energy() as i64;
+                let ups = chain.spins().iter().filter(|&&s| s > 0).count();
+                *counts.entry((bond_sum, ups)).or_insert(0usize) += 1;
+            }
+            let (mut chi2, mut dof) = (0.0, 0usize);
+            let (mut pool_e, mut pool_o) = (0.0, 0.0);
+            for (class, p) in &exact {
+                let e = p * n_chains as f64;
+                let o = *counts.get(class).unwrap_or(&0) as f64;
+                if e < 5.0 {
+                    pool_e += e;
+                    pool_o += o;
+                } else {
+                    chi2 += (o - e) * (o - e) / e;
+                    dof += 1;
+                }
+            }
+            if pool_e > 0.0 {
+                chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
+                dof += 1;
+            }
+            let unseen: usize = counts.keys().filter(|c| !exact.contains_key(c)).count();
+            assert_eq!(unseen, 0, "impossible classes sampled");
+            let critical = chi2_critical(dof - 1);
+            assert!(
+                chi2 < critical,
+                "{algorithm:?} on {lattice:?} at T = {t}: chi2 = {chi2:.1} > {critical:.1} ({} dof)",
+                dof - 1
+            );
+        }
+    }
+}
+
+/// The design note's check: one long chain at T_c reproduces Kaufman's energy per
+/// site within 4 standard errors (blocking analysis), for both algorithms.
+#[test]
+fn samplers_reproduce_the_exact_energy_at_tc() {
+    for (l, updates_wolff, sweeps_sw) in [(8, 200_000, 100_000), (16, 200_000, 60_000)] {
+        let lattice = Lattice::square(l).unwrap();
+        let exact_u = exact::square(l, CRITICAL_TEMPERATURE).unwrap().energy_per_site;
+        for (algorithm, updates) in [
+            (ClusterAlgorithm::Wolff, updates_wolff),
+            (ClusterAlgorithm::SwendsenWang, sweeps_sw),
+        ] {
+            let mut rng = ChaCha8Rng::seed_from_u64(l as u64 * 7 + updates as u64);
+            let mut chain =
+                MarkovChain::new(&lattice, CRITICAL_TEMPERATURE, algorithm, false, &mut rng).unwrap();
+            chain.run(1000, &mut rng);
+            let series: Vec<f64> = (0..updates)
+                .map(|_| {
+                    chain.update(&mut rng);
+                    chain.energy() / (l * l) as f64
+                })
+                .collect();
+            let b = blocking(&series).unwrap();
+            let z = (b.mean - exact_u) / b.std_error;
+            println!(
+                "L = {l} {}: E/N = {:.6} +- {:.6} (exact {exact_u:.6}, z = {z:+.2}, tau = {:.2} updates)",
+                algorithm.name(),
+                b.mean,
+                b.std_error,
+                b.autocorrelation_time()
+            );
+            assert!(z.abs() < 4.0, "L = {l} {algorithm:?}: z = {z}");
+            // The error bar is a real one: tight enough to see the 0.03 bias of a
+            // state-dependent stopping rule, and reflecting autocorrelation.
+            assert!(4.0 * b.std_error < 0.01, "error bar {}", b.std_error);
+            let tau = b.autocorrelation_time();
+            assert!(tau > 0.5 && tau < 10.0, "tau = {tau}");
+        }
+    }
+}
+
+#[test]
+fn sample_gives_binary_images_with_their_energy() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let lattice = Lattice::square(6).unwrap();
+    let opts = SamplerOptions::new().algorithm(ClusterAlgorithm::Wolff).burn_in(10).thinning(2);
+    let data = sampling::sample(&lattice, 2.0, 30, &opts, &mut rng).unwrap();
+    assert_eq!((data.len(), data.n_sites(), data.num_states()), (30, 36, 2));
+    assert_eq!(data.image_shape(), Some((6, 6)));
+    assert!(data.samples().iter().all(|&b| b <= 1));
+    // Up to the global flip the bits are the spins: the energy is the same either way.
+    let spins = sampling::bits_to_spins(data.sample(0).as_slice().unwrap()).unwrap();
+    let flipped: Vec<i8> = spins.iter().map(|s| -s).collect();
+    assert_eq!(lattice.energy(&spins).unwrap(), lattice.energy(&flipped).unwrap());
+    // Rings are (1, n) images; options are validated; bad bits are named.
+    let ring = sampling::sample(&Lattice::ring(7).unwrap(), 1.0, 3, &SamplerOptions::new(), &mut rng);
+    assert_eq!(ring.unwrap().image_shape(), Some((1, 7)));
+    let bad = sampling::sample(&lattice, 2.0, 3, &SamplerOptions::new().thinning(0), &mut rng);
+    assert!(bad.unwrap_err().to_string().contains("thinning"));
+    assert!(sampling::sample(&lattice, -2.0, 3, &SamplerOptions::new(), &mut rng).is_err());
+    assert!(sampling::bits_to_spins(&[0, 1, 2]).unwrap_err().to_string().contains("position 2"));
+    assert!("sw".parse::<ClusterAlgorithm>().unwrap() == ClusterAlgorithm::SwendsenWang);
+    assert!("metropolis".parse::<ClusterAlgorithm>().is_err());
+    // The same seed gives the same data.
+    let a = sampling::sample(&lattice, 2.0, 5, &opts, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
+    let b = sampling::sample(&lattice, 2.0, 5, &opts, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn blocking_of_independent_values_matches_the_naive_error() {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let series: Vec<f64> = (0..1 << 15).map(|_| rng.random::<f64>()).collect();
+    let b = blocking(&series).unwrap();
+    let naive = (1.0f64 / 12.0 / series.len() as f64).sqrt();
+    assert!((b.naive_std_error / naive - 1.0).abs() < 0.05);
+    assert!(b.std_error / naive < 1.35, "{}", b.std_error / naive);
+    assert!((b.mean - 0.5).abs() < 4.0 * naive);
+    assert!(blocking(&[1.0; 10]).is_err());
+    assert!(blocking(&vec![f64::NAN; 100]).unwrap_err().to_string().contains("value 0"));
+}

@@ -33,8 +33,8 @@
 pub mod exact;
 mod lattice;
 // pub mod mcrg;
-// pub mod sampling;
-// pub mod stats;
+pub mod sampling;
+pub mod stats;
 
 pub use exact::{Thermodynamics, CRITICAL_COUPLING, CRITICAL_TEMPERATURE};
 pub use lattice::{snake_order, Lattice};
