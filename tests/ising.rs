@@ -341,3 +341,211 @@ fn blocking_of_independent_values_matches_the_naive_error() {
     assert!(blocking(&[1.0; 10]).is_err());
     assert!(blocking(&vec![f64::NAN; 100]).unwrap_err().to_string().contains("value 0"));
 }
+
+// ---------------------------------------------------------------- MCRG
+
+use ndarray::Array2;
+use tnlearn::ising::mcrg::{
+    lattice_sums, measure, CoarseGrain, Correlations, EvenOperator, MajorityRule, McrgOptions,
+};
+
+fn random_config(l: usize, rng: &mut ChaCha8Rng) -> Array2<i8> {
+    use rand::Rng;
+    Array2::from_shape_fn((l, l), |_| if rng.random::<bool>() { 1 } else { -1 })
+}
+
+/// Each operator as its list of shapes (sets of (row, col) offsets), summed naively
+/// with modular indexing: an independent reference for `lattice_sums`.
+fn naive_sums(s: &Array2<i8>) -> Vec<f64> {
+    let shapes: Vec<Vec<Vec<(i64, i64)>>> = vec![
+        vec![vec![(0, 0), (0, 1)], vec![(0, 0), (1, 0)]],
+        vec![vec![(0, 0), (1, 1)], vec![(0, 0), (1, -1)]],
+        vec![vec![(0, 0), (0, 1), (1, 0), (1, 1)]],
+        vec![vec![(0, 0), (0, 2)], vec![(0, 0), (2, 0)]],
+        vec![
+            vec![(0, 0), (1, 2)],
+            vec![(0, 0), (-1, 2)],
+            vec![(0, 0), (2, 1)],
+            vec![(0, 0), (2, -1)],
+        ],
+        vec![vec![(0, 0), (2, 2)], vec![(0, 0), (2, -2)]],
+        vec![vec![(-1, 0), (0, -1), (0, 1), (1, 0)]],
+    ];
+    let l = s.nrows() as i64;
+    shapes
+        .iter()
+        .map(|op| {
+            let mut total = 0i64;
+            for r in 0..l {
+                for c in 0..l {
+                    for shape in op {
+                        total += shape
+                            .iter()
+                            .map(|(dr, dc)| i64::from(s[[((r + dr).rem_euclid(l)) as usize, ((c + dc).rem_euclid(l)) as usize]]))
+                            .product::<i64>();
+                    }
+                }
+            }
+            total as f64
+        })
+        .collect()
+}
+
+#[test]
+fn lattice_sums_match_naive_sums_and_known_configurations() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for l in [5, 6, 8, 16] {
+        for _ in 0..5 {
+            let s = random_config(l, &mut rng);
+            assert_eq!(lattice_sums(s.view()).to_vec(), naive_sums(&s), "L = {l}");
+            let flipped = s.mapv(|v| -v);
+            assert_eq!(lattice_sums(flipped.view()), lattice_sums(s.view()), "even operators");
+        }
+    }
+    let n = 64.0;
+    let up = Array2::<i8>::ones((8, 8));
+    assert_eq!(lattice_sums(up.view()), [2.0 * n, 2.0 * n, n, 2.0 * n, 4.0 * n, 2.0 * n, n]);
+    let checker = Array2::from_shape_fn((8, 8), |(r, c)| if (r + c) % 2 == 0 { 1i8 } else { -1 });
+    assert_eq!(
+        lattice_sums(checker.view()),
+        [-2.0 * n, 2.0 * n, n, 2.0 * n, -4.0 * n, 2.0 * n, n]
+    );
+    assert_eq!(EvenOperator::ALL.len(), 7);
+}
+
+#[test]
+fn majority_rule_takes_the_block_majority_and_breaks_ties_fairly() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let rule = MajorityRule::new(2).unwrap();
+    let (mut ties, mut ups) = (0usize, 0usize);
+    for _ in 0..400 {
+        let s = random_config(8, &mut rng);
+        let c = rule.coarse_grain(s.view(), &mut rng).unwrap();
+        assert_eq!(c.dim(), (4, 4));
+        for r in 0..4 {
+            for k in 0..4 {
+                let sum: i32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                    .iter()
+                    .map(|(dr, dc)| i32::from(s[[2 * r + dr, 2 * k + dc]]))
+                    .sum();
+                match sum {
+                    0 => {
+                        ties += 1;
+                        ups += usize::from(c[[r, k]] == 1);
+                    }
+                    _ => assert_eq!(i32::from(c[[r, k]]), sum.signum()),
+                }
+            }
+        }
+    }
+    // Ties: Binomial(ties, 1/2); reject beyond 3.9 standard deviations (p < 1e-4).
+    let sd = (ties as f64 / 4.0).sqrt();
+    assert!(ties > 1500 && (ups as f64 - ties as f64 / 2.0).abs() < 3.9 * sd, "{ups} of {ties}");
+    // 3 x 3 blocks never tie; bad inputs are named.
+    let big = MajorityRule::new(3).unwrap();
+    assert_eq!(big.coarse_grain(random_config(9, &mut rng).view(), &mut rng).unwrap().dim(), (3, 3));
+    assert!(MajorityRule::new(1).is_err());
+    assert!(rule.coarse_grain(random_config(5, &mut rng).view(), &mut rng).is_err());
+    let mut bad = random_config(4, &mut rng);
+    bad[[1, 2]] = 0;
+    assert!(rule.coarse_grain(bad.view(), &mut rng).unwrap_err().to_string().contains("(1, 2)"));
+}
+
+#[test]
+fn correlations_match_a_two_pass_computation_and_merge_exactly() {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let n_ops = 3;
+    let samples: Vec<(Vec<f64>, Vec<f64>)> = (0..500)
+        .map(|_| {
+            let z: Vec<f64> = (0..4).map(|_| rng.random::<f64>()).collect();
+            let fine = vec![100.0 + z[0] + z[1], 50.0 + z[1] - z[2], 7.0 + z[3]];
+            let coarse = vec![80.0 + 0.5 * z[0] + z[2], 20.0 + z[1] * z[3], 3.0 + z[3] - z[0]];
+            (fine, coarse)
+        })
+        .collect();
+    let mut all = Correlations::new(n_ops);
+    let (mut first, mut second) = (Correlations::new(n_ops), Correlations::new(n_ops));
+    for (i, (f, c)) in samples.iter().enumerate() {
+        all.push(f, c).unwrap();
+        if i < 200 { &mut first } else { &mut second }.push(f, c).unwrap();
+    }
+    first.merge(&second).unwrap();
+    let m = samples.len() as f64;
+    let mean = |g: &dyn Fn(&(Vec<f64>, Vec<f64>)) -> f64| samples.iter().map(g).sum::<f64>() / m;
+    let (a, b) = all.matrices(n_ops).unwrap();
+    let (a2, b2) = first.matrices(n_ops).unwrap();
+    for i in 0..n_ops {
+        for j in 0..n_ops {
+            let mc = mean(&|s| s.1[i]);
+            let want_a = mean(&|s| (s.1[i] - mc) * (s.1[j] - mean(&|t| t.1[j])));
+            let want_b = mean(&|s| (s.1[i] - mc) * (s.0[j] - mean(&|t| t.0[j])));
+            for (got, want) in [(a[i * n_ops + j], want_a), (b[i * n_ops + j], want_b)] {
+                assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+            }
+            assert!((a2[i * n_ops + j] - a[i * n_ops + j]).abs() < 1e-12);
+            assert!((b2[i * n_ops + j] - b[i * n_ops + j]).abs() < 1e-12);
+        }
+    }
+    // Eigenvalues of T = A^{-1} B (2 operators) against the 2 x 2 closed form.
+    let (a, b) = all.matrices(2).unwrap();
+    let det_a = a[0] * a[3] - a[1] * a[2];
+    let t = [
+        (a[3] * b[0] - a[1] * b[2]) / det_a,
+        (a[3] * b[1] - a[1] * b[3]) / det_a,
+        (-a[2] * b[0] + a[0] * b[2]) / det_a,
+        (-a[2] * b[1] + a[0] * b[3]) / det_a,
+    ];
+    let (tr, det) = (t[0] + t[3], t[0] * t[3] - t[1] * t[2]);
+    let disc = tr * tr / 4.0 - det;
+    let eig = all.rg_eigenvalues(2).unwrap();
+    if disc >= 0.0 {
+        assert!((eig[0].re - (tr / 2.0 + disc.sqrt())).abs() < 1e-10);
+        assert!((eig[1].re - (tr / 2.0 - disc.sqrt())).abs() < 1e-10);
+    } else {
+        assert!((eig[0].re - tr / 2.0).abs() < 1e-10 && (eig[0].im.abs() - (-disc).sqrt()).abs() < 1e-10);
+    }
+    assert!(all.matrices(0).is_err() && all.matrices(4).is_err());
+    assert!(Correlations::new(2).matrices(1).is_err());
+    assert!(all.push(&[1.0], &[1.0, 2.0, 3.0]).is_err());
+}
+
+/// A coarse-graining that returns the wrong size: `measure` must say so.
+struct Broken;
+impl CoarseGrain for Broken {
+    fn name(&self) -> String {
+        "broken".into()
+    }
+    fn scale_factor(&self) -> usize {
+        2
+    }
+    fn coarse_grain(
+        &self,
+        fine: ndarray::ArrayView2<'_, i8>,
+        _rng: &mut dyn rand::RngCore,
+    ) -> tnlearn::Result<Array2<i8>> {
+        Ok(fine.to_owned())
+    }
+}
+
+#[test]
+fn mcrg_on_a_small_lattice_is_reproducible_and_checks_its_inputs() {
+    let majority = MajorityRule::new(2).unwrap();
+    let list: Vec<&dyn CoarseGrain> = vec![&majority];
+    let options = McrgOptions::new().l(16).samples(20_000).runs(4).couplings(3).burn_in(200);
+    let r = measure(&list, &options, &|_| {}).unwrap();
+    let again = measure(&list, &options.threads(1), &|_| {}).unwrap();
+    assert_eq!(r, again, "results depend on the seed only, not on the threads");
+    let res = &r[0];
+    assert_eq!((res.samples, res.y_t.len(), res.eigenvalues.len()), (20_000, 3, 3));
+    // One majority step 16 -> 8: y_t near (below) 1, the error bar a few 0.01 at most.
+    for (y, e) in res.y_t.iter().zip(&res.y_t_error) {
+        assert!(*y > 0.8 && *y < 1.1 && *e > 0.0 && *e < 0.05, "y_t = {y} +- {e}");
+    }
+    assert!(measure(&list, &options.runs(1), &|_| {}).is_err());
+    assert!(measure(&list, &options.couplings(8), &|_| {}).is_err());
+    assert!(measure(&[], &options, &|_| {}).is_err());
+    let broken: Vec<&dyn CoarseGrain> = vec![&Broken];
+    let err = measure(&broken, &options, &|_| {}).unwrap_err().to_string();
+    assert!(err.contains("broken"), "{err}");
+}

@@ -32,7 +32,7 @@
 
 pub mod exact;
 mod lattice;
-// pub mod mcrg;
+pub mod mcrg;
 pub mod sampling;
 pub mod stats;
 
