@@ -89,9 +89,11 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
     let mut model = MpsBornMachine::new(train.n_sites(), 2, options)?;
     let bar = ProgressBar::new(2 * s.sweeps as u64);
     bar.set_style(
-        ProgressStyle::with_template("  mps D={msg} half-sweep {pos}/{len} [{bar:30}] {elapsed_precise}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "  mps D={msg} half-sweep {pos}/{len} [{bar:30}] {elapsed_precise}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(format!("{}", s.max_bond));
     let start = Instant::now();
@@ -101,7 +103,11 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
     })?;
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let test_nll = model.log_probs(test.samples())?.into_iter().map(|l| -l).collect();
+    let test_nll = model
+        .log_probs(test.samples())?
+        .into_iter()
+        .map(|l| -l)
+        .collect();
     Ok(ModelRun {
         test_nll,
         seconds,
@@ -117,19 +123,48 @@ fn cli() -> Command {
     Command::new("ising_benchmark")
         .about("Generative models on 2D Ising data: test NLL per site vs the exact entropy")
         .arg(num("l", "16", "lattice side L (L x L torus)").value_parser(value_parser!(usize)))
-        .arg(num("temperature", "2.269185314213022", "temperature (default T_c)").value_parser(value_parser!(f64)))
-        .arg(num("n-train", "4000", "training samples").value_parser(value_parser!(usize)))
+        .arg(
+            num(
+                "temperature",
+                "2.269185314213022",
+                "temperature (default T_c)",
+            )
+            .value_parser(value_parser!(f64)),
+        )
+        .arg(num("n-train", "10000", "training samples").value_parser(value_parser!(usize)))
         .arg(num("n-test", "2000", "test samples").value_parser(value_parser!(usize)))
         .arg(num("models", "mps", "comma-separated models").value_parser(value_parser!(String)))
-        .arg(num("max-bonds", "8,16", "comma-separated bond dimensions").value_parser(value_parser!(String)))
+        .arg(
+            num("max-bonds", "8,16,32", "comma-separated bond dimensions")
+                .value_parser(value_parser!(String)),
+        )
         .arg(num("sweeps", "4", "training sweeps").value_parser(value_parser!(usize)))
-        .arg(num("learning-rate", "0.05", "gradient step size").value_parser(value_parser!(f64)))
-        .arg(num("steps-per-bond", "2", "gradient steps per bond visit").value_parser(value_parser!(usize)))
-        .arg(num("batch-size", "0", "samples per step (0 = full batch)").value_parser(value_parser!(usize)))
-        .arg(num("algorithm", "swendsen-wang", "Monte Carlo: wolff or swendsen-wang").value_parser(value_parser!(String)))
-        .arg(num("thinning", "20", "cluster updates between samples").value_parser(value_parser!(usize)))
+        .arg(num("learning-rate", "0.1", "gradient step size").value_parser(value_parser!(f64)))
+        .arg(
+            num("steps-per-bond", "2", "gradient steps per bond visit")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num("batch-size", "0", "samples per step (0 = full batch)")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num(
+                "algorithm",
+                "swendsen-wang",
+                "Monte Carlo: wolff or swendsen-wang",
+            )
+            .value_parser(value_parser!(String)),
+        )
+        .arg(
+            num("thinning", "20", "cluster updates between samples")
+                .value_parser(value_parser!(usize)),
+        )
         .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
-        .arg(num("out-dir", "out/ising_benchmark/", "output directory").value_parser(value_parser!(PathBuf)))
+        .arg(
+            num("out-dir", "out/ising_benchmark/", "output directory")
+                .value_parser(value_parser!(PathBuf)),
+        )
         .arg(
             Arg::new("save-data")
                 .long("save-data")
@@ -153,16 +188,23 @@ fn main() -> Result<()> {
     let (l, n_train, n_test) = (get("l"), get("n-train"), get("n-test"));
     let temperature = *m.get_one::<f64>("temperature").expect("defaulted");
     let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    let algorithm: ClusterAlgorithm = m.get_one::<String>("algorithm").expect("defaulted").parse()?;
+    let algorithm: ClusterAlgorithm = m
+        .get_one::<String>("algorithm")
+        .expect("defaulted")
+        .parse()?;
     let models = list(&m, "models");
     let bonds: Vec<usize> = list(&m, "max-bonds")
         .iter()
         .map(|b| {
-            b.parse().map_err(|_| Error::invalid_argument("max-bonds", format!("{b:?} is not a number")))
+            b.parse()
+                .map_err(|_| Error::invalid_argument("max-bonds", format!("{b:?} is not a number")))
         })
         .collect::<Result<_>>()?;
     let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io { path: out_dir.clone(), source })?;
+    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
+        path: out_dir.clone(),
+        source,
+    })?;
     let io_err = |path: PathBuf| move |source| Error::Io { path, source };
 
     // Data and the exact answer key.
@@ -176,7 +218,10 @@ fn main() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(seed);
     let t0 = Instant::now();
     let all = sampling::sample(&lattice, temperature, n_train + n_test, &sampler, &mut rng)?;
-    let (train, test) = (all.subset(0..n_train)?, all.subset(n_train..n_train + n_test)?);
+    let (train, test) = (
+        all.subset(0..n_train)?,
+        all.subset(n_train..n_train + n_test)?,
+    );
     // Check the data against the exact energy (blocking error over the whole chain).
     let energies: Vec<f64> = all
         .samples()
@@ -197,7 +242,11 @@ fn main() -> Result<()> {
     println!(
         "{l} x {l} torus at T = {temperature:.6}{}: {n_train} train + {n_test} test samples \
          ({}, {} updates apart) in {:.1} s",
-        if temperature == CRITICAL_TEMPERATURE { " (T_c)" } else { "" },
+        if temperature == CRITICAL_TEMPERATURE {
+            " (T_c)"
+        } else {
+            ""
+        },
         algorithm.name(),
         sampler.thinning,
         t0.elapsed().as_secs_f64()
@@ -210,7 +259,10 @@ fn main() -> Result<()> {
         tnlearn::io::npy::write_samples(out_dir.join("train.npy"), &train)?;
         tnlearn::io::npy::write_samples(out_dir.join("test.npy"), &test)?;
         tnlearn::io::packed::write_packed(out_dir.join("ising.tnlbits"), &train, &test)?;
-        println!("wrote train.npy, test.npy, ising.tnlbits to {}", out_dir.display());
+        println!(
+            "wrote train.npy, test.npy, ising.tnlbits to {}",
+            out_dir.display()
+        );
     }
 
     let batch = get("batch-size");
@@ -238,11 +290,21 @@ fn main() -> Result<()> {
             let run = run_model(model, &train, &test, &settings)?;
             let k = run.test_nll.len() as f64;
             let mean = run.test_nll.iter().sum::<f64>() / k;
-            let var = run.test_nll.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1.0);
+            let var = run
+                .test_nll
+                .iter()
+                .map(|v| (v - mean) * (v - mean))
+                .sum::<f64>()
+                / (k - 1.0);
             let (nll, se) = (mean / n, (var / k).sqrt() / n);
             let kl = nll - truth.entropy_per_site;
             // Paired estimate: mean over test samples of ln p(x) - ln q(x).
-            let diff: Vec<f64> = run.test_nll.iter().zip(&true_nll).map(|(q, p)| q - p).collect();
+            let diff: Vec<f64> = run
+                .test_nll
+                .iter()
+                .zip(&true_nll)
+                .map(|(q, p)| q - p)
+                .collect();
             let dm = diff.iter().sum::<f64>() / k;
             let dv = diff.iter().map(|v| (v - dm) * (v - dm)).sum::<f64>() / (k - 1.0);
             let (kl_paired, se_paired) = (dm / n, (dv / k).sqrt() / n);
@@ -279,7 +341,10 @@ fn main() -> Result<()> {
         let path = out_dir.join(file);
         std::fs::write(&path, text).map_err(io_err(path.clone()))?;
     }
-    println!("wrote {} and benchmark.csv", out_dir.join("benchmark.md").display());
+    println!(
+        "wrote {} and benchmark.csv",
+        out_dir.join("benchmark.md").display()
+    );
     println!(
         "{{\"l\": {l}, \"temperature\": {temperature}, \"n_train\": {n_train}, \"n_test\": {n_test}, \
          \"exact_entropy_per_site\": {:.6}, \"results\": [{}]}}",

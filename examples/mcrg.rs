@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use clap::{value_parser, Arg, Command};
 use indicatif::{ProgressBar, ProgressStyle};
-use tnlearn::ising::mcrg::{measure, CoarseGrain, MajorityRule, McrgOptions, EvenOperator};
+use tnlearn::ising::mcrg::{measure, CoarseGrain, EvenOperator, MajorityRule, McrgOptions};
 use tnlearn::ising::sampling::ClusterAlgorithm;
 use tnlearn::ising::CRITICAL_TEMPERATURE;
 use tnlearn::{Error, Result};
@@ -49,15 +49,45 @@ fn cli() -> Command {
     Command::new("mcrg")
         .about("Monte Carlo RG: thermal exponent y_t of coarse-grainings of the 2D Ising model")
         .arg(num("l", "32", "side of the fine lattice").value_parser(value_parser!(usize)))
-        .arg(num("temperature", "2.269185314213022", "temperature (default T_c)").value_parser(value_parser!(f64)))
-        .arg(num("samples", "1000000", "measured configurations in total").value_parser(value_parser!(usize)))
-        .arg(num("runs", "16", "independent runs (error bars: jackknife over runs)").value_parser(value_parser!(usize)))
-        .arg(num("thinning", "3", "Wolff clusters between measurements").value_parser(value_parser!(usize)))
-        .arg(num("burn-in", "2000", "Wolff clusters discarded per run").value_parser(value_parser!(usize)))
-        .arg(num("couplings", "7", "largest number of couplings (1..=7)").value_parser(value_parser!(usize)))
+        .arg(
+            num(
+                "temperature",
+                "2.269185314213022",
+                "temperature (default T_c)",
+            )
+            .value_parser(value_parser!(f64)),
+        )
+        .arg(
+            num("samples", "1000000", "measured configurations in total")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num(
+                "runs",
+                "16",
+                "independent runs (error bars: jackknife over runs)",
+            )
+            .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num("thinning", "3", "Wolff clusters between measurements")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num("burn-in", "2000", "Wolff clusters discarded per run")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num("couplings", "7", "largest number of couplings (1..=7)")
+                .value_parser(value_parser!(usize)),
+        )
         .arg(num("threads", "2", "worker threads").value_parser(value_parser!(usize)))
         .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
-        .arg(num("coarse-grainings", "majority", "comma-separated list of coarse-grainings"))
+        .arg(num(
+            "coarse-grainings",
+            "majority",
+            "comma-separated list of coarse-grainings",
+        ))
         .arg(num("out-dir", "out/mcrg/", "output directory").value_parser(value_parser!(PathBuf)))
 }
 
@@ -83,10 +113,16 @@ fn main() -> Result<()> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    let boxed: Vec<Box<dyn CoarseGrain>> = names.iter().map(|n| coarse_graining(n)).collect::<Result<_>>()?;
+    let boxed: Vec<Box<dyn CoarseGrain>> = names
+        .iter()
+        .map(|n| coarse_graining(n))
+        .collect::<Result<_>>()?;
     let list: Vec<&dyn CoarseGrain> = boxed.iter().map(|b| b.as_ref()).collect();
     let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io { path: out_dir.clone(), source })?;
+    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
+        path: out_dir.clone(),
+        source,
+    })?;
 
     println!(
         "MCRG: {l} x {l} -> {h} x {h} at T = {t} ({tc}), {s} Wolff samples in {r} runs, \
@@ -94,12 +130,20 @@ fn main() -> Result<()> {
         l = options.l,
         h = options.l / 2,
         t = options.temperature,
-        tc = if options.temperature == CRITICAL_TEMPERATURE { "T_c" } else { "not T_c" },
+        tc = if options.temperature == CRITICAL_TEMPERATURE {
+            "T_c"
+        } else {
+            "not T_c"
+        },
         s = options.samples,
         r = options.runs,
         th = options.thinning,
         th2 = options.threads,
-        ops = EvenOperator::ALL.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+        ops = EvenOperator::ALL
+            .iter()
+            .map(|o| o.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let bar = ProgressBar::new(options.samples as u64);
     bar.set_style(
@@ -131,22 +175,46 @@ fn main() -> Result<()> {
                 .iter()
                 .find(|r| r.0 == k + 1 && res.name.starts_with("majority") && options.l == 32)
                 .map_or(String::new(), |r| format!("{}", r.1));
-            md.push_str(&format!("| {} | {} | {y:.4} | {e:.4} | {reference} |\n", res.name, k + 1));
+            md.push_str(&format!(
+                "| {} | {} | {y:.4} | {e:.4} | {reference} |\n",
+                res.name,
+                k + 1
+            ));
             csv.push_str(&format!("{},{},{y},{e}\n", res.name, k + 1));
         }
     }
     print!("\n{md}");
     for res in &results {
-        let eig: Vec<String> = res.eigenvalues.iter().take(4).map(|z| {
-            if z.im.abs() > 1e-12 { format!("{:.4}{:+.4}i", z.re, z.im) } else { format!("{:.4}", z.re) }
-        }).collect();
-        println!("{}: leading eigenvalues of T ({} couplings): {}", res.name, options.couplings, eig.join(", "));
+        let eig: Vec<String> = res
+            .eigenvalues
+            .iter()
+            .take(4)
+            .map(|z| {
+                if z.im.abs() > 1e-12 {
+                    format!("{:.4}{:+.4}i", z.re, z.im)
+                } else {
+                    format!("{:.4}", z.re)
+                }
+            })
+            .collect();
+        println!(
+            "{}: leading eigenvalues of T ({} couplings): {}",
+            res.name,
+            options.couplings,
+            eig.join(", ")
+        );
     }
     for (file, text) in [("mcrg.md", &md), ("mcrg.csv", &csv)] {
         let path = out_dir.join(file);
-        std::fs::write(&path, text).map_err(|source| Error::Io { path: path.clone(), source })?;
+        std::fs::write(&path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
     }
-    println!("wrote {} and mcrg.csv; {seconds:.1} s", out_dir.join("mcrg.md").display());
+    println!(
+        "wrote {} and mcrg.csv; {seconds:.1} s",
+        out_dir.join("mcrg.md").display()
+    );
     let entries: Vec<String> = results
         .iter()
         .map(|r| {

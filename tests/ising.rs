@@ -18,11 +18,17 @@ fn check_row(t: &Thermodynamics, row: [&str; 4], what: &str) {
         t.heat_capacity_per_site,
         t.entropy_per_site,
     ];
-    for (name, (g, w)) in ["ln Z/N", "E/N", "C/N", "s"].iter().zip(got.iter().zip(row)) {
+    for (name, (g, w)) in ["ln Z/N", "E/N", "C/N", "s"]
+        .iter()
+        .zip(got.iter().zip(row))
+    {
         if w.is_empty() {
             continue;
         }
-        assert!(matches_printed(*g, w), "{what} {name}: got {g:.14}, table {w}");
+        assert!(
+            matches_printed(*g, w),
+            "{what} {name}: got {g:.14}, table {w}"
+        );
     }
 }
 
@@ -44,8 +50,14 @@ fn kaufman_matches_the_design_table_at_tc() {
         let t = exact::square(l, CRITICAL_TEMPERATURE).unwrap();
         check_row(&t, row, &format!("L = {l}"));
     }
-    let lz16 = exact::square(16, CRITICAL_TEMPERATURE).unwrap().log_z().unwrap();
-    let lz32 = exact::square(32, CRITICAL_TEMPERATURE).unwrap().log_z().unwrap();
+    let lz16 = exact::square(16, CRITICAL_TEMPERATURE)
+        .unwrap()
+        .log_z()
+        .unwrap();
+    let lz32 = exact::square(32, CRITICAL_TEMPERATURE)
+        .unwrap()
+        .log_z()
+        .unwrap();
     assert!((lz16 - 238.64225663513287).abs() < 1e-11, "{lz16}");
     assert!((lz32 - 952.6480795485427).abs() < 1e-10, "{lz32}");
 }
@@ -53,13 +65,29 @@ fn kaufman_matches_the_design_table_at_tc() {
 #[test]
 fn onsager_matches_the_design_table() {
     let rows = [
-        (2.0, ["1.02579281269", "-1.74556457531", "", "0.153010525039"]),
-        (CRITICAL_TEMPERATURE, ["0.92969539834", "-1.41421356237", "", "0.30647015820"]),
-        (2.5, ["0.879363820775", "-1.10607920375", "", "0.436932139277"]),
-        (3.0, ["0.815882731858", "-0.817309592502", "", "0.543446201024"]),
+        (
+            2.0,
+            ["1.02579281269", "-1.74556457531", "", "0.153010525039"],
+        ),
+        (
+            CRITICAL_TEMPERATURE,
+            ["0.92969539834", "-1.41421356237", "", "0.30647015820"],
+        ),
+        (
+            2.5,
+            ["0.879363820775", "-1.10607920375", "", "0.436932139277"],
+        ),
+        (
+            3.0,
+            ["0.815882731858", "-0.817309592502", "", "0.543446201024"],
+        ),
     ];
     for (t, row) in rows {
-        check_row(&exact::onsager(t).unwrap(), row, &format!("Onsager T = {t}"));
+        check_row(
+            &exact::onsager(t).unwrap(),
+            row,
+            &format!("Onsager T = {t}"),
+        );
     }
 }
 
@@ -83,7 +111,12 @@ fn kaufman_equals_brute_force_for_l_2_3_4() {
         for t in TEMPERATURES {
             let brute = exact::enumerate(&Lattice::square(l).unwrap(), t).unwrap();
             let kaufman = exact::square(l, t).unwrap();
-            close(&kaufman, &brute.thermodynamics, 1e-12, &format!("L = {l}, T = {t}"));
+            close(
+                &kaufman,
+                &brute.thermodynamics,
+                1e-12,
+                &format!("L = {l}, T = {t}"),
+            );
         }
     }
 }
@@ -94,15 +127,31 @@ fn chain_equals_brute_force_and_tends_to_its_limit() {
         for t in TEMPERATURES {
             let brute = exact::enumerate(&Lattice::ring(n).unwrap(), t).unwrap();
             let chain = exact::chain(n, t).unwrap();
-            close(&chain, &brute.thermodynamics, 1e-12, &format!("ring {n}, T = {t}"));
+            close(
+                &chain,
+                &brute.thermodynamics,
+                1e-12,
+                &format!("ring {n}, T = {t}"),
+            );
         }
     }
     // Per-site limit: the design note's entropies, and ring N -> infinity.
-    assert!(matches_printed(exact::chain_limit(1.0).unwrap().entropy_per_site, "0.365333855"));
-    assert!(matches_printed(exact::chain_limit(2.0).unwrap().entropy_per_site, "0.582203109"));
+    assert!(matches_printed(
+        exact::chain_limit(1.0).unwrap().entropy_per_site,
+        "0.365333855"
+    ));
+    assert!(matches_printed(
+        exact::chain_limit(2.0).unwrap().entropy_per_site,
+        "0.582203109"
+    ));
     for t in TEMPERATURES {
         let limit = exact::chain_limit(t).unwrap();
-        close(&exact::chain(20_000, t).unwrap(), &limit, 1e-12, &format!("ring limit T = {t}"));
+        close(
+            &exact::chain(20_000, t).unwrap(),
+            &limit,
+            1e-12,
+            &format!("ring limit T = {t}"),
+        );
     }
 }
 
@@ -126,12 +175,18 @@ fn derivatives_agree_with_finite_differences() {
         let u = |k: f64| exact::square(64, 1.0 / k).unwrap().energy_per_site;
         let t = exact::square(64, 1.0 / k).unwrap();
         assert!((t.energy_per_site + d(&lz, k)).abs() < 1e-9, "u at K = {k}");
-        assert!((t.heat_capacity_per_site + k * k * d(&u, k)).abs() < 1e-7, "C at K = {k}");
+        assert!(
+            (t.heat_capacity_per_site + k * k * d(&u, k)).abs() < 1e-7,
+            "C at K = {k}"
+        );
         if k != CRITICAL_COUPLING {
             let lz = |k: f64| exact::onsager(1.0 / k).unwrap().log_z_per_site;
             let u = |k: f64| exact::onsager(1.0 / k).unwrap().energy_per_site;
             let t = exact::onsager(1.0 / k).unwrap();
-            assert!((t.energy_per_site + d(&lz, k)).abs() < 1e-9, "Onsager u at K = {k}");
+            assert!(
+                (t.energy_per_site + d(&lz, k)).abs() < 1e-9,
+                "Onsager u at K = {k}"
+            );
             assert!(
                 (t.heat_capacity_per_site + k * k * d(&u, k)).abs() < 1e-6,
                 "Onsager C at K = {k}"
@@ -159,7 +214,10 @@ fn kaufman_approaches_onsager_and_stays_finite_for_large_lattices() {
         assert!(v.log_z_per_site.is_finite() && v.heat_capacity_per_site.is_finite());
         assert!(v.entropy_per_site >= -1e-12 && v.entropy_per_site <= std::f64::consts::LN_2);
     }
-    assert!(exact::onsager(CRITICAL_TEMPERATURE).unwrap().heat_capacity_per_site.is_infinite());
+    assert!(exact::onsager(CRITICAL_TEMPERATURE)
+        .unwrap()
+        .heat_capacity_per_site
+        .is_infinite());
 }
 
 #[test]
@@ -198,7 +256,9 @@ fn exact_classes(lattice: &Lattice, t: f64) -> std::collections::BTreeMap<(i64, 
     let mut p = std::collections::BTreeMap::new();
     let mut z = 0.0;
     for x in 0u32..1 << n {
-        let spins: Vec<i8> = (0..n).map(|i| if x >> i & 1 == 1 { 1 } else { -1 }).collect();
+        let spins: Vec<i8> = (0..n)
+            .map(|i| if x >> i & 1 == 1 { 1 } else { -1 })
+            .collect();
         let bond_sum = -lattice.energy(&spins).unwrap() as i64;
         let w = (bond_sum as f64 / t).exp();
         *p.entry((bond_sum, x.count_ones() as usize)).or_insert(0.0) += w;
@@ -266,14 +326,17 @@ fn samplers_draw_the_boltzmann_distribution_on_small_lattices() {
 fn samplers_reproduce_the_exact_energy_at_tc() {
     for (l, updates_wolff, sweeps_sw) in [(8, 200_000, 100_000), (16, 200_000, 60_000)] {
         let lattice = Lattice::square(l).unwrap();
-        let exact_u = exact::square(l, CRITICAL_TEMPERATURE).unwrap().energy_per_site;
+        let exact_u = exact::square(l, CRITICAL_TEMPERATURE)
+            .unwrap()
+            .energy_per_site;
         for (algorithm, updates) in [
             (ClusterAlgorithm::Wolff, updates_wolff),
             (ClusterAlgorithm::SwendsenWang, sweeps_sw),
         ] {
             let mut rng = ChaCha8Rng::seed_from_u64(l as u64 * 7 + updates as u64);
             let mut chain =
-                MarkovChain::new(&lattice, CRITICAL_TEMPERATURE, algorithm, false, &mut rng).unwrap();
+                MarkovChain::new(&lattice, CRITICAL_TEMPERATURE, algorithm, false, &mut rng)
+                    .unwrap();
             chain.run(1000, &mut rng);
             let series: Vec<f64> = (0..updates)
                 .map(|_| {
@@ -304,7 +367,10 @@ fn samplers_reproduce_the_exact_energy_at_tc() {
 fn sample_gives_binary_images_with_their_energy() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let lattice = Lattice::square(6).unwrap();
-    let opts = SamplerOptions::new().algorithm(ClusterAlgorithm::Wolff).burn_in(10).thinning(2);
+    let opts = SamplerOptions::new()
+        .algorithm(ClusterAlgorithm::Wolff)
+        .burn_in(10)
+        .thinning(2);
     let data = sampling::sample(&lattice, 2.0, 30, &opts, &mut rng).unwrap();
     assert_eq!((data.len(), data.n_sites(), data.num_states()), (30, 36, 2));
     assert_eq!(data.image_shape(), Some((6, 6)));
@@ -312,14 +378,32 @@ fn sample_gives_binary_images_with_their_energy() {
     // Up to the global flip the bits are the spins: the energy is the same either way.
     let spins = sampling::bits_to_spins(data.sample(0).as_slice().unwrap()).unwrap();
     let flipped: Vec<i8> = spins.iter().map(|s| -s).collect();
-    assert_eq!(lattice.energy(&spins).unwrap(), lattice.energy(&flipped).unwrap());
+    assert_eq!(
+        lattice.energy(&spins).unwrap(),
+        lattice.energy(&flipped).unwrap()
+    );
     // Rings are (1, n) images; options are validated; bad bits are named.
-    let ring = sampling::sample(&Lattice::ring(7).unwrap(), 1.0, 3, &SamplerOptions::new(), &mut rng);
+    let ring = sampling::sample(
+        &Lattice::ring(7).unwrap(),
+        1.0,
+        3,
+        &SamplerOptions::new(),
+        &mut rng,
+    );
     assert_eq!(ring.unwrap().image_shape(), Some((1, 7)));
-    let bad = sampling::sample(&lattice, 2.0, 3, &SamplerOptions::new().thinning(0), &mut rng);
+    let bad = sampling::sample(
+        &lattice,
+        2.0,
+        3,
+        &SamplerOptions::new().thinning(0),
+        &mut rng,
+    );
     assert!(bad.unwrap_err().to_string().contains("thinning"));
     assert!(sampling::sample(&lattice, -2.0, 3, &SamplerOptions::new(), &mut rng).is_err());
-    assert!(sampling::bits_to_spins(&[0, 1, 2]).unwrap_err().to_string().contains("position 2"));
+    assert!(sampling::bits_to_spins(&[0, 1, 2])
+        .unwrap_err()
+        .to_string()
+        .contains("position 2"));
     assert!("sw".parse::<ClusterAlgorithm>().unwrap() == ClusterAlgorithm::SwendsenWang);
     assert!("metropolis".parse::<ClusterAlgorithm>().is_err());
     // The same seed gives the same data.
@@ -339,7 +423,10 @@ fn blocking_of_independent_values_matches_the_naive_error() {
     assert!(b.std_error / naive < 1.35, "{}", b.std_error / naive);
     assert!((b.mean - 0.5).abs() < 4.0 * naive);
     assert!(blocking(&[1.0; 10]).is_err());
-    assert!(blocking(&vec![f64::NAN; 100]).unwrap_err().to_string().contains("value 0"));
+    assert!(blocking(&vec![f64::NAN; 100])
+        .unwrap_err()
+        .to_string()
+        .contains("value 0"));
 }
 
 // ---------------------------------------------------------------- MCRG
@@ -381,7 +468,14 @@ fn naive_sums(s: &Array2<i8>) -> Vec<f64> {
                     for shape in op {
                         total += shape
                             .iter()
-                            .map(|(dr, dc)| i64::from(s[[((r + dr).rem_euclid(l)) as usize, ((c + dc).rem_euclid(l)) as usize]]))
+                            .map(|(dr, dc)| {
+                                i64::from(
+                                    s[[
+                                        ((r + dr).rem_euclid(l)) as usize,
+                                        ((c + dc).rem_euclid(l)) as usize,
+                                    ]],
+                                )
+                            })
                             .product::<i64>();
                     }
                 }
@@ -399,12 +493,19 @@ fn lattice_sums_match_naive_sums_and_known_configurations() {
             let s = random_config(l, &mut rng);
             assert_eq!(lattice_sums(s.view()).to_vec(), naive_sums(&s), "L = {l}");
             let flipped = s.mapv(|v| -v);
-            assert_eq!(lattice_sums(flipped.view()), lattice_sums(s.view()), "even operators");
+            assert_eq!(
+                lattice_sums(flipped.view()),
+                lattice_sums(s.view()),
+                "even operators"
+            );
         }
     }
     let n = 64.0;
     let up = Array2::<i8>::ones((8, 8));
-    assert_eq!(lattice_sums(up.view()), [2.0 * n, 2.0 * n, n, 2.0 * n, 4.0 * n, 2.0 * n, n]);
+    assert_eq!(
+        lattice_sums(up.view()),
+        [2.0 * n, 2.0 * n, n, 2.0 * n, 4.0 * n, 2.0 * n, n]
+    );
     let checker = Array2::from_shape_fn((8, 8), |(r, c)| if (r + c) % 2 == 0 { 1i8 } else { -1 });
     assert_eq!(
         lattice_sums(checker.view()),
@@ -440,15 +541,29 @@ fn majority_rule_takes_the_block_majority_and_breaks_ties_fairly() {
     }
     // Ties: Binomial(ties, 1/2); reject beyond 3.9 standard deviations (p < 1e-4).
     let sd = (ties as f64 / 4.0).sqrt();
-    assert!(ties > 1500 && (ups as f64 - ties as f64 / 2.0).abs() < 3.9 * sd, "{ups} of {ties}");
+    assert!(
+        ties > 1500 && (ups as f64 - ties as f64 / 2.0).abs() < 3.9 * sd,
+        "{ups} of {ties}"
+    );
     // 3 x 3 blocks never tie; bad inputs are named.
     let big = MajorityRule::new(3).unwrap();
-    assert_eq!(big.coarse_grain(random_config(9, &mut rng).view(), &mut rng).unwrap().dim(), (3, 3));
+    assert_eq!(
+        big.coarse_grain(random_config(9, &mut rng).view(), &mut rng)
+            .unwrap()
+            .dim(),
+        (3, 3)
+    );
     assert!(MajorityRule::new(1).is_err());
-    assert!(rule.coarse_grain(random_config(5, &mut rng).view(), &mut rng).is_err());
+    assert!(rule
+        .coarse_grain(random_config(5, &mut rng).view(), &mut rng)
+        .is_err());
     let mut bad = random_config(4, &mut rng);
     bad[[1, 2]] = 0;
-    assert!(rule.coarse_grain(bad.view(), &mut rng).unwrap_err().to_string().contains("(1, 2)"));
+    assert!(rule
+        .coarse_grain(bad.view(), &mut rng)
+        .unwrap_err()
+        .to_string()
+        .contains("(1, 2)"));
 }
 
 #[test]
@@ -460,7 +575,11 @@ fn correlations_match_a_two_pass_computation_and_merge_exactly() {
         .map(|_| {
             let z: Vec<f64> = (0..4).map(|_| rng.random::<f64>()).collect();
             let fine = vec![100.0 + z[0] + z[1], 50.0 + z[1] - z[2], 7.0 + z[3]];
-            let coarse = vec![80.0 + 0.5 * z[0] + z[2], 20.0 + z[1] * z[3], 3.0 + z[3] - z[0]];
+            let coarse = vec![
+                80.0 + 0.5 * z[0] + z[2],
+                20.0 + z[1] * z[3],
+                3.0 + z[3] - z[0],
+            ];
             (fine, coarse)
         })
         .collect();
@@ -468,7 +587,9 @@ fn correlations_match_a_two_pass_computation_and_merge_exactly() {
     let (mut first, mut second) = (Correlations::new(n_ops), Correlations::new(n_ops));
     for (i, (f, c)) in samples.iter().enumerate() {
         all.push(f, c).unwrap();
-        if i < 200 { &mut first } else { &mut second }.push(f, c).unwrap();
+        if i < 200 { &mut first } else { &mut second }
+            .push(f, c)
+            .unwrap();
     }
     first.merge(&second).unwrap();
     let m = samples.len() as f64;
@@ -503,7 +624,10 @@ fn correlations_match_a_two_pass_computation_and_merge_exactly() {
         assert!((eig[0].re - (tr / 2.0 + disc.sqrt())).abs() < 1e-10);
         assert!((eig[1].re - (tr / 2.0 - disc.sqrt())).abs() < 1e-10);
     } else {
-        assert!((eig[0].re - tr / 2.0).abs() < 1e-10 && (eig[0].im.abs() - (-disc).sqrt()).abs() < 1e-10);
+        assert!(
+            (eig[0].re - tr / 2.0).abs() < 1e-10
+                && (eig[0].im.abs() - (-disc).sqrt()).abs() < 1e-10
+        );
     }
     assert!(all.matrices(0).is_err() && all.matrices(4).is_err());
     assert!(Correlations::new(2).matrices(1).is_err());
@@ -532,15 +656,29 @@ impl CoarseGrain for Broken {
 fn mcrg_on_a_small_lattice_is_reproducible_and_checks_its_inputs() {
     let majority = MajorityRule::new(2).unwrap();
     let list: Vec<&dyn CoarseGrain> = vec![&majority];
-    let options = McrgOptions::new().l(16).samples(20_000).runs(4).couplings(3).burn_in(200);
+    let options = McrgOptions::new()
+        .l(16)
+        .samples(20_000)
+        .runs(4)
+        .couplings(3)
+        .burn_in(200);
     let r = measure(&list, &options, &|_| {}).unwrap();
     let again = measure(&list, &options.threads(1), &|_| {}).unwrap();
-    assert_eq!(r, again, "results depend on the seed only, not on the threads");
+    assert_eq!(
+        r, again,
+        "results depend on the seed only, not on the threads"
+    );
     let res = &r[0];
-    assert_eq!((res.samples, res.y_t.len(), res.eigenvalues.len()), (20_000, 3, 3));
+    assert_eq!(
+        (res.samples, res.y_t.len(), res.eigenvalues.len()),
+        (20_000, 3, 3)
+    );
     // One majority step 16 -> 8: y_t near (below) 1, the error bar a few 0.01 at most.
     for (y, e) in res.y_t.iter().zip(&res.y_t_error) {
-        assert!(*y > 0.8 && *y < 1.1 && *e > 0.0 && *e < 0.05, "y_t = {y} +- {e}");
+        assert!(
+            *y > 0.8 && *y < 1.1 && *e > 0.0 && *e < 0.05,
+            "y_t = {y} +- {e}"
+        );
     }
     assert!(measure(&list, &options.runs(1), &|_| {}).is_err());
     assert!(measure(&list, &options.couplings(8), &|_| {}).is_err());

@@ -182,8 +182,6 @@ impl Lattice {
 /// ```
 pub fn snake_order(rows: usize, cols: usize) -> Vec<usize> {
     (0..rows)
-        .flat_map(|r| {
-            (0..cols).map(move |k| r * cols + if r % 2 == 0 { k } else { cols - 1 - k })
-        })
+        .flat_map(|r| (0..cols).map(move |k| r * cols + if r % 2 == 0 { k } else { cols - 1 - k }))
         .collect()
 }

@@ -27,7 +27,7 @@ pub fn chain(n: usize, temperature: f64) -> Result<Thermodynamics> {
     let nf = n as f64;
     let t = k.tanh();
     let sech2 = 1.0 / (k.cosh() * k.cosh()); // 1 - t^2 without cancellation
-    // r = t^N and its K-derivatives relative to r, computed in logs.
+                                             // r = t^N and its K-derivatives relative to r, computed in logs.
     let log_r = nf * t.ln();
     let r = log_r.exp();
     let r1 = if r > 0.0 { nf * sech2 / t * r } else { 0.0 };

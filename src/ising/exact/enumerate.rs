@@ -53,10 +53,7 @@ pub fn enumerate(lattice: &Lattice, temperature: f64) -> Result<Enumeration> {
     // counts[(unequal bonds) * (n + 1) + ups]
     let mut counts = vec![0u64; (nb + 1) * (n + 1)];
     for x in 0u32..(1u32 << n) {
-        let unequal: u32 = bonds
-            .iter()
-            .map(|&(i, j)| ((x >> i) ^ (x >> j)) & 1)
-            .sum();
+        let unequal: u32 = bonds.iter().map(|&(i, j)| ((x >> i) ^ (x >> j)) & 1).sum();
         counts[unequal as usize * (n + 1) + x.count_ones() as usize] += 1;
     }
     // Bin (d, ups): bond sum nb - 2d, log weight K (nb - 2d) + ln count.
@@ -71,14 +68,15 @@ pub fn enumerate(lattice: &Lattice, temperature: f64) -> Result<Enumeration> {
             (k * bond_sum + (c as f64).ln(), -bond_sum, m)
         })
         .collect();
-    let top = bins
-        .iter()
-        .map(|b| b.0)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let top = bins.iter().map(|b| b.0).fold(f64::NEG_INFINITY, f64::max);
     let weights: Vec<f64> = bins.iter().map(|b| (b.0 - top).exp()).collect();
     let z: f64 = weights.iter().sum();
     let mean = |f: &dyn Fn(&(f64, f64, f64)) -> f64| {
-        bins.iter().zip(&weights).map(|(b, w)| w * f(b)).sum::<f64>() / z
+        bins.iter()
+            .zip(&weights)
+            .map(|(b, w)| w * f(b))
+            .sum::<f64>()
+            / z
     };
     let energy = mean(&|b| b.1);
     let var_e = mean(&|b| (b.1 - energy) * (b.1 - energy));

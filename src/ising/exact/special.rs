@@ -59,7 +59,10 @@ pub(super) fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> f64
     let rule = gauss_legendre(20);
     let apply = |a: f64, b: f64| {
         let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
-        half * rule.iter().map(|&(x, w)| w * f(mid + half * x)).sum::<f64>()
+        half * rule
+            .iter()
+            .map(|&(x, w)| w * f(mid + half * x))
+            .sum::<f64>()
     };
     fn recurse(
         apply: &dyn Fn(f64, f64) -> f64,

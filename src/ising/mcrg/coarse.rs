@@ -45,7 +45,9 @@ pub fn check_configuration(fine: ArrayView2<'_, i8>, b: usize) -> Result<usize> 
     let (rows, cols) = fine.dim();
     if rows != cols || rows == 0 || rows % b != 0 {
         return Err(Error::shape_mismatch(
-            format!("coarse-graining by b = {b} (a square configuration whose side is a multiple of b)"),
+            format!(
+                "coarse-graining by b = {b} (a square configuration whose side is a multiple of b)"
+            ),
             [rows.max(b).next_multiple_of(b); 2],
             [rows, cols],
         ));

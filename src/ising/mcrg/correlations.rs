@@ -73,8 +73,16 @@ impl Correlations {
             self.shift_fine = fine.to_vec();
             self.shift_coarse = coarse.to_vec();
         }
-        let f: Vec<f64> = fine.iter().zip(&self.shift_fine).map(|(a, b)| a - b).collect();
-        let c: Vec<f64> = coarse.iter().zip(&self.shift_coarse).map(|(a, b)| a - b).collect();
+        let f: Vec<f64> = fine
+            .iter()
+            .zip(&self.shift_fine)
+            .map(|(a, b)| a - b)
+            .collect();
+        let c: Vec<f64> = coarse
+            .iter()
+            .zip(&self.shift_coarse)
+            .map(|(a, b)| a - b)
+            .collect();
         for a in 0..n {
             self.sum_fine[a] += f[a];
             self.sum_coarse[a] += c[a];
@@ -109,7 +117,9 @@ impl Correlations {
         }
         // Re-express other's sums about self's shift: x - s = (x - s') + d, d = s' - s.
         let m = other.count as f64;
-        let df: Vec<f64> = (0..n).map(|a| other.shift_fine[a] - self.shift_fine[a]).collect();
+        let df: Vec<f64> = (0..n)
+            .map(|a| other.shift_fine[a] - self.shift_fine[a])
+            .collect();
         let dc: Vec<f64> = (0..n)
             .map(|a| other.shift_coarse[a] - self.shift_coarse[a])
             .collect();
@@ -150,7 +160,10 @@ impl Correlations {
         if self.count < 2 {
             return Err(Error::invalid_argument(
                 "samples",
-                format!("connected correlations need at least 2 samples, got {}", self.count),
+                format!(
+                    "connected correlations need at least 2 samples, got {}",
+                    self.count
+                ),
             ));
         }
         let m = self.count as f64;
@@ -188,12 +201,17 @@ impl Correlations {
         };
         let d: Vec<f64> = (0..k).map(|i| a[i * k + i].sqrt()).collect();
         if let Some(i) = d.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(not_pd(format!("operator {i} has variance {} on the blocked lattice", a[i * k + i])));
+            return Err(not_pd(format!(
+                "operator {i} has variance {} on the blocked lattice",
+                a[i * k + i]
+            )));
         }
         let a_s = Mat::<f64>::from_fn(k, k, |i, j| a[i * k + j] / (d[i] * d[j]));
         let b_s = Mat::<f64>::from_fn(k, k, |i, j| b[i * k + j] / (d[i] * d[j]));
         let chol = cholesky(&a_s).ok_or_else(|| {
-            not_pd(format!("the {k} x {k} correlation matrix of the blocked operators is singular"))
+            not_pd(format!(
+                "the {k} x {k} correlation matrix of the blocked operators is singular"
+            ))
         })?;
         // M = L^{-1} B L^{-T}: solve L X = B, then L Y = X^T, M = Y^T.
         let x = forward_solve(&chol, &b_s);
@@ -204,7 +222,10 @@ impl Correlations {
             detail: format!("{e:?}"),
         })?;
         eig.sort_by(|p, q| q.re.total_cmp(&p.re));
-        Ok(eig.into_iter().map(|z| num_complex::Complex64::new(z.re, z.im)).collect())
+        Ok(eig
+            .into_iter()
+            .map(|z| num_complex::Complex64::new(z.re, z.im))
+            .collect())
     }
 
     /// The thermal exponent `y_t = ln(lambda_max) / ln b` from the first `k`

@@ -99,12 +99,21 @@ impl McrgOptions {
         coupling(self.temperature)?;
         let bad = |name: &str, reason: String| Err(Error::invalid_argument(name, reason));
         if self.runs < 2 {
-            return bad("runs", format!("error bars need at least 2 independent runs, got {}", self.runs));
+            return bad(
+                "runs",
+                format!(
+                    "error bars need at least 2 independent runs, got {}",
+                    self.runs
+                ),
+            );
         }
         if self.samples < 2 * self.runs {
             return bad(
                 "samples",
-                format!("need at least 2 per run ({} runs), got {}", self.runs, self.samples),
+                format!(
+                    "need at least 2 per run ({} runs), got {}",
+                    self.runs, self.samples
+                ),
             );
         }
         if self.thinning == 0 {
@@ -114,10 +123,16 @@ impl McrgOptions {
             return bad("threads", "must be at least 1 (got 0)".into());
         }
         if !(1..=7).contains(&self.couplings) {
-            return bad("couplings", format!("must be in 1..=7, got {}", self.couplings));
+            return bad(
+                "couplings",
+                format!("must be in 1..=7, got {}", self.couplings),
+            );
         }
         if self.l < 8 {
-            return bad("l", format!("the fine lattice must be at least 8 x 8, got {}", self.l));
+            return bad(
+                "l",
+                format!("the fine lattice must be at least 8 x 8, got {}", self.l),
+            );
         }
         Ok(())
     }
@@ -166,7 +181,10 @@ pub fn measure(
 ) -> Result<Vec<McrgResult>> {
     options.validate()?;
     if coarse_grainings.is_empty() {
-        return Err(Error::invalid_argument("coarse_grainings", "the list is empty"));
+        return Err(Error::invalid_argument(
+            "coarse_grainings",
+            "the list is empty",
+        ));
     }
     for cg in coarse_grainings {
         let b = cg.scale_factor();
@@ -184,7 +202,12 @@ pub fn measure(
     let lattice = Lattice::square(options.l)?;
     let runs: Vec<usize> = (0..options.runs).collect();
     let per_thread: Vec<Vec<usize>> = (0..options.threads.min(options.runs))
-        .map(|t| runs.iter().copied().filter(|r| r % options.threads == t).collect())
+        .map(|t| {
+            runs.iter()
+                .copied()
+                .filter(|r| r % options.threads == t)
+                .collect()
+        })
         .collect();
     let results: Vec<Result<Vec<(usize, Vec<Correlations>)>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = per_thread
@@ -192,7 +215,12 @@ pub fn measure(
             .map(|mine| {
                 scope.spawn(move || {
                     mine.iter()
-                        .map(|&r| Ok((r, one_run(r, &lattice, coarse_grainings, options, progress)?)))
+                        .map(|&r| {
+                            Ok((
+                                r,
+                                one_run(r, &lattice, coarse_grainings, options, progress)?,
+                            ))
+                        })
                         .collect::<Result<Vec<_>>>()
                 })
             })
@@ -208,7 +236,10 @@ pub fn measure(
             by_run[run] = Some(acc);
         }
     }
-    let by_run: Vec<Vec<Correlations>> = by_run.into_iter().map(|a| a.expect("every run done")).collect();
+    let by_run: Vec<Vec<Correlations>> = by_run
+        .into_iter()
+        .map(|a| a.expect("every run done"))
+        .collect();
     coarse_grainings
         .iter()
         .enumerate()
@@ -229,7 +260,13 @@ fn one_run(
         .seed
         .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut chain = MarkovChain::new(lattice, options.temperature, options.algorithm, false, &mut rng)?;
+    let mut chain = MarkovChain::new(
+        lattice,
+        options.temperature,
+        options.algorithm,
+        false,
+        &mut rng,
+    )?;
     chain.run(options.burn_in, &mut rng);
     let n = options.samples / options.runs + usize::from(run < options.samples % options.runs);
     let l = options.l;
@@ -285,7 +322,9 @@ fn summarize(
     let runs = by_run.len() as f64;
     let mut y_t = Vec::new();
     let mut y_t_error = Vec::new();
-    let leave_out: Vec<Correlations> = (0..by_run.len()).map(|r| pool(Some(r))).collect::<Result<_>>()?;
+    let leave_out: Vec<Correlations> = (0..by_run.len())
+        .map(|r| pool(Some(r)))
+        .collect::<Result<_>>()?;
     for k in 1..=options.couplings {
         y_t.push(all.thermal_exponent(k, b)?);
         let jk: Vec<f64> = leave_out

@@ -65,7 +65,9 @@ impl MarkovChain {
         let spins = if cold_start {
             vec![1i8; n]
         } else {
-            (0..n).map(|_| if rng.random::<bool>() { 1 } else { -1 }).collect()
+            (0..n)
+                .map(|_| if rng.random::<bool>() { 1 } else { -1 })
+                .collect()
         };
         Ok(MarkovChain {
             lattice: *lattice,

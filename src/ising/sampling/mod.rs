@@ -161,7 +161,13 @@ pub fn sample<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<Dataset> {
     options.validate()?;
-    let mut chain = MarkovChain::new(lattice, temperature, options.algorithm, options.cold_start, rng)?;
+    let mut chain = MarkovChain::new(
+        lattice,
+        temperature,
+        options.algorithm,
+        options.cold_start,
+        rng,
+    )?;
     chain.run(options.burn_in, rng);
     let sites = lattice.n_sites();
     let mut bits = Array2::<u8>::zeros((n, sites));
