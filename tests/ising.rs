@@ -566,12 +566,15 @@ fn majority_rule_takes_the_block_majority_and_breaks_ties_fairly() {
         .contains("(1, 2)"));
 }
 
+/// Lattice sums of one sample: (fine, coarse).
+type FineCoarse = (Vec<f64>, Vec<f64>);
+
 #[test]
 fn correlations_match_a_two_pass_computation_and_merge_exactly() {
     use rand::Rng;
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let n_ops = 3;
-    let samples: Vec<(Vec<f64>, Vec<f64>)> = (0..500)
+    let samples: Vec<FineCoarse> = (0..500)
         .map(|_| {
             let z: Vec<f64> = (0..4).map(|_| rng.random::<f64>()).collect();
             let fine = vec![100.0 + z[0] + z[1], 50.0 + z[1] - z[2], 7.0 + z[3]];
@@ -593,7 +596,7 @@ fn correlations_match_a_two_pass_computation_and_merge_exactly() {
     }
     first.merge(&second).unwrap();
     let m = samples.len() as f64;
-    let mean = |g: &dyn Fn(&(Vec<f64>, Vec<f64>)) -> f64| samples.iter().map(g).sum::<f64>() / m;
+    let mean = |g: &dyn Fn(&FineCoarse) -> f64| samples.iter().map(g).sum::<f64>() / m;
     let (a, b) = all.matrices(n_ops).unwrap();
     let (a2, b2) = first.matrices(n_ops).unwrap();
     for i in 0..n_ops {

@@ -256,7 +256,7 @@ fn cholesky(a: &Mat<f64>) -> Option<Mat<f64>> {
         for p in 0..j {
             diag -= l[(j, p)] * l[(j, p)];
         }
-        if !(diag > 0.0) {
+        if diag.is_nan() || diag <= 0.0 {
             return None;
         }
         l[(j, j)] = diag.sqrt();

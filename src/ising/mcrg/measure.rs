@@ -209,7 +209,7 @@ pub fn measure(
                 .collect()
         })
         .collect();
-    let results: Vec<Result<Vec<(usize, Vec<Correlations>)>>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<RunResult>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = per_thread
             .iter()
             .map(|mine| {
@@ -246,6 +246,9 @@ pub fn measure(
         .map(|(g, cg)| summarize(g, *cg, &by_run, options))
         .collect()
 }
+
+/// A run's index and its correlations, one per coarse-graining.
+type RunResult = (usize, Vec<Correlations>);
 
 /// One independent chain: burn-in, then `samples / runs` (plus one for the first
 /// `samples % runs` runs) measurements.

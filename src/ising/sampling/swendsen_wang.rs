@@ -41,13 +41,13 @@ pub(super) fn update<R: Rng + ?Sized>(
     flips.clear();
     flips.resize(n, 0);
     let mut flipped = 0;
-    for i in 0..n {
+    for (i, spin) in spins.iter_mut().enumerate() {
         let root = find(parent, i as u32) as usize;
         if flips[root] == 0 {
             flips[root] = if rng.random::<bool>() { 1 } else { -1 };
         }
         if flips[root] < 0 {
-            spins[i] = -spins[i];
+            *spin = -*spin;
             flipped += 1;
         }
     }
