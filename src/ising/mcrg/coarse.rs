@@ -101,11 +101,12 @@ impl CoarseGrain for MajorityRule {
         let m = l / b;
         let mut coarse = Array2::<i8>::zeros((m, m));
         for ((r, c), out) in coarse.indexed_iter_mut() {
-            let sum: i32 = fine
-                .slice(ndarray::s![r * b..(r + 1) * b, c * b..(c + 1) * b])
-                .iter()
-                .map(|&s| i32::from(s))
-                .sum();
+            let mut sum = 0i32;
+            for i in r * b..(r + 1) * b {
+                for j in c * b..(c + 1) * b {
+                    sum += i32::from(fine[[i, j]]);
+                }
+            }
             *out = match sum.signum() {
                 0 => {
                     if rng.random::<bool>() {
