@@ -690,3 +690,50 @@ fn mcrg_on_a_small_lattice_is_reproducible_and_checks_its_inputs() {
     let err = measure(&broken, &options, &|_| {}).unwrap_err().to_string();
     assert!(err.contains("broken"), "{err}");
 }
+
+#[test]
+fn lattice_tables_and_snake_order_are_consistent() {
+    for lattice in [
+        Lattice::ring(2).unwrap(),
+        Lattice::ring(9).unwrap(),
+        Lattice::square(2).unwrap(),
+        Lattice::square(5).unwrap(),
+    ] {
+        let z = lattice.coordination();
+        let table = lattice.neighbors();
+        let bonds = lattice.bonds();
+        assert_eq!(bonds.len() * 2, table.len());
+        // Every bond (i, j) appears once in i's list and once in j's (with multiplicity).
+        for i in 0..lattice.n_sites() {
+            let mine: Vec<usize> = table[z * i..z * (i + 1)]
+                .iter()
+                .map(|&j| j as usize)
+                .collect();
+            let mut expected: Vec<usize> = bonds
+                .iter()
+                .flat_map(|&(a, b)| [(a, b), (b, a)])
+                .filter(|&(a, _)| a == i)
+                .map(|(_, b)| b)
+                .collect();
+            let mut got = mine.clone();
+            got.sort();
+            expected.sort();
+            assert_eq!(got, expected, "{lattice:?} site {i}");
+        }
+    }
+    let l = 6;
+    let order = tnlearn::ising::snake_order(l, l);
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..l * l).collect::<Vec<_>>(), "a permutation");
+    for w in order.windows(2) {
+        let (a, b) = ((w[0] / l, w[0] % l), (w[1] / l, w[1] % l));
+        assert_eq!(
+            a.0.abs_diff(b.0) + a.1.abs_diff(b.1),
+            1,
+            "{a:?} -> {b:?} not neighbours"
+        );
+    }
+    let torus = Lattice::square(3).unwrap();
+    assert!(torus.energy(&[1; 8]).is_err() && torus.energy(&[1, 1, 1, 1, 0, 1, 1, 1, 1]).is_err());
+}
