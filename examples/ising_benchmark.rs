@@ -10,8 +10,9 @@
 //! cargo run --release --example ising_benchmark -- --temperature 3.0 --save-data
 //! ```
 //!
-//! Writes `benchmark.md` and `benchmark.csv` to `--out-dir` (default
-//! `out/ising_benchmark/`), with `--save-data` also `train.npy`, `test.npy` (uint8
+//! Writes `benchmark.md`, `benchmark.csv`, `data.png` (20 training configurations,
+//! white = up) and `samples_<model>_d<bond>.png` (20 samples of each trained model) to
+//! `--out-dir` (default `out/ising_benchmark/`), with `--save-data` also `train.npy`, `test.npy` (uint8
 //! bits, 1 = spin up, row-major L x L) and `ising.tnlbits` (both sets, packed). The
 //! last line printed is one JSON object.
 //!
@@ -30,11 +31,12 @@ use std::time::Instant;
 
 use clap::{value_parser, Arg, ArgAction, Command};
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::Axis;
+use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
 use tnlearn::data::Dataset;
+use tnlearn::io::png::write_image_grid;
 use tnlearn::ising::sampling::{self, ClusterAlgorithm, SamplerOptions};
 use tnlearn::ising::{exact, snake_order, stats, Lattice, CRITICAL_TEMPERATURE};
 use tnlearn::{Error, Result};
@@ -49,7 +51,12 @@ struct ModelRun {
     train_nll: f64,
     /// A short description of the trained model (e.g. its largest bond).
     detail: String,
+    /// A few samples of the trained model, `n x N` bits in row-major lattice order.
+    samples: Array2<u8>,
 }
+
+/// Samples drawn from each trained model for the PNGs.
+const PNG_SAMPLES: usize = 20;
 
 /// Training settings shared by the models.
 struct Settings {
@@ -108,11 +115,18 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
         .into_iter()
         .map(|l| -l)
         .collect();
+    // Model samples come in snake order; put position k back at site order[k].
+    let snake = model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?;
+    let mut samples = Array2::<u8>::zeros(snake.dim());
+    for (k, &site) in order.iter().enumerate() {
+        samples.column_mut(site).assign(&snake.column(k));
+    }
     Ok(ModelRun {
         test_nll,
         seconds,
         train_nll: model.nll(&train)?,
         detail: format!("max bond reached {}", model.max_bond()),
+        samples,
     })
 }
 
@@ -255,6 +269,8 @@ fn main() -> Result<()> {
         "data check: E/N = {:.5} +- {:.5} (exact {:.5}); exact entropy s = {:.6} nats/site",
         e.mean, e.std_error, truth.energy_per_site, truth.entropy_per_site
     );
+    let shown = train.take(PNG_SAMPLES);
+    write_image_grid(out_dir.join("data.png"), shown.samples(), (l, l), 10, 4)?;
     if m.get_flag("save-data") {
         tnlearn::io::npy::write_samples(out_dir.join("train.npy"), &train)?;
         tnlearn::io::npy::write_samples(out_dir.join("test.npy"), &test)?;
@@ -288,6 +304,8 @@ fn main() -> Result<()> {
                 seed,
             };
             let run = run_model(model, &train, &test, &settings)?;
+            let png = out_dir.join(format!("samples_{model}_d{max_bond}.png"));
+            write_image_grid(&png, run.samples.view(), (l, l), 10, 4)?;
             let k = run.test_nll.len() as f64;
             let mean = run.test_nll.iter().sum::<f64>() / k;
             let var = run

@@ -406,6 +406,17 @@ fn sample_gives_binary_images_with_their_energy() {
         .contains("position 2"));
     assert!("sw".parse::<ClusterAlgorithm>().unwrap() == ClusterAlgorithm::SwendsenWang);
     assert!("metropolis".parse::<ClusterAlgorithm>().is_err());
+    // Saved in the formats the examples read, and read back unchanged.
+    let dir = std::env::temp_dir().join(format!("tnlearn_ising_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    tnlearn::io::npy::write_samples(dir.join("d.npy"), &data).unwrap();
+    let back = tnlearn::io::npy::read_binary(dir.join("d.npy")).unwrap();
+    assert_eq!(back.samples(), data.samples());
+    let (train, test) = (data.take(20), data.subset(20..30).unwrap());
+    tnlearn::io::packed::write_packed(dir.join("d.tnlbits"), &train, &test).unwrap();
+    let (tr, te) = tnlearn::io::packed::read_packed(dir.join("d.tnlbits")).unwrap();
+    assert_eq!((tr, te), (train, test));
+    std::fs::remove_dir_all(&dir).unwrap();
     // The same seed gives the same data.
     let a = sampling::sample(&lattice, 2.0, 5, &opts, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
     let b = sampling::sample(&lattice, 2.0, 5, &opts, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
