@@ -16,6 +16,7 @@
 //! | [`linalg`] | `gemm`, `qr`, `svd`, `eigh`, [`Truncation`] |
 //! | [`mps`] | [`Mps`]: canonical forms, compression, log-space norms |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
+//! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
 //!
 //! ```
 //! use tnlearn::{einsum, Tensor};
@@ -37,6 +38,7 @@ pub mod born;
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod ising;
 pub mod linalg;
 pub mod mps;
 pub mod scalar;
