@@ -72,6 +72,14 @@ fn cli() -> Command {
         )
         .arg(
             arg(
+                "steps-per-bond",
+                "1",
+                "gradient steps per bond visit (published: 1)",
+            )
+            .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            arg(
                 "decay",
                 "0.2",
                 "learning-rate factor applied when the NLL goes up",
