@@ -65,7 +65,7 @@ fn cli() -> Command {
             arg(
                 "size-exponent",
                 "0.25",
-                "normalised step: length lr * entries^a (negative: plain gradient steps)",
+                "normalised steps of length lr * max(|G|, 2 n^a) (negative: plain gradient steps)",
             )
             .value_parser(value_parser!(f64))
             .allow_negative_numbers(true),
@@ -157,7 +157,14 @@ fn main() -> Result<()> {
             .sweeps(1)
             .initial_bond(2.min(max_bond))
             .seed(*m.get_one::<u64>("seed").expect("defaulted"));
-        let mut model = MpsBornMachine::new(data.n_sites(), 2, options)?;
+        let mut model = match m.get_one::<PathBuf>("resume") {
+            Some(p) => {
+                let mut model = MpsBornMachine::load(p)?;
+                model.set_options(options)?;
+                model
+            }
+            None => MpsBornMachine::new(data.n_sites(), 2, options)?,
+        };
         let bar = ProgressBar::new(sweeps as u64).with_style(
             ProgressStyle::with_template("D={msg} [{bar:30}] sweep {pos}/{len} {elapsed}")
                 .expect("valid template"),
