@@ -34,6 +34,7 @@
 extern crate openblas_src as _;
 
 pub mod born;
+pub mod cora;
 pub mod data;
 pub mod error;
 pub mod io;

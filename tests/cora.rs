@@ -1,0 +1,599 @@
+//! CORA against independent references: the whole network enumerated densely
+//! (every level's full joint distribution, no cones), ancestor sets found by
+//! breadth-first search over the Bayesian network, chi-square tests of the sampler.
+//!
+//! The geometry is re-derived here from the documented rules (not from the crate)
+//! and compared with the crate's `Geometry` before being used.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tnlearn::cora::{Architecture, BlockScheme, Boundary, Cora, MapSharing};
+
+// ---------------------------------------------------------------------------
+// Independent geometry (from the rules in the docs).
+
+/// Block children of coarse site c: rows (r*fr + u), cols (c*fc + v), row-major.
+fn ref_children(
+    scheme: BlockScheme,
+    coarse: (usize, usize),
+    fine: (usize, usize),
+    c: usize,
+) -> Vec<usize> {
+    let (fr, fc) = match scheme {
+        BlockScheme::Chain => (1, 2),
+        BlockScheme::Square2x2 => (2, 2),
+        BlockScheme::Square3x3 => (3, 3),
+    };
+    let (r, col) = (c / coarse.1, c % coarse.1);
+    let mut v = Vec::new();
+    for u in 0..fr {
+        for w in 0..fc {
+            v.push((r * fr + u) * fine.1 + col * fc + w);
+        }
+    }
+    v
+}
+
+/// Box groups on the fine lattice, in anchor row-major order.
+fn ref_groups(scheme: BlockScheme, boundary: Boundary, fine: (usize, usize)) -> Vec<Vec<usize>> {
+    let periodic = boundary == Boundary::Periodic;
+    // Per axis: list of group starts (each group covers start, start+1 mod L).
+    let starts = |len: usize, b: usize, s0: usize| -> Vec<usize> {
+        let mut v = Vec::new();
+        let mut a = 0;
+        loop {
+            let s = s0 + a * b;
+            if s >= len {
+                break;
+            }
+            if s + 1 < len || periodic {
+                v.push(s);
+            }
+            a += 1;
+        }
+        v
+    };
+    let (rows, cols) = fine;
+    let mut out = Vec::new();
+    match scheme {
+        BlockScheme::Chain => {
+            for s in starts(cols, 2, 1) {
+                out.push(vec![s, (s + 1) % cols]);
+            }
+        }
+        _ => {
+            let (b, s0) = if scheme == BlockScheme::Square2x2 {
+                (2, 1)
+            } else {
+                (3, 2)
+            };
+            for r in starts(rows, b, s0) {
+                for c in starts(cols, b, s0) {
+                    let (r1, c1) = ((r + 1) % rows, (c + 1) % cols);
+                    out.push(vec![
+                        r * cols + c,
+                        r * cols + c1,
+                        r1 * cols + c,
+                        r1 * cols + c1,
+                    ]);
+                }
+            }
+        }
+    }
+    out
+}
+
+struct RefGeo {
+    dims: Vec<(usize, usize)>,
+    children: Vec<Vec<Vec<usize>>>, // [j][c] for j >= 1 (index 0 empty)
+    groups: Vec<Vec<Vec<usize>>>,   // [j] for j >= 1
+}
+
+fn ref_geo(model: &Cora) -> RefGeo {
+    let a = model.architecture();
+    let geo = model.geometry();
+    let dims: Vec<(usize, usize)> = (0..=a.levels).map(|j| geo.dims(j)).collect();
+    // dims from the rules
+    let (fr, fc) = a.scheme.factors();
+    for j in 1..=a.levels {
+        assert_eq!(dims[j], (dims[j - 1].0 / fr, dims[j - 1].1 / fc));
+    }
+    let mut children = vec![vec![]];
+    let mut groups = vec![vec![]];
+    for j in 1..=a.levels {
+        let ch: Vec<Vec<usize>> = (0..dims[j].0 * dims[j].1)
+            .map(|c| ref_children(a.scheme, dims[j], dims[j - 1], c))
+            .collect();
+        for (c, v) in ch.iter().enumerate() {
+            assert_eq!(&geo.children(j, c), v, "children of site {c} at level {j}");
+            for (p, &s) in v.iter().enumerate() {
+                assert_eq!(geo.parent(j, s), (c, p));
+            }
+        }
+        let gs = if a.boxes {
+            ref_groups(a.scheme, a.boundary, dims[j - 1])
+        } else {
+            vec![]
+        };
+        assert_eq!(geo.num_groups(j), gs.len(), "number of groups at level {j}");
+        for (g, v) in gs.iter().enumerate() {
+            assert_eq!(&geo.group_sites(j, g), v, "group {g} at level {j}");
+            for (p, &s) in v.iter().enumerate() {
+                assert_eq!(geo.group_of(j, s), Some((g, p)));
+            }
+        }
+        children.push(ch);
+        groups.push(gs);
+    }
+    RefGeo {
+        dims,
+        children,
+        groups,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dense enumeration of the whole network.
+
+/// Replaces axis `axis` (size `m`) of a dense row-major tensor by `k` axes of size
+/// `d` through `M(o | m)` (`o` over `d^k`).
+fn replace_axis(
+    p: &[f64],
+    dims: &[usize],
+    axis: usize,
+    map: &[f64],
+    d: usize,
+    k: usize,
+) -> (Vec<f64>, Vec<usize>) {
+    let left: usize = dims[..axis].iter().product();
+    let m = dims[axis];
+    let right: usize = dims[axis + 1..].iter().product();
+    let no = d.pow(k as u32);
+    let mut out = vec![0.0; left * no * right];
+    for l in 0..left {
+        for i in 0..m {
+            for r in 0..right {
+                let v = p[(l * m + i) * right + r];
+                if v == 0.0 {
+                    continue;
+                }
+                for o in 0..no {
+                    out[(l * no + o) * right + r] += v * map[o * m + i];
+                }
+            }
+        }
+    }
+    let mut nd = dims[..axis].to_vec();
+    nd.extend(std::iter::repeat_n(d, k));
+    nd.extend_from_slice(&dims[axis + 1..]);
+    (out, nd)
+}
+
+/// Digits of a flat index (all dims equal to d).
+fn digits(mut x: usize, d: usize, n: usize) -> Vec<usize> {
+    let mut v = vec![0; n];
+    for k in (0..n).rev() {
+        v[k] = x % d;
+        x /= d;
+    }
+    v
+}
+fn undigits(v: &[usize], d: usize) -> usize {
+    v.iter().fold(0, |a, &x| a * d + x)
+}
+
+/// The full joint distribution of Gamma_0 by pushing the full joint down level by
+/// level (every site refined, every box applied), no cones.
+fn full_joint(model: &Cora, rg: &RefGeo) -> Vec<f64> {
+    let j_top = model.levels();
+    let geo = model.geometry();
+    let mut p = model.top().values().to_vec();
+    for j in (1..=j_top).rev() {
+        let d = geo.chi(j - 1);
+        let nc = rg.dims[j].0 * rg.dims[j].1;
+        let nf = rg.dims[j - 1].0 * rg.dims[j - 1].1;
+        let b = rg.children[j][0].len();
+        // Refine site by site: axes become (children of 0, children of 1, ...).
+        let mut dims = vec![geo.chi(j); nc];
+        for c in (0..nc).rev() {
+            let map = model
+                .refine_map(j, geo.refine_index(j, c))
+                .unwrap()
+                .values()
+                .to_vec();
+            let (q, nd) = replace_axis(&p, &dims, c, &map, d, b);
+            p = q;
+            dims = nd;
+        }
+        // Axis order -> site order.
+        let order: Vec<usize> = rg.children[j].iter().flatten().copied().collect();
+        let mut y = vec![0.0; p.len()];
+        for (x, &v) in p.iter().enumerate() {
+            let dg = digits(x, d, nf);
+            let mut site = vec![0; nf];
+            for (ax, &s) in order.iter().enumerate() {
+                site[s] = dg[ax];
+            }
+            y[undigits(&site, d)] += v;
+        }
+        // Boxes one by one.
+        for (g, members) in rg.groups[j].iter().enumerate() {
+            let bm = model.box_map(j, geo.box_index(j, g)).unwrap();
+            let mut z = vec![0.0; y.len()];
+            for (x, &v) in y.iter().enumerate() {
+                if v == 0.0 {
+                    continue;
+                }
+                let mut dg = digits(x, d, nf);
+                let input = undigits(&members.iter().map(|&s| dg[s]).collect::<Vec<_>>(), d);
+                for o in 0..bm.outputs() {
+                    let od = digits(o, d, members.len());
+                    for (k, &s) in members.iter().enumerate() {
+                        dg[s] = od[k];
+                    }
+                    z[undigits(&dg, d)] += v * bm.get(o, input);
+                }
+            }
+            y = z;
+        }
+        p = y;
+    }
+    p
+}
+
+/// Digits of every configuration, `n` per configuration.
+fn digit_table(len: usize, d: usize, n: usize) -> Vec<u8> {
+    (0..len)
+        .flat_map(|x| digits(x, d, n).into_iter().map(|v| v as u8))
+        .collect()
+}
+
+fn brute_marginal(joint: &[f64], table: &[u8], n: usize, d: usize, region: &[usize]) -> Vec<f64> {
+    let mut m = vec![0.0; d.pow(region.len() as u32)];
+    for (x, &v) in joint.iter().enumerate() {
+        let dg = &table[x * n..(x + 1) * n];
+        m[region.iter().fold(0, |a, &s| a * d + dg[s] as usize)] += v;
+    }
+    m
+}
+
+fn tiny_models() -> Vec<(String, Architecture)> {
+    let mut v = Vec::new();
+    for boundary in [Boundary::Open, Boundary::Periodic] {
+        for boxes in [true, false] {
+            for sharing in [MapSharing::PerPosition, MapSharing::PerLevel] {
+                let tag = format!("{boundary:?} boxes={boxes} {sharing:?}");
+                let base =
+                    |a: Architecture| a.boundary(boundary).boxes(boxes).sharing(sharing).chi(2);
+                v.push((
+                    format!("chain16 {tag}"),
+                    base(Architecture::chain(16)).levels(4),
+                ));
+                v.push((
+                    format!("2x2 4x4 {tag}"),
+                    base(Architecture::square_2x2(4, 4)).levels(2),
+                ));
+                v.push((
+                    format!("3x3 3x6 {tag}"),
+                    base(Architecture::square_3x3(3, 6)).levels(1),
+                ));
+            }
+        }
+    }
+    // Unequal chi per level and a 3-state data lattice.
+    v.push((
+        "chain8 chi=[3,2] d=3".into(),
+        Architecture::chain(8)
+            .levels(2)
+            .chi_per_level(vec![3, 2])
+            .num_states(3)
+            .boundary(Boundary::Periodic),
+    ));
+    v
+}
+
+fn all_regions(model: &Cora) -> Vec<Vec<usize>> {
+    let geo = model.geometry();
+    let (rows, cols) = geo.dims(0);
+    let n = rows * cols;
+    let mut out = Vec::new();
+    if rows == 1 {
+        // every region of up to 3 sites (any sites, in any order of listing)
+        for a in 0..n {
+            out.push(vec![a]);
+            for b in a + 1..n {
+                out.push(vec![b, a]);
+                for c in b + 1..n {
+                    out.push(vec![a, c, b]);
+                }
+            }
+        }
+    } else {
+        // every region inside a 2x2 window (all positions): all non-empty subsets
+        for (h, w) in [(2, 2)] {
+            let periodic = model.architecture().boundary == Boundary::Periodic;
+            let (nr, nc) = if periodic {
+                (rows, cols)
+            } else {
+                (rows - h + 1, cols - w + 1)
+            };
+            for r in 0..nr {
+                for c in 0..nc {
+                    let win = geo.window(0, (r, c), (h, w)).unwrap();
+                    for mask in 1u32..16 {
+                        let reg: Vec<usize> = (0..4)
+                            .filter(|k| mask >> k & 1 == 1)
+                            .map(|k| win[k])
+                            .collect();
+                        out.push(reg);
+                    }
+                }
+            }
+        }
+        // and some non-local pairs
+        out.push(vec![0, n - 1]);
+        out.push(vec![n / 2, 1, n - 2]);
+    }
+    out
+}
+
+#[test]
+fn marginals_equal_enumeration_of_the_whole_network() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut checked = 0;
+    for (name, arch) in tiny_models() {
+        let model = Cora::random(arch, &mut rng).unwrap();
+        let rg = ref_geo(&model);
+        let joint = full_joint(&model, &rg);
+        assert!(
+            (joint.iter().sum::<f64>() - 1.0).abs() < 1e-12,
+            "{name}: joint sums to 1"
+        );
+        let n = model.num_sites();
+        let d = model.num_states();
+        let mut worst = 0.0f64;
+        let table = digit_table(joint.len(), d, n);
+        for region in all_regions(&model) {
+            let exact = brute_marginal(&joint, &table, n, d, &region);
+            let p = model.marginal(&region).unwrap();
+            assert_eq!(p.shape(), vec![d; region.len()].as_slice());
+            for (a, b) in p.as_slice().iter().zip(&exact) {
+                worst = worst.max((a - b).abs());
+            }
+            checked += 1;
+        }
+        assert!(
+            worst < 1e-12,
+            "{name}: max |cone - enumeration| = {worst:e}"
+        );
+        eprintln!("{name}: max error {worst:.1e}");
+    }
+    assert!(checked > 1000);
+}
+
+#[test]
+fn log_marginal_reads_the_marginal() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let model = Cora::random(Architecture::chain(16).levels(4), &mut rng).unwrap();
+    let x: Vec<u8> = (0..16).map(|i| (i % 3 == 0) as u8).collect();
+    let p = model.marginal(&[5, 6, 9]).unwrap();
+    let lp = model.log_marginal(&x, &[5, 6, 9]).unwrap();
+    assert!(
+        (lp - p
+            .get(&[x[5] as usize, x[6] as usize, x[9] as usize])
+            .unwrap()
+            .ln())
+        .abs()
+            < 1e-14
+    );
+    assert!(model.log_marginal(&x[..15], &[0]).is_err());
+    assert!(model.marginal(&[3, 3]).is_err());
+    assert!(model.marginal(&[16]).is_err());
+    assert!(model.marginal(&[]).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Cones against brute-force ancestor sets.
+
+/// Ancestors of `region` at every level: BFS in the Bayesian network z_j -> y_{j-1}
+/// (refine) -> z_{j-1} (box, or pass-through).
+fn ancestors(rg: &RefGeo, region: &[usize]) -> Vec<Vec<usize>> {
+    let levels = rg.dims.len() - 1;
+    let mut out = vec![{
+        let mut r = region.to_vec();
+        r.sort();
+        r
+    }];
+    for j in 1..=levels {
+        let nf = rg.dims[j - 1].0 * rg.dims[j - 1].1;
+        // z_{j-1}(s) depends on y_{j-1}(t) for t in its group (or t = s).
+        let mut need_y = vec![false; nf];
+        for &s in out.last().unwrap() {
+            need_y[s] = true;
+            for g in &rg.groups[j] {
+                if g.contains(&s) {
+                    for &t in g {
+                        need_y[t] = true;
+                    }
+                }
+            }
+        }
+        let mut parents: Vec<usize> = rg.children[j]
+            .iter()
+            .enumerate()
+            .filter(|(_, ch)| ch.iter().any(|&t| need_y[t]))
+            .map(|(c, _)| c)
+            .collect();
+        parents.sort();
+        out.push(parents);
+    }
+    out
+}
+
+#[test]
+fn cones_are_the_brute_force_ancestor_sets() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let cases = vec![
+        Architecture::chain(256).levels(8),
+        Architecture::chain(256)
+            .levels(7)
+            .boundary(Boundary::Periodic),
+        Architecture::square_2x2(32, 32).levels(5),
+        Architecture::square_2x2(32, 32)
+            .levels(4)
+            .boundary(Boundary::Periodic),
+        Architecture::square_3x3(27, 27).levels(3),
+        Architecture::square_3x3(27, 27)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+        Architecture::chain(64).levels(5).boxes(false),
+    ];
+    for arch in cases {
+        let name = format!(
+            "{:?} {:?} {}x{}",
+            arch.scheme, arch.boundary, arch.rows, arch.cols
+        );
+        let model = Cora::random(arch.clone(), &mut rng).unwrap();
+        let rg = ref_geo(&model);
+        let geo = model.geometry();
+        let (rows, cols) = geo.dims(0);
+        let shapes: Vec<(usize, usize)> = if rows == 1 {
+            vec![(1, 1), (1, 2), (1, 3), (1, 4)]
+        } else {
+            vec![(1, 1), (2, 2), (3, 3)]
+        };
+        let mut widest = 0;
+        for shape in shapes {
+            for r in 0..rows.min(7) {
+                for c in 0..cols.min(9) {
+                    let Ok(region) = geo.window(0, (r, c), shape) else {
+                        continue;
+                    };
+                    let cone = model.cone(&region).unwrap();
+                    let anc = ancestors(&rg, &region);
+                    assert_eq!(cone.sites, anc, "{name}: region {region:?}");
+                    let tail = if rows == 1 { 5 } else { 3 };
+                    widest = widest.max(cone.sites[tail..].iter().map(Vec::len).max().unwrap_or(0));
+                }
+            }
+        }
+        // The widths quoted in the docs, beyond the first levels.
+        let limit = match arch.scheme {
+            BlockScheme::Chain => 3,
+            BlockScheme::Square2x2 => 9,
+            BlockScheme::Square3x3 => 4,
+        };
+        assert!(widest <= limit, "{name}: cone width {widest} > {limit}");
+    }
+}
+
+#[test]
+fn one_dimensional_cones_settle_at_three_sites() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let model = Cora::random(Architecture::chain(1 << 12).levels(11), &mut rng).unwrap();
+    let widths = |r: &[usize]| {
+        model
+            .cone(r)
+            .unwrap()
+            .sites
+            .iter()
+            .map(Vec::len)
+            .collect::<Vec<_>>()
+    };
+    let single = widths(&[1001]);
+    assert_eq!(&single[..4], &[1, 2, 3, 3]);
+    assert!(single[2..10].iter().all(|&w| w == 3), "{single:?}");
+    for start in 1000..1016 {
+        let four = widths(&[start, start + 1, start + 2, start + 3]);
+        assert!(four[1..].iter().all(|&w| w <= 4), "{four:?}");
+        assert!(four[5..].iter().all(|&w| w <= 3), "{four:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sampling.
+
+/// Upper 1e-4 quantile of chi-square with `df` degrees of freedom
+/// (Wilson-Hilferty; z = 3.719).
+fn chi2_critical(df: usize) -> f64 {
+    let k = df as f64;
+    let a = 2.0 / (9.0 * k);
+    k * (1.0 - a + 3.719 * a.sqrt()).powi(3)
+}
+
+#[test]
+fn samples_match_exact_marginals_chi_square() {
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let cases = vec![
+        (
+            Architecture::chain(16)
+                .levels(4)
+                .boundary(Boundary::Periodic),
+            vec![vec![3, 4, 5], vec![0, 15], vec![7, 12]],
+        ),
+        (
+            Architecture::square_2x2(8, 8).levels(3),
+            vec![vec![9, 10, 17, 18], vec![0, 63]],
+        ),
+        (
+            Architecture::square_3x3(9, 9)
+                .levels(2)
+                .sharing(MapSharing::PerPosition),
+            vec![vec![20, 21, 29, 30], vec![0, 40, 80]],
+        ),
+    ];
+    let n = 20_000;
+    for (arch, regions) in cases {
+        let model = Cora::random(arch, &mut rng).unwrap();
+        let x = model.sample(n, &mut rng).unwrap();
+        for region in regions {
+            let p = model.marginal(&region).unwrap();
+            let d = model.num_states();
+            let mut counts = vec![0.0; p.len()];
+            for row in x.rows() {
+                let k = region.iter().fold(0, |a, &s| a * d + row[s] as usize);
+                counts[k] += 1.0;
+            }
+            let mut chi2 = 0.0;
+            let mut df = 0;
+            for (&c, &q) in counts.iter().zip(p.as_slice()) {
+                let e = q * n as f64;
+                if e > 0.0 {
+                    chi2 += (c - e) * (c - e) / e;
+                    df += 1;
+                }
+            }
+            let crit = chi2_critical(df - 1);
+            assert!(
+                chi2 < crit,
+                "region {region:?}: chi2 = {chi2:.1} >= {crit:.1} (df {})",
+                df - 1
+            );
+        }
+    }
+}
+
+#[test]
+fn invariant_is_enforced() {
+    use tnlearn::cora::StochasticMap;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut model = Cora::random(Architecture::chain(8).levels(2), &mut rng).unwrap();
+    assert!(StochasticMap::new(2, 2, vec![0.5, 0.5, 0.5, 0.6]).is_err());
+    assert!(StochasticMap::new(2, 2, vec![1.5, 0.5, -0.5, 0.5]).is_err());
+    assert!(StochasticMap::new(2, 2, vec![1.0, 0.5, 0.0, 0.5 + 5e-13]).is_ok());
+    let bad_shape = StochasticMap::uniform(2, 2);
+    assert!(model.set_refine_map(1, 0, bad_shape).is_err());
+    assert!(model
+        .set_refine_map(3, 0, StochasticMap::uniform(4, 2))
+        .is_err());
+    assert!(model
+        .set_refine_map(1, 0, StochasticMap::uniform(4, 2))
+        .is_ok());
+    assert!(Architecture::chain(12).levels(3).validate().is_err());
+    assert!(Architecture::chain(16).levels(0).validate().is_err());
+    assert!(Architecture::chain(16)
+        .levels(4)
+        .chi_per_level(vec![2, 2])
+        .validate()
+        .is_err());
+}
