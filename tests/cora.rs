@@ -597,3 +597,234 @@ fn invariant_is_enforced() {
         .validate()
         .is_err());
 }
+
+// ---------------------------------------------------------------------------
+// Learning.
+
+use tnlearn::cora::{CoraFitOptions, EmMethod, EmReport, FitControl, StochasticMap};
+use tnlearn::Dataset;
+
+fn samples_of(model: &Cora, n: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Dataset::new(model.sample(n, &mut rng).unwrap(), model.num_states()).unwrap()
+}
+
+/// Runs a fit and checks, iteration by iteration, that EM never decreases the
+/// objective (the patch log-likelihood when alpha = 0).
+fn check_monotone(reports: &[EmReport], alpha: f64) {
+    assert!(reports.len() >= 3);
+    for w in reports.windows(2) {
+        if w[0].level != w[1].level || w[0].method != w[1].method {
+            continue;
+        }
+        assert!(
+            w[1].objective >= w[0].objective - 1e-12,
+            "objective decreased: {:?} -> {:?}",
+            w[0],
+            w[1]
+        );
+        if alpha == 0.0 {
+            assert!(
+                w[1].patch_nll <= w[0].patch_nll + 1e-12,
+                "{:?} -> {:?}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+}
+
+#[test]
+fn em_never_decreases_the_patch_likelihood() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let cases = vec![
+        Architecture::chain(16)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+        Architecture::chain(16)
+            .levels(3)
+            .sharing(MapSharing::PerPosition),
+        Architecture::square_2x2(8, 8).levels(2),
+        Architecture::square_3x3(9, 9)
+            .levels(2)
+            .boundary(Boundary::Periodic),
+    ];
+    for arch in cases {
+        let truth = Cora::random(arch.clone(), &mut rng).unwrap();
+        let data = samples_of(&truth, 300, 4);
+        for alpha in [0.0, 0.1] {
+            let opts = CoraFitOptions::new()
+                .em_iterations(6)
+                .pseudo_count(alpha)
+                .tolerance(0.0);
+            let mut model = Cora::near_uniform(arch.clone(), 0.5, &mut rng).unwrap();
+            let mut reports = Vec::new();
+            model
+                .fit_layerwise_with(&data, &opts, &mut |r: &EmReport, _: &Cora| {
+                    reports.push(*r);
+                    FitControl::Continue
+                })
+                .unwrap();
+            assert_eq!(reports.len(), 6 * arch.levels);
+            check_monotone(&reports, alpha);
+            let before = model.patch_nll(&data, (1, 2).min((arch.rows, 2))).unwrap();
+            let mut joint = Vec::new();
+            model
+                .fit_joint_with(
+                    &data,
+                    &opts.em_iterations(5),
+                    &mut |r: &EmReport, _: &Cora| {
+                        joint.push(*r);
+                        FitControl::Continue
+                    },
+                )
+                .unwrap();
+            assert!(joint.iter().all(|r| r.method == EmMethod::Joint));
+            check_monotone(&joint, alpha);
+            assert!(before.is_finite());
+            // the joint fit's reported patch NLL is the model's exact patch NLL
+            let patch = if arch.rows == 1 { (1, 4) } else { (2, 2) };
+            let final_nll = model.patch_nll(&data, patch).unwrap();
+            assert!(final_nll <= joint.last().unwrap().patch_nll + 1e-12 || alpha > 0.0);
+        }
+    }
+}
+
+#[test]
+fn layerwise_fit_learns_a_chain() {
+    // A model fitted to samples of a random CORA gets close to it in patch NLL.
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let arch = Architecture::chain(32).levels(3).chi(2);
+    let truth = Cora::random(arch.clone(), &mut rng).unwrap();
+    let train = samples_of(&truth, 2000, 1);
+    let test = samples_of(&truth, 2000, 2);
+    let mut model = Cora::near_uniform(arch, 0.5, &mut rng).unwrap();
+    let uniform = model.patch_nll(&test, (1, 4)).unwrap();
+    let opts = CoraFitOptions::new().em_iterations(30);
+    model.fit_layerwise(&train, &opts).unwrap();
+    let layer = model.patch_nll(&test, (1, 4)).unwrap();
+    model.fit_joint(&train, &opts).unwrap();
+    let joint = model.patch_nll(&test, (1, 4)).unwrap();
+    let best = truth.patch_nll(&test, (1, 4)).unwrap();
+    eprintln!(
+        "uniform start {uniform:.4}, layerwise {layer:.4}, joint {joint:.4}, truth {best:.4}"
+    );
+    assert!(layer < uniform);
+    assert!(joint <= layer + 1e-9);
+    assert!(joint < best + 0.05, "joint {joint} vs truth {best}");
+}
+
+#[test]
+fn coarse_grain_has_the_lattice_of_the_level() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let model = Cora::random(Architecture::square_2x2(8, 8).levels(3), &mut rng).unwrap();
+    let data = samples_of(&model, 10, 3);
+    for level in 0..=3 {
+        let c = model.coarse_grain(&data, level, &mut rng).unwrap();
+        let (r, k) = model.geometry().dims(level);
+        assert_eq!(c.dim(), (10, r * k));
+        assert!(c
+            .iter()
+            .all(|&v| (v as usize) < model.geometry().chi(level)));
+    }
+    assert!(model.coarse_grain(&data, 4, &mut rng).is_err());
+}
+
+/// Exact NLL of a data set by enumeration of the whole network.
+fn exact_nll(model: &Cora, data: &Dataset) -> f64 {
+    let rg = ref_geo(model);
+    let joint = full_joint(model, &rg);
+    let d = model.num_states();
+    let mut s = 0.0;
+    for x in data.samples().rows() {
+        s -= joint[x.iter().fold(0, |a, &v| a * d + v as usize)].ln();
+    }
+    s / data.len() as f64
+}
+
+#[test]
+fn open_chain_coarse_graining_is_the_exact_posterior() {
+    // One level, top = product of the coarse-graining priors: then the proposal is
+    // the exact posterior, every importance weight equals p(x), and the bound is
+    // exact for any K.
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let arch = Architecture::chain(8).levels(1);
+    let mut model = Cora::random(arch, &mut rng).unwrap();
+    let mut top = vec![1.0];
+    let q = StochasticMap::random(2, 1, &mut rng);
+    for _ in 0..4 {
+        top = top
+            .iter()
+            .flat_map(|a| q.values().iter().map(move |b| a * b))
+            .collect();
+    }
+    model.set_prior(1, 0, q).unwrap();
+    model
+        .set_top(StochasticMap::new(16, 1, top).unwrap())
+        .unwrap();
+    let data = samples_of(&model, 50, 5);
+    let exact = exact_nll(&model, &data);
+    let bound = model.nll_bound(&data, 1, &mut rng).unwrap();
+    assert!(
+        (bound - exact).abs() < 1e-10,
+        "bound {bound} vs exact {exact}"
+    );
+}
+
+/// Exact `ln p(x)` of every sample by enumeration of the whole network.
+fn exact_log_probs(model: &Cora, data: &Dataset) -> Vec<f64> {
+    let rg = ref_geo(model);
+    let joint = full_joint(model, &rg);
+    let d = model.num_states();
+    data.samples()
+        .rows()
+        .into_iter()
+        .map(|x| joint[x.iter().fold(0, |a, &v| a * d + v as usize)].ln())
+        .collect()
+}
+
+#[test]
+fn nll_bound_is_above_the_exact_nll_and_tightens() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let cases = vec![
+        Architecture::chain(16).levels(4),
+        Architecture::chain(16)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+        Architecture::square_2x2(4, 4).levels(2),
+    ];
+    for arch in cases {
+        // a random model (strongly correlated, uniform coarse-graining priors): the
+        // proposal is far from the posterior, so the K-dependence is visible
+        let model = Cora::random(arch.clone(), &mut rng).unwrap();
+        let test = samples_of(&model, 150, 7);
+        let exact = exact_log_probs(&model, &test);
+        let exact_nll = -exact.iter().sum::<f64>() / exact.len() as f64;
+        let mut gaps = Vec::new();
+        for k in [1, 10, 100, 500] {
+            let mut r = ChaCha8Rng::seed_from_u64(k as u64);
+            let lb = model.log_likelihood_bounds(&test, k, &mut r).unwrap();
+            // per-sample differences L_K(x) - ln p(x): mean <= 0 in expectation;
+            // one-sided test at z = 3.72 (a correct bound fails < 1e-4 of the time)
+            let diff: Vec<f64> = lb.iter().zip(&exact).map(|(a, b)| a - b).collect();
+            let n = diff.len() as f64;
+            let mean = diff.iter().sum::<f64>() / n;
+            let var = diff.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let se = (var / n).sqrt();
+            assert!(
+                mean <= 3.72 * se + 1e-12,
+                "K = {k}: mean L - ln p = {mean} > 3.72 x {se}"
+            );
+            let b = model
+                .nll_bound(&test, k, &mut ChaCha8Rng::seed_from_u64(k as u64))
+                .unwrap();
+            assert!((b + lb.iter().sum::<f64>() / n).abs() < 1e-12);
+            gaps.push(-mean);
+        }
+        eprintln!(
+            "exact NLL {exact_nll:.4}, gaps bound - exact for K = 1, 10, 100, 500: {gaps:.4?}"
+        );
+        assert!(gaps[0] > 0.05, "{gaps:?}");
+        assert!(gaps[3] < 0.25 * gaps[0], "{gaps:?}");
+    }
+}

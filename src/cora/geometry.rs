@@ -243,10 +243,14 @@ impl Architecture {
                 ),
             ));
         }
-        if let Some(p) = self.chi.iter().position(|&x| x == 0) {
+        if let Some(p) = self.chi.iter().position(|&x| x == 0 || x > 256) {
             return Err(Error::invalid_argument(
                 "chi",
-                format!("chi of level {} is 0; it must be at least 1", p + 1),
+                format!(
+                    "chi of level {} is {}; it must be in 1..=256 (coarse-grained data are u8)",
+                    p + 1,
+                    self.chi[p]
+                ),
             ));
         }
         if !(2..=256).contains(&self.num_states) {

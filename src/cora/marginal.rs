@@ -2,6 +2,7 @@
 //! [`Cora::log_marginal`], [`Cora::patch_nll`].
 
 use super::cone::Cone;
+use super::em::histogram;
 use super::model::Cora;
 use super::network::{ConeNetwork, TopSource};
 use crate::data::Dataset;
@@ -132,23 +133,10 @@ impl Cora {
 pub(crate) fn sum_log_lookup(p: &Tensor<f64>, data: &Dataset, window: &[usize], d: usize) -> f64 {
     let mut sorted = window.to_vec();
     sorted.sort_unstable();
-    let hist = histogram(data, &sorted, d);
+    let hist = histogram(data.samples(), &sorted, d);
     hist.iter()
         .zip(p.as_slice())
         .filter(|(&n, _)| n > 0.0)
         .map(|(&n, &q)| n * q.ln())
         .sum()
-}
-
-/// Counts of each configuration of `sites` (row-major, first site slowest).
-pub(crate) fn histogram(data: &Dataset, sites: &[usize], d: usize) -> Vec<f64> {
-    let mut hist = vec![0.0; d.pow(sites.len() as u32)];
-    for x in data.samples().rows() {
-        let mut k = 0;
-        for &s in sites {
-            k = k * d + x[s] as usize;
-        }
-        hist[k] += 1.0;
-    }
-    hist
 }

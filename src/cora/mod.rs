@@ -12,6 +12,8 @@
 //! | `network` | the cone contraction (cached [`ContractionPlan`](crate::ContractionPlan)s) and its environments |
 //! | `marginal` | exact marginals, `log_marginal`, patch likelihoods |
 //! | `sampling` | exact ancestral sampling |
+//! | `em`, `options`, `observer` | layerwise and joint EM: [`CoraFitOptions`], [`CoraObserver`] |
+//! | `coarse` | coarse-graining (Bayesian inverse), `nll_bound` |
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -27,15 +29,21 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+mod coarse;
 pub mod cone;
+mod em;
 pub mod geometry;
 mod marginal;
 mod model;
 mod network;
+mod observer;
+mod options;
 mod params;
 mod sampling;
 
 pub use cone::Cone;
 pub use geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
 pub use model::Cora;
+pub use observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport, Silent};
+pub use options::CoraFitOptions;
 pub use params::{StochasticMap, STOCHASTIC_TOLERANCE};

@@ -78,7 +78,10 @@ impl CoraFitOptions {
     /// Checks every setting; the error names it.
     pub fn validate(&self) -> Result<()> {
         if self.em_iterations == 0 {
-            return Err(Error::invalid_argument("em_iterations", "must be at least 1"));
+            return Err(Error::invalid_argument(
+                "em_iterations",
+                "must be at least 1",
+            ));
         }
         if !self.pseudo_count.is_finite() || self.pseudo_count < 0.0 {
             return Err(Error::invalid_argument(
