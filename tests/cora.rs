@@ -828,3 +828,53 @@ fn nll_bound_is_above_the_exact_nll_and_tightens() {
         assert!(gaps[3] < 0.25 * gaps[0], "{gaps:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Save / load.
+
+#[test]
+fn save_load_is_exact_and_rejects_bad_files() {
+    let mut rng = ChaCha8Rng::seed_from_u64(30);
+    let dir = std::env::temp_dir().join(format!("tnlearn-cora-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.cora");
+    for arch in [
+        Architecture::square_3x3(9, 9).levels(2).sharing(MapSharing::PerPosition).boundary(Boundary::Periodic),
+        Architecture::chain(16).levels(3).chi_per_level(vec![3, 2, 4]).boxes(false),
+    ] {
+        let model = Cora::random(arch, &mut rng).unwrap();
+        model.save(&path).unwrap();
+        let back = Cora::load(&path).unwrap();
+        assert_eq!(back.architecture(), model.architecture());
+        for j in 1..=model.levels() {
+            for m in 0..model.geometry().num_refine_maps(j) {
+                assert_eq!(back.refine_map(j, m).unwrap(), model.refine_map(j, m).unwrap());
+                assert_eq!(back.prior(j, m).unwrap(), model.prior(j, m).unwrap());
+            }
+            for m in 0..model.geometry().num_box_maps(j) {
+                assert_eq!(back.box_map(j, m).unwrap(), model.box_map(j, m).unwrap());
+            }
+        }
+        assert_eq!(back.top(), model.top());
+        let region = [0, 1, 2];
+        assert_eq!(back.marginal(&region).unwrap(), model.marginal(&region).unwrap());
+    }
+    let good = std::fs::read(&path).unwrap();
+    let err = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        format!("{}", Cora::load(&path).unwrap_err())
+    };
+    let mut flipped = good.clone();
+    flipped[40] ^= 1;
+    assert!(err(&flipped).contains("checksum"));
+    assert!(err(&good[..good.len() - 9]).contains("truncated"));
+    assert!(err(b"NOTCORA").contains("magic"));
+    let mut v2 = good.clone();
+    v2[8] = 2;
+    assert!(err(&v2).contains("version"));
+    let mut extra = good.clone();
+    extra.push(0);
+    assert!(err(&extra).contains("trailing"));
+    assert!(matches!(Cora::load(dir.join("missing")), Err(tnlearn::Error::Io { .. })));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -14,6 +14,7 @@
 //! | `sampling` | exact ancestral sampling |
 //! | `em`, `options`, `observer` | layerwise and joint EM: [`CoraFitOptions`], [`CoraObserver`] |
 //! | `coarse` | coarse-graining (Bayesian inverse), `nll_bound` |
+//! | `io` | versioned, checksummed save/load (`TNLCORA`) |
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -32,6 +33,7 @@
 mod coarse;
 pub mod cone;
 mod em;
+mod io;
 pub mod geometry;
 mod marginal;
 mod model;
