@@ -839,8 +839,14 @@ fn save_load_is_exact_and_rejects_bad_files() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("model.cora");
     for arch in [
-        Architecture::square_3x3(9, 9).levels(2).sharing(MapSharing::PerPosition).boundary(Boundary::Periodic),
-        Architecture::chain(16).levels(3).chi_per_level(vec![3, 2, 4]).boxes(false),
+        Architecture::square_3x3(9, 9)
+            .levels(2)
+            .sharing(MapSharing::PerPosition)
+            .boundary(Boundary::Periodic),
+        Architecture::chain(16)
+            .levels(3)
+            .chi_per_level(vec![3, 2, 4])
+            .boxes(false),
     ] {
         let model = Cora::random(arch, &mut rng).unwrap();
         model.save(&path).unwrap();
@@ -848,7 +854,10 @@ fn save_load_is_exact_and_rejects_bad_files() {
         assert_eq!(back.architecture(), model.architecture());
         for j in 1..=model.levels() {
             for m in 0..model.geometry().num_refine_maps(j) {
-                assert_eq!(back.refine_map(j, m).unwrap(), model.refine_map(j, m).unwrap());
+                assert_eq!(
+                    back.refine_map(j, m).unwrap(),
+                    model.refine_map(j, m).unwrap()
+                );
                 assert_eq!(back.prior(j, m).unwrap(), model.prior(j, m).unwrap());
             }
             for m in 0..model.geometry().num_box_maps(j) {
@@ -857,7 +866,10 @@ fn save_load_is_exact_and_rejects_bad_files() {
         }
         assert_eq!(back.top(), model.top());
         let region = [0, 1, 2];
-        assert_eq!(back.marginal(&region).unwrap(), model.marginal(&region).unwrap());
+        assert_eq!(
+            back.marginal(&region).unwrap(),
+            model.marginal(&region).unwrap()
+        );
     }
     let good = std::fs::read(&path).unwrap();
     let err = |bytes: &[u8]| {
@@ -875,6 +887,9 @@ fn save_load_is_exact_and_rejects_bad_files() {
     let mut extra = good.clone();
     extra.push(0);
     assert!(err(&extra).contains("trailing"));
-    assert!(matches!(Cora::load(dir.join("missing")), Err(tnlearn::Error::Io { .. })));
+    assert!(matches!(
+        Cora::load(dir.join("missing")),
+        Err(tnlearn::Error::Io { .. })
+    ));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -42,7 +42,10 @@ impl Reader<'_> {
         let at = self.pos;
         let v = u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes"));
         usize::try_from(v).map_err(|_| {
-            format_error(self.path, format!("{what} = {v} at offset {at} is too large"))
+            format_error(
+                self.path,
+                format!("{what} = {v} at offset {at} is too large"),
+            )
         })
     }
     fn map(&mut self, what: &str, outputs: usize, inputs: usize) -> Result<StochasticMap> {
@@ -248,8 +251,8 @@ impl Cora {
             boxes,
             sharing,
         };
-        let geometry = Geometry::new(arch)
-            .map_err(|e| fmt(format!("invalid architecture: {e}")))?;
+        let geometry =
+            Geometry::new(arch).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
         let mut refine = Vec::with_capacity(levels);
         let mut box_maps = Vec::with_capacity(levels);
         let mut priors = Vec::with_capacity(levels);
@@ -279,9 +282,7 @@ impl Cora {
             box_maps.push(read.pop().expect("3 lists"));
             refine.push(read.pop().expect("3 lists"));
         }
-        let top_len = geometry
-            .chi(levels)
-            .pow(geometry.num_sites(levels) as u32);
+        let top_len = geometry.chi(levels).pow(geometry.num_sites(levels) as u32);
         let top = r.map("top distribution", top_len, 1)?;
         if r.pos != r.bytes.len() {
             return Err(fmt(format!(

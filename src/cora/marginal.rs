@@ -50,6 +50,12 @@ impl Cora {
         }
     }
 
+    /// Number of compiled contraction plans in the model's cache (one per level-step
+    /// shape and alignment met so far; independent of the lattice size).
+    pub fn cached_plans(&self) -> usize {
+        self.plans.len()
+    }
+
     /// `ln p(x_A)` for one data sample `x` (all `N` sites) and a region `A`.
     ///
     /// # Errors

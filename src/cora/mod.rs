@@ -33,8 +33,8 @@
 mod coarse;
 pub mod cone;
 mod em;
-mod io;
 pub mod geometry;
+mod io;
 mod marginal;
 mod model;
 mod network;
