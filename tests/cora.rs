@@ -893,3 +893,62 @@ fn save_load_is_exact_and_rejects_bad_files() {
     ));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// ---------------------------------------------------------------------------
+// Plans, patch likelihoods, options.
+
+#[test]
+fn plans_are_cached_per_alignment_not_per_position() {
+    let mut rng = ChaCha8Rng::seed_from_u64(40);
+    for (n, levels) in [(256usize, 7usize), (4096, 11)] {
+        let model = Cora::random(Architecture::chain(n).levels(levels), &mut rng).unwrap();
+        for s in (0..n - 3).step_by(7) {
+            model.marginal(&[s, s + 1, s + 2]).unwrap();
+        }
+        // a bounded number of step shapes, whatever the lattice size
+        assert!(model.cached_plans() <= 40, "{} plans for N = {n}", model.cached_plans());
+    }
+}
+
+#[test]
+fn patch_nll_is_the_mean_of_window_log_marginals() {
+    let mut rng = ChaCha8Rng::seed_from_u64(41);
+    let model = Cora::random(Architecture::square_2x2(8, 8).levels(3).boundary(Boundary::Periodic), &mut rng).unwrap();
+    let data = samples_of(&model, 20, 8);
+    let nll = model.patch_nll(&data, (2, 3)).unwrap();
+    let windows = model.geometry().windows(0, (2, 3)).unwrap();
+    assert_eq!(windows.len(), 64);
+    let mut s = 0.0;
+    for x in data.samples().rows() {
+        let x = x.to_vec();
+        for w in &windows {
+            s -= model.log_marginal(&x, w).unwrap();
+        }
+    }
+    let direct = s / (20.0 * 64.0);
+    assert!((nll - direct).abs() < 1e-12, "{nll} vs {direct}");
+    assert!(model.patch_nll(&data, (9, 1)).is_err());
+    let wrong = Dataset::binary(ndarray::Array2::zeros((2, 10))).unwrap();
+    assert!(model.patch_nll(&wrong, (2, 2)).is_err());
+}
+
+#[test]
+fn bad_options_and_inputs_are_errors() {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut model = Cora::random(Architecture::chain(16).levels(2), &mut rng).unwrap();
+    let data = samples_of(&model, 5, 1);
+    assert!(CoraFitOptions::new().em_iterations(0).validate().is_err());
+    assert!(CoraFitOptions::new().pseudo_count(f64::NAN).validate().is_err());
+    assert!(CoraFitOptions::new().patch((0, 2)).validate().is_err());
+    assert!(CoraFitOptions::new().tolerance(-1.0).validate().is_err());
+    assert!(model.fit_layerwise(&data, &CoraFitOptions::new().em_iterations(0)).is_err());
+    assert!(model.nll_bound(&data, 0, &mut rng).is_err());
+    assert!(model.sample(0, &mut rng).is_err());
+    assert!(Cora::near_uniform(Architecture::chain(16).levels(2), 1.5, &mut rng).is_err());
+    assert!(Architecture::chain(16).chi(300).validate().is_err());
+    assert!(Architecture::square_2x2(4, 4).levels(1).chi(64).validate().is_err()); // top table too big
+    // a window too large for one cone contraction is an error, not a panic
+    let big = Cora::random(Architecture::square_2x2(16, 16).levels(3), &mut rng).unwrap();
+    let region = big.geometry().window(0, (4, 4), (5, 5)).unwrap();
+    assert!(big.marginal(&region).is_err());
+}
