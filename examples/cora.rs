@@ -100,6 +100,12 @@ fn cli() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("also train an MPS Born machine on 3x3 patches (baseline)"),
         )
+        .arg(
+            Arg::new("factorized-refine")
+                .long("factorized-refine")
+                .action(ArgAction::SetTrue)
+                .help("keep refine maps in product form (CoraFitOptions::factorized_refine)"),
+        )
 }
 
 /// Progress: one bar over all EM iterations, one line per finished level.
@@ -232,7 +238,7 @@ fn run(
 ) -> Result<Outcome> {
     let start = Instant::now();
     let levels = arch.levels;
-    let mut model = Cora::near_uniform(arch, 0.5, rng)?;
+    let mut model = Cora::initial(arch, 0.5, rng)?;
     println!(
         "{name}: {} train / {} test images, {} levels, {} parameters",
         train.len(),
@@ -390,6 +396,7 @@ fn main() -> Result<()> {
         .em_iterations(get("em-iterations"))
         .pseudo_count(*m.get_one::<f64>("pseudo-count").expect("default"))
         .patch((2, 2))
+        .factorized_refine(m.get_flag("factorized-refine"))
         .seed(seed);
     options.validate()?;
     let mut rng = StdRng::seed_from_u64(seed);

@@ -657,7 +657,7 @@ fn em_never_decreases_the_patch_likelihood() {
                 .em_iterations(6)
                 .pseudo_count(alpha)
                 .tolerance(0.0);
-            let mut model = Cora::near_uniform(arch.clone(), 0.5, &mut rng).unwrap();
+            let mut model = Cora::initial(arch.clone(), 0.5, &mut rng).unwrap();
             let mut reports = Vec::new();
             model
                 .fit_layerwise_with(&data, &opts, &mut |r: &EmReport, _: &Cora| {
@@ -698,7 +698,7 @@ fn layerwise_fit_learns_a_chain() {
     let truth = Cora::random(arch.clone(), &mut rng).unwrap();
     let train = samples_of(&truth, 2000, 1);
     let test = samples_of(&truth, 2000, 2);
-    let mut model = Cora::near_uniform(arch, 0.5, &mut rng).unwrap();
+    let mut model = Cora::initial(arch, 0.5, &mut rng).unwrap();
     let uniform = model.patch_nll(&test, (1, 4)).unwrap();
     let opts = CoraFitOptions::new().em_iterations(30);
     model.fit_layerwise(&train, &opts).unwrap();
@@ -906,14 +906,24 @@ fn plans_are_cached_per_alignment_not_per_position() {
             model.marginal(&[s, s + 1, s + 2]).unwrap();
         }
         // a bounded number of step shapes, whatever the lattice size
-        assert!(model.cached_plans() <= 40, "{} plans for N = {n}", model.cached_plans());
+        assert!(
+            model.cached_plans() <= 40,
+            "{} plans for N = {n}",
+            model.cached_plans()
+        );
     }
 }
 
 #[test]
 fn patch_nll_is_the_mean_of_window_log_marginals() {
     let mut rng = ChaCha8Rng::seed_from_u64(41);
-    let model = Cora::random(Architecture::square_2x2(8, 8).levels(3).boundary(Boundary::Periodic), &mut rng).unwrap();
+    let model = Cora::random(
+        Architecture::square_2x2(8, 8)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+        &mut rng,
+    )
+    .unwrap();
     let data = samples_of(&model, 20, 8);
     let nll = model.patch_nll(&data, (2, 3)).unwrap();
     let windows = model.geometry().windows(0, (2, 3)).unwrap();
@@ -938,16 +948,25 @@ fn bad_options_and_inputs_are_errors() {
     let mut model = Cora::random(Architecture::chain(16).levels(2), &mut rng).unwrap();
     let data = samples_of(&model, 5, 1);
     assert!(CoraFitOptions::new().em_iterations(0).validate().is_err());
-    assert!(CoraFitOptions::new().pseudo_count(f64::NAN).validate().is_err());
+    assert!(CoraFitOptions::new()
+        .pseudo_count(f64::NAN)
+        .validate()
+        .is_err());
     assert!(CoraFitOptions::new().patch((0, 2)).validate().is_err());
     assert!(CoraFitOptions::new().tolerance(-1.0).validate().is_err());
-    assert!(model.fit_layerwise(&data, &CoraFitOptions::new().em_iterations(0)).is_err());
+    assert!(model
+        .fit_layerwise(&data, &CoraFitOptions::new().em_iterations(0))
+        .is_err());
     assert!(model.nll_bound(&data, 0, &mut rng).is_err());
     assert!(model.sample(0, &mut rng).is_err());
-    assert!(Cora::near_uniform(Architecture::chain(16).levels(2), 1.5, &mut rng).is_err());
+    assert!(Cora::initial(Architecture::chain(16).levels(2), 1.5, &mut rng).is_err());
     assert!(Architecture::chain(16).chi(300).validate().is_err());
-    assert!(Architecture::square_2x2(4, 4).levels(1).chi(64).validate().is_err()); // top table too big
-    // a window too large for one cone contraction is an error, not a panic
+    assert!(Architecture::square_2x2(4, 4)
+        .levels(1)
+        .chi(64)
+        .validate()
+        .is_err()); // top table too big
+                    // a window too large for one cone contraction is an error, not a panic
     let big = Cora::random(Architecture::square_2x2(16, 16).levels(3), &mut rng).unwrap();
     let region = big.geometry().window(0, (4, 4), (5, 5)).unwrap();
     assert!(big.marginal(&region).is_err());

@@ -200,8 +200,8 @@ impl<'a> Inverse<'a> {
                         if last {
                             inner += qh * r.get(y0 * f + z[2 * next + 1], h);
                         } else {
-                            for y1 in 0..f {
-                                inner += qh * r.get(y0 * f + y1, h) * beta[next][y1];
+                            for (y1, &b1) in beta[next].iter().enumerate() {
+                                inner += qh * r.get(y0 * f + y1, h) * b1;
                             }
                         }
                     }
@@ -264,11 +264,12 @@ impl<'a> Inverse<'a> {
             for (p, &s) in ch.iter().enumerate() {
                 vals[p] = z[s];
             }
-            for hc in 0..self.coarse {
+            debug_assert_eq!(q.len(), self.coarse);
+            for (hc, &qh) in q.iter().enumerate() {
                 for fi in 0..nfree {
                     super::sampling::scatter(fi, f, free, &mut vals);
                     let o = vals.iter().fold(0, |a, &v| a * f + v);
-                    let mut w = q[hc] * r.get(o, hc);
+                    let mut w = qh * r.get(o, hc);
                     for (own, table) in &tables {
                         w *= table[own.iter().fold(0, |a, &p| a * f + vals[p])];
                     }

@@ -84,14 +84,34 @@ impl Cora {
     }
 
     /// `alpha sum ln theta` over the maps an EM step updates.
-    fn log_prior(&self, alpha: f64, levels: &[usize], priors: bool, top: bool) -> f64 {
+    fn log_prior(
+        &self,
+        alpha: f64,
+        levels: &[usize],
+        (priors, top): (bool, bool),
+        factorized: bool,
+    ) -> f64 {
         if alpha == 0.0 {
             return 0.0;
         }
         let sum = |m: &super::StochasticMap| m.values().iter().map(|v| v.ln()).sum::<f64>();
-        let mut s = 0.0;
+        let (b, mut s) = (self.geometry.block_size(), 0.0);
         for &j in levels {
-            s += self.refine[j - 1].iter().map(sum).sum::<f64>();
+            let fine = self.geometry.chi(j - 1);
+            s += self.refine[j - 1]
+                .iter()
+                .map(|m| {
+                    if factorized {
+                        m.output_marginals(fine, b)
+                            .iter()
+                            .flatten()
+                            .map(|v| v.ln())
+                            .sum()
+                    } else {
+                        sum(m)
+                    }
+                })
+                .sum::<f64>();
             s += self.boxes[j - 1].iter().map(sum).sum::<f64>();
             if priors {
                 s += self.priors[j - 1].iter().map(sum).sum::<f64>();
@@ -109,18 +129,24 @@ impl Cora {
         counts: &Counts,
         alpha: f64,
         levels: &[usize],
-        priors: bool,
-        top: bool,
+        (boxes, priors, top): (bool, bool, bool),
+        factorized: bool,
     ) -> Result<()> {
+        let b = self.geometry.block_size();
         for &j in levels {
+            let fine = self.geometry.chi(j - 1);
             for (m, map) in self.refine[j - 1].iter_mut().enumerate() {
-                map.set_from_counts(
+                let (counts, context) = (
                     &counts.refine[j - 1][m],
-                    alpha,
-                    &format!("refine map {m} of level {j}"),
-                )?;
+                    format!("refine map {m} of level {j}"),
+                );
+                if factorized {
+                    map.set_product_from_counts(counts, alpha, fine, b, &context)?;
+                } else {
+                    map.set_from_counts(counts, alpha, &context)?;
+                }
             }
-            for (m, map) in self.boxes[j - 1].iter_mut().enumerate() {
+            for (m, map) in self.boxes[j - 1].iter_mut().enumerate().filter(|_| boxes) {
                 map.set_from_counts(
                     &counts.boxes[j - 1][m],
                     alpha,
@@ -164,15 +190,39 @@ impl Cora {
             TopSource::Full => (false, true),
         };
         let scale = (data.nrows() * windows.len()) as f64;
+        if options.factorized_refine {
+            // Start from the product of each refine map's per-child marginals.
+            let b = self.geometry.block_size();
+            for &j in &levels {
+                let fine = self.geometry.chi(j - 1);
+                for map in self.refine[j - 1].iter_mut() {
+                    let r = map.output_marginals(fine, b);
+                    map.set_product(&r, fine, b);
+                }
+            }
+        }
         let mut last_objective = f64::NEG_INFINITY;
         let mut last_nll = f64::INFINITY;
         let mut iterations = 0;
         for it in 1..=options.em_iterations {
             let start = Instant::now();
             let (counts, log_lik) = self.e_step(data, base, top, source, &windows)?;
-            let objective =
-                (log_lik + self.log_prior(options.pseudo_count, &levels, priors, fit_top)) / scale;
-            self.m_step(&counts, options.pseudo_count, &levels, priors, fit_top)?;
+            let log_prior = self.log_prior(
+                options.pseudo_count,
+                &levels,
+                (priors, fit_top),
+                options.factorized_refine,
+            );
+            let objective = (log_lik + log_prior) / scale;
+            // Layerwise: boxes held for the first `box_warmup` iterations (a tree).
+            let update_boxes = method == EmMethod::Joint || it > options.box_warmup;
+            self.m_step(
+                &counts,
+                options.pseudo_count,
+                &levels,
+                (update_boxes, priors, fit_top),
+                options.factorized_refine,
+            )?;
             iterations = it;
             last_nll = -log_lik / scale;
             let report = EmReport {
@@ -186,7 +236,8 @@ impl Cora {
             let control = observer.on_iteration(&report, self);
             let gain = objective - last_objective;
             last_objective = objective;
-            if control == FitControl::Stop || (it > 1 && gain < options.tolerance) {
+            let warming = method == EmMethod::Layerwise && it <= options.box_warmup + 1;
+            if control == FitControl::Stop || (it > 1 && !warming && gain < options.tolerance) {
                 break;
             }
         }

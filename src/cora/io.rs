@@ -107,21 +107,22 @@ impl Cora {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let a = self.architecture();
-        let mut p = Vec::new();
-        p.push(match a.scheme {
-            BlockScheme::Chain => 0,
-            BlockScheme::Square2x2 => 1,
-            BlockScheme::Square3x3 => 2,
-        });
-        p.push(match a.boundary {
-            Boundary::Open => 0,
-            Boundary::Periodic => 1,
-        });
-        p.push(a.boxes as u8);
-        p.push(match a.sharing {
-            MapSharing::PerLevel => 0,
-            MapSharing::PerPosition => 1,
-        });
+        let mut p = vec![
+            match a.scheme {
+                BlockScheme::Chain => 0,
+                BlockScheme::Square2x2 => 1,
+                BlockScheme::Square3x3 => 2,
+            },
+            match a.boundary {
+                Boundary::Open => 0,
+                Boundary::Periodic => 1,
+            },
+            a.boxes as u8,
+            match a.sharing {
+                MapSharing::PerLevel => 0,
+                MapSharing::PerPosition => 1,
+            },
+        ];
         for v in [a.rows, a.cols, a.levels, a.num_states, a.chi.len()] {
             put(&mut p, v as u64);
         }

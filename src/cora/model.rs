@@ -52,9 +52,10 @@ pub struct Cora {
 }
 
 impl Cora {
+    /// Builds a model whose maps come from `make(is_box, outputs, inputs)`.
     fn build(
         arch: Architecture,
-        mut make: impl FnMut(usize, usize) -> StochasticMap,
+        mut make: impl FnMut(bool, usize, usize) -> StochasticMap,
     ) -> Result<Self> {
         let geometry = Geometry::new(arch)?;
         let big_j = geometry.levels();
@@ -66,11 +67,15 @@ impl Cora {
             let rows = fine.pow(geometry.block_size() as u32);
             refine.push(
                 (0..geometry.num_refine_maps(j))
-                    .map(|_| make(rows, coarse))
+                    .map(|_| make(false, rows, coarse))
                     .collect(),
             );
             let g = fine.pow(geometry.group_size() as u32);
-            boxes.push((0..geometry.num_box_maps(j)).map(|_| make(g, g)).collect());
+            boxes.push(
+                (0..geometry.num_box_maps(j))
+                    .map(|_| make(true, g, g))
+                    .collect(),
+            );
             priors.push(
                 (0..geometry.num_refine_maps(j))
                     .map(|_| StochasticMap::uniform(coarse, 1))
@@ -78,7 +83,7 @@ impl Cora {
             );
         }
         let top_len = geometry.chi(big_j).pow(geometry.num_sites(big_j) as u32);
-        let top = make(top_len, 1);
+        let top = make(false, top_len, 1);
         Ok(Cora {
             geometry,
             refine,
@@ -96,26 +101,34 @@ impl Cora {
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid settings ([`Architecture::validate`]).
     pub fn random<R: Rng + ?Sized>(arch: Architecture, rng: &mut R) -> Result<Self> {
-        Self::build(arch, |o, i| StochasticMap::random(o, i, rng))
+        Self::build(arch, |_, o, i| StochasticMap::random(o, i, rng))
     }
 
-    /// A model with every map `(1 - noise) * uniform + noise * Dirichlet`
-    /// ([`StochasticMap::near_uniform`]), the starting point of the fits.
+    /// The starting point of the fits: refine maps and the top distribution
+    /// `(1 - noise) * uniform + noise * Dirichlet` ([`StochasticMap::near_uniform`]),
+    /// box maps `(1 - noise / 4) * identity + (noise / 4) * Dirichlet`, uniform priors.
+    ///
+    /// Boxes start near the identity (the model starts as a latent tree) so that
+    /// the coarse variables, not the boxes, first explain the blocks; a box that
+    /// starts at random can learn a window's statistics on its own and leave the
+    /// coarse variables uninformative.
     ///
     /// # Errors
     /// As [`Cora::random`]; `noise` outside `[0, 1]`.
-    pub fn near_uniform<R: Rng + ?Sized>(
-        arch: Architecture,
-        noise: f64,
-        rng: &mut R,
-    ) -> Result<Self> {
+    pub fn initial<R: Rng + ?Sized>(arch: Architecture, noise: f64, rng: &mut R) -> Result<Self> {
         if !(0.0..=1.0).contains(&noise) {
             return Err(Error::invalid_argument(
                 "noise",
                 format!("must be in [0, 1] (got {noise})"),
             ));
         }
-        Self::build(arch, |o, i| StochasticMap::near_uniform(o, i, noise, rng))
+        Self::build(arch, |is_box, o, i| {
+            if is_box {
+                StochasticMap::near_identity(o, noise / 4.0, rng)
+            } else {
+                StochasticMap::near_uniform(o, i, noise, rng)
+            }
+        })
     }
 
     /// The lattices, blocks and groups.

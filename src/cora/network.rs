@@ -36,9 +36,12 @@ const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Compiled contraction plans keyed by (specification, operand shapes). Cloning a
 /// model starts an empty cache.
+/// A plan's key: the einsum specification and the operand shapes.
+type PlanKey = (String, Vec<Vec<usize>>);
+
 #[derive(Default)]
 pub(crate) struct PlanCache {
-    plans: RwLock<HashMap<(String, Vec<Vec<usize>>), Arc<ContractionPlan>>>,
+    plans: RwLock<HashMap<PlanKey, Arc<ContractionPlan>>>,
 }
 
 impl Clone for PlanCache {

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// | `pseudo_count` | `0.01` | Dirichlet pseudo-count `alpha` added to every expected count |
 /// | `patch` | `None` | `(height, width)` of the training windows; `None`: `(1, 4)` for a chain, `(2, 2)` in 2D |
 /// | `tolerance` | `1e-7` | stop a level when the objective improves by less than this (nats per patch) |
+/// | `box_warmup` | `5` | layerwise: EM iterations per level with the boxes held fixed (a latent tree) before they are learned too |
+/// | `factorized_refine` | `false` | keep refine maps in product form `R(y_block \| h) = prod_k r_k(y_k \| h)` |
 /// | `seed` | `0` | seed of the coarse-graining draws |
 ///
 /// ```
@@ -29,6 +31,22 @@ pub struct CoraFitOptions {
     pub patch: Option<(usize, usize)>,
     /// Early-stopping threshold on the objective gain per patch (`>= 0`).
     pub tolerance: f64,
+    /// Layerwise: EM iterations per level with the box maps held fixed before they
+    /// are learned too. Boxes start near the identity ([`Cora::initial`](super::Cora::initial)),
+    /// so the coarse variables first learn to explain the blocks; boxes learned
+    /// from the start can absorb a window's statistics on their own and leave the
+    /// coarse variables (and hence every higher level) uninformative.
+    pub box_warmup: usize,
+    /// Keep every refine map in product form `R(y_block | h) = prod_k r_k(y_k | h)`
+    /// (children conditionally independent given the parent). A full refine map
+    /// can model a whole block on its own, and a mixture of full block tables is
+    /// again a full block table, so with a product prior the coarse variable of
+    /// the layerwise fit is then unidentifiable and the coarse-grained data carry
+    /// little information. In product form the block's correlations must go
+    /// through the coarse variable. The maps are projected onto product form
+    /// (their per-child marginals) when a fit starts, and the M-step is the
+    /// constrained one (per-child counts), so EM stays monotone.
+    pub factorized_refine: bool,
     /// Seed of the coarse-graining draws.
     pub seed: u64,
 }
@@ -40,6 +58,8 @@ impl Default for CoraFitOptions {
             pseudo_count: 0.01,
             patch: None,
             tolerance: 1e-7,
+            box_warmup: 5,
+            factorized_refine: false,
             seed: 0,
         }
     }
@@ -68,6 +88,16 @@ impl CoraFitOptions {
     /// Sets `tolerance`.
     pub fn tolerance(mut self, tolerance: f64) -> Self {
         self.tolerance = tolerance;
+        self
+    }
+    /// Sets `box_warmup`.
+    pub fn box_warmup(mut self, iterations: usize) -> Self {
+        self.box_warmup = iterations;
+        self
+    }
+    /// Sets `factorized_refine`.
+    pub fn factorized_refine(mut self, factorized: bool) -> Self {
+        self.factorized_refine = factorized;
         self
     }
     /// Sets `seed`.

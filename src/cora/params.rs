@@ -101,6 +101,22 @@ impl StochasticMap {
         }
     }
 
+    /// A square map near the identity: `(1 - noise) * I + noise * D`, `D` flat
+    /// Dirichlet columns, `noise in [0, 1]`.
+    pub fn near_identity<R: Rng + ?Sized>(n: usize, noise: f64, rng: &mut R) -> Self {
+        let d = Self::random(n, n, rng);
+        let mut values: Vec<f64> = d.values.iter().map(|&x| noise * x).collect();
+        for k in 0..n {
+            values[k * n + k] += 1.0 - noise;
+        }
+        normalize_columns(&mut values, n, n);
+        StochasticMap {
+            outputs: n,
+            inputs: n,
+            values,
+        }
+    }
+
     /// Number of output configurations (rows).
     pub fn outputs(&self) -> usize {
         self.outputs
@@ -171,6 +187,84 @@ impl StochasticMap {
         }
         self.check(context)
     }
+}
+
+impl StochasticMap {
+    /// The per-site marginals `r_k(y | i)` of a map whose outputs are `sites` sites of
+    /// `dim` states: `r[k][y * inputs + i]`.
+    pub(crate) fn output_marginals(&self, dim: usize, sites: usize) -> Vec<Vec<f64>> {
+        marginals_of(&self.values, self.outputs, self.inputs, dim, sites)
+    }
+
+    /// The EM M-step constrained to product form
+    /// `M(o | i) = prod_k r_k(o_k | i)`: per-site counts
+    /// `n_k(y, i) = sum_{o: o_k = y} n(o, i)`, `r_k = (n_k + alpha) / sum (n_k + alpha)`
+    /// (columns without counts keep their current marginals). Checks the invariant.
+    pub(crate) fn set_product_from_counts(
+        &mut self,
+        counts: &[f64],
+        alpha: f64,
+        dim: usize,
+        sites: usize,
+        context: &str,
+    ) -> Result<()> {
+        let ni = self.inputs;
+        let old = self.output_marginals(dim, sites);
+        let mut r = marginals_of(counts, self.outputs, ni, dim, sites);
+        for (rk, ok) in r.iter_mut().zip(&old) {
+            for i in 0..ni {
+                let total: f64 = (0..dim).map(|y| rk[y * ni + i] + alpha).sum();
+                for y in 0..dim {
+                    rk[y * ni + i] = if total > 0.0 && total.is_finite() {
+                        (rk[y * ni + i] + alpha) / total
+                    } else {
+                        ok[y * ni + i]
+                    };
+                }
+            }
+        }
+        self.set_product(&r, dim, sites);
+        self.check(context)
+    }
+
+    /// Sets `M(o | i) = prod_k r_k(o_k | i)`.
+    pub(crate) fn set_product(&mut self, r: &[Vec<f64>], dim: usize, sites: usize) {
+        let ni = self.inputs;
+        for o in 0..self.outputs {
+            for i in 0..ni {
+                let mut v = 1.0;
+                let mut rest = o;
+                for k in (0..sites).rev() {
+                    v *= r[k][(rest % dim) * ni + i];
+                    rest /= dim;
+                }
+                self.values[o * ni + i] = v;
+            }
+        }
+        normalize_columns(&mut self.values, self.outputs, ni);
+    }
+}
+
+/// Per-site marginals of a row-major `outputs x inputs` table over `sites` sites.
+fn marginals_of(
+    values: &[f64],
+    outputs: usize,
+    inputs: usize,
+    dim: usize,
+    sites: usize,
+) -> Vec<Vec<f64>> {
+    let mut r = vec![vec![0.0; dim * inputs]; sites];
+    for o in 0..outputs {
+        let mut rest = o;
+        for k in (0..sites).rev() {
+            let y = rest % dim;
+            rest /= dim;
+            for i in 0..inputs {
+                r[k][y * inputs + i] += values[o * inputs + i];
+            }
+        }
+    }
+    r
 }
 
 /// Normalises every column of a row-major `outputs x inputs` matrix.
