@@ -322,8 +322,17 @@ impl<'a> Inverse<'a> {
 impl Cora {
     /// The data renormalised to `Gamma_level`: every sample pushed up level by level
     /// through the Bayesian inverse of each `pi_j` with the coarse-graining prior
-    /// `q_j` (see the [module docs](self) for the draw: exact for an open chain and
-    /// without boxes, a look-ahead proposal otherwise). One draw per sample; the
+    /// `q_j`.
+    ///
+    /// The draw goes block by block in site order: block `c` draws
+    /// `(h_c, y_block(c))` with probability proportional to
+    /// `q_j(h_c) R_c(y | h_c) prod_{g touching c} L_g`, where boxes whose sites are
+    /// all drawn enter exactly (`L_g = B_g(z_g | y_g)`) and boxes reaching into later
+    /// blocks are looked ahead with the prior predictive `m_s(y)` of their later
+    /// sites (`L_g = sum B_g(z_g | y_g) prod m_s(y_s)`). For an open chain the
+    /// look-ahead is the exact backward message (backward filtering, forward
+    /// sampling), so the draw is the exact posterior; without boxes it is exact
+    /// too; otherwise it is a sequential local posterior, not the exact one. One draw per sample; the
     /// result is `n x (sites of Gamma_level)`, values `< chi_level`, row-major over
     /// the lattice `geometry().dims(level)`.
     ///
@@ -389,8 +398,8 @@ impl Cora {
     ///
     /// where `h` are all hidden variables (every level's refined and coarse values),
     /// `p(x, h) = e(h_J) prod R prod B` exactly and
-    /// `q(h | x) = prod_j q(h_j, y_{j-1} | h_{j-1})` exactly (see the
-    /// [module docs](self)). The bound holds in expectation for every `K` (Jensen)
+    /// `q(h | x) = prod_j q(h_j, y_{j-1} | h_{j-1})` exactly (the probabilities of
+    /// the draws of [`Cora::coarse_grain`]). The bound holds in expectation for every `K` (Jensen)
     /// and tightens to `ln p(x)` as `K` grows (Burda, Grosse and Salakhutdinov's
     /// K-sample bound); each value is a random estimate.
     ///
