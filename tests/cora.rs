@@ -743,32 +743,34 @@ fn exact_nll(model: &Cora, data: &Dataset) -> f64 {
 }
 
 #[test]
-fn open_chain_coarse_graining_is_the_exact_posterior() {
+fn chain_coarse_graining_is_the_exact_posterior() {
     // One level, top = product of the coarse-graining priors: then the proposal is
     // the exact posterior, every importance weight equals p(x), and the bound is
     // exact for any K.
     let mut rng = ChaCha8Rng::seed_from_u64(13);
-    let arch = Architecture::chain(8).levels(1);
-    let mut model = Cora::random(arch, &mut rng).unwrap();
-    let mut top = vec![1.0];
-    let q = StochasticMap::random(2, 1, &mut rng);
-    for _ in 0..4 {
-        top = top
-            .iter()
-            .flat_map(|a| q.values().iter().map(move |b| a * b))
-            .collect();
+    for boundary in [Boundary::Open, Boundary::Periodic] {
+        let arch = Architecture::chain(8).levels(1).boundary(boundary);
+        let mut model = Cora::random(arch, &mut rng).unwrap();
+        let mut top = vec![1.0];
+        let q = StochasticMap::random(2, 1, &mut rng);
+        for _ in 0..4 {
+            top = top
+                .iter()
+                .flat_map(|a| q.values().iter().map(move |b| a * b))
+                .collect();
+        }
+        model.set_prior(1, 0, q).unwrap();
+        model
+            .set_top(StochasticMap::new(16, 1, top).unwrap())
+            .unwrap();
+        let data = samples_of(&model, 50, 5);
+        let exact = exact_nll(&model, &data);
+        let bound = model.nll_bound(&data, 1, &mut rng).unwrap();
+        assert!(
+            (bound - exact).abs() < 1e-10,
+            "{boundary:?}: bound {bound} vs exact {exact}"
+        );
     }
-    model.set_prior(1, 0, q).unwrap();
-    model
-        .set_top(StochasticMap::new(16, 1, top).unwrap())
-        .unwrap();
-    let data = samples_of(&model, 50, 5);
-    let exact = exact_nll(&model, &data);
-    let bound = model.nll_bound(&data, 1, &mut rng).unwrap();
-    assert!(
-        (bound - exact).abs() < 1e-10,
-        "bound {bound} vs exact {exact}"
-    );
 }
 
 /// Exact `ln p(x)` of every sample by enumeration of the whole network.

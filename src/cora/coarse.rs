@@ -19,7 +19,8 @@
 //! blocks are looked ahead with the prior predictive. For a chain with open
 //! boundaries the look-ahead is replaced by the exact backward message, so the
 //! draw is the exact posterior (forward-filtering backward-sampling, here
-//! backward-filtering forward-sampling). Without boxes the posterior factorises
+//! backward-filtering forward-sampling); for a periodic chain the first refined
+//! site is drawn from its exact marginal first, which cuts the ring into a chain. Without boxes the posterior factorises
 //! over blocks and every draw is exact. Whatever the geometry, the draw
 //! probability `q(h, y | z) = prod_c q(h_c, y_c | ...)` is computed exactly, which
 //! is what the importance-sampling bound needs.
@@ -56,6 +57,8 @@ pub(crate) struct Inverse<'a> {
     predictive: Vec<Vec<f64>>,
     /// Exact backward messages available (open chain with boxes).
     exact_chain: bool,
+    /// Periodic chain with boxes and at least 2 blocks: exact ring sampler.
+    ring: bool,
 }
 
 /// One draw of the inverse of one level.
@@ -122,6 +125,10 @@ impl<'a> Inverse<'a> {
             && arch.boundary == Boundary::Open
             && arch.boxes
             && nc >= 2;
+        let ring = arch.scheme == BlockScheme::Chain
+            && arch.boundary == Boundary::Periodic
+            && arch.boxes
+            && nc >= 2;
         Inverse {
             model,
             level,
@@ -132,6 +139,7 @@ impl<'a> Inverse<'a> {
             touches,
             predictive,
             exact_chain,
+            ring,
         }
     }
 
@@ -219,8 +227,136 @@ impl<'a> Inverse<'a> {
         beta
     }
 
+    /// Exact posterior draw for a periodic chain (a ring of blocks): the value `v`
+    /// of the first refined site is drawn from its exact posterior marginal
+    /// (`P(v) propto Z(v)`, the chain partition function with `y_0 = v`), then the
+    /// rest block by block with the backward messages conditioned on `v`.
+    fn draw_ring<R: Rng + ?Sized>(&self, z: &[usize], rng: &mut R) -> Draw {
+        let f = self.fine;
+        let nc = self.children.len();
+        let n = 2 * nc;
+        let level = self.level;
+        let model = self.model;
+        let wrap = model.box_of(level, nc - 1); // group (2nc-1, 0)
+        let z_wrap = z[n - 1] * f + z[0];
+        let box_w = |c: usize, a: usize, b: usize| -> f64 {
+            // group c = (2c+1, 2c+2)
+            model
+                .box_of(level, c)
+                .get(z[2 * c + 1] * f + z[2 * c + 2], a * f + b)
+        };
+        // beta[v][c][y]: normalised messages; log_z[v]: ln Z(v).
+        let mut beta = vec![vec![vec![1.0; f]; nc]; f];
+        let mut log_z = vec![0.0; f];
+        for v in 0..f {
+            let mut log_scale = 0.0;
+            for c in (0..nc - 1).rev() {
+                let next = c + 1;
+                let r = model.refine_of(level, next);
+                let q = model.prior_of(level, next).values();
+                let mut msg = vec![0.0; f];
+                for (y, m) in msg.iter_mut().enumerate() {
+                    let mut acc = 0.0;
+                    for y0 in 0..f {
+                        let bw = box_w(c, y, y0);
+                        if bw == 0.0 {
+                            continue;
+                        }
+                        let mut inner = 0.0;
+                        for (h, &qh) in q.iter().enumerate() {
+                            for y1 in 0..f {
+                                let tail = if next == nc - 1 {
+                                    wrap.get(z_wrap, y1 * f + v)
+                                } else {
+                                    beta[v][next][y1]
+                                };
+                                inner += qh * r.get(y0 * f + y1, h) * tail;
+                            }
+                        }
+                        acc += bw * inner;
+                    }
+                    *m = acc;
+                }
+                let sum: f64 = msg.iter().sum();
+                if sum > 0.0 {
+                    msg.iter_mut().for_each(|x| *x /= sum);
+                    log_scale += sum.ln();
+                }
+                beta[v][c] = msg;
+            }
+            // block 0 with y_0 = v
+            let r = model.refine_of(level, 0);
+            let q = model.prior_of(level, 0).values();
+            let mut z0 = 0.0;
+            for (h, &qh) in q.iter().enumerate() {
+                for y1 in 0..f {
+                    z0 += qh * r.get(v * f + y1, h) * beta[v][0][y1];
+                }
+            }
+            log_z[v] = log_scale + z0.ln();
+        }
+        let mut log_q = 0.0;
+        let pick = |weights: &[f64], rng: &mut R, log_q: &mut f64| -> usize {
+            let total: f64 = weights.iter().sum();
+            let u = rng.random::<f64>() * total;
+            let mut acc = 0.0;
+            let mut k = weights.len() - 1;
+            for (i, &w) in weights.iter().enumerate() {
+                acc += w;
+                if u < acc {
+                    k = i;
+                    break;
+                }
+            }
+            while weights[k] == 0.0 && k > 0 {
+                k -= 1;
+            }
+            *log_q += (weights[k] / total).ln();
+            k
+        };
+        let m = log_z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let pv: Vec<f64> = log_z.iter().map(|l| (l - m).exp()).collect();
+        let v = pick(&pv, rng, &mut log_q);
+        let mut h = vec![0usize; nc];
+        let mut y = z.to_vec();
+        y[0] = v;
+        let mut weights = Vec::with_capacity(self.coarse * f * f);
+        for c in 0..nc {
+            let r = model.refine_of(level, c);
+            let q = model.prior_of(level, c).values();
+            weights.clear();
+            // state (h, a = y_{2c}, b = y_{2c+1}); y_0 fixed to v in block 0
+            for (hc, &qh) in q.iter().enumerate() {
+                for a in 0..f {
+                    for b in 0..f {
+                        let mut w = qh * r.get(a * f + b, hc);
+                        if c == 0 {
+                            w *= if a == v { beta[v][0][b] } else { 0.0 };
+                        } else {
+                            w *= box_w(c - 1, y[2 * c - 1], a);
+                            w *= if c == nc - 1 {
+                                wrap.get(z_wrap, b * f + v)
+                            } else {
+                                beta[v][c][b]
+                            };
+                        }
+                        weights.push(w);
+                    }
+                }
+            }
+            let k = pick(&weights, rng, &mut log_q);
+            h[c] = k / (f * f);
+            y[2 * c] = (k / f) % f;
+            y[2 * c + 1] = k % f;
+        }
+        Draw { h, y, log_q }
+    }
+
     /// Draws `(h, y)` from the proposal given `z` (values of Gamma_{j-1}).
     pub(crate) fn draw<R: Rng + ?Sized>(&self, z: &[usize], rng: &mut R) -> Draw {
+        if self.ring {
+            return self.draw_ring(z, rng);
+        }
         let f = self.fine;
         let nc = self.children.len();
         let mut h = vec![0usize; nc];
@@ -329,10 +465,11 @@ impl Cora {
     /// `q_j(h_c) R_c(y | h_c) prod_{g touching c} L_g`, where boxes whose sites are
     /// all drawn enter exactly (`L_g = B_g(z_g | y_g)`) and boxes reaching into later
     /// blocks are looked ahead with the prior predictive `m_s(y)` of their later
-    /// sites (`L_g = sum B_g(z_g | y_g) prod m_s(y_s)`). For an open chain the
-    /// look-ahead is the exact backward message (backward filtering, forward
-    /// sampling), so the draw is the exact posterior; without boxes it is exact
-    /// too; otherwise it is a sequential local posterior, not the exact one. One draw per sample; the
+    /// sites (`L_g = sum B_g(z_g | y_g) prod m_s(y_s)`). For a chain the look-ahead
+    /// is the exact backward message (backward filtering, forward sampling; on a
+    /// ring, after drawing the first refined site from its exact marginal), so the
+    /// draw is the exact posterior; without boxes it is exact too; in 2D it is a
+    /// sequential local posterior, not the exact one. One draw per sample; the
     /// result is `n x (sites of Gamma_level)`, values `< chi_level`, row-major over
     /// the lattice `geometry().dims(level)`.
     ///
