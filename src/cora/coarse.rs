@@ -231,6 +231,8 @@ impl<'a> Inverse<'a> {
     /// of the first refined site is drawn from its exact posterior marginal
     /// (`P(v) propto Z(v)`, the chain partition function with `y_0 = v`), then the
     /// rest block by block with the backward messages conditioned on `v`.
+    // Loop variables are states indexing several tables at once.
+    #[allow(clippy::needless_range_loop)]
     fn draw_ring<R: Rng + ?Sized>(&self, z: &[usize], rng: &mut R) -> Draw {
         let f = self.fine;
         let nc = self.children.len();
