@@ -972,4 +972,14 @@ fn bad_options_and_inputs_are_errors() {
     let big = Cora::random(Architecture::square_2x2(16, 16).levels(3), &mut rng).unwrap();
     let region = big.geometry().window(0, (4, 4), (5, 5)).unwrap();
     assert!(big.marginal(&region).is_err());
+    // a region whose joint table would be huge is an error too
+    let wide = Cora::random(
+        Architecture::chain(64)
+            .levels(3)
+            .num_states(200)
+            .boxes(false),
+        &mut rng,
+    )
+    .unwrap();
+    assert!(wide.marginal(&[0, 1, 2, 3, 4]).is_err());
 }

@@ -66,8 +66,8 @@ impl Cora {
         let mut log_lik = 0.0;
         for w in windows {
             let cone = Cone::compute(&self.geometry, base, w, top)?;
-            let hist = histogram(data, &cone.sites[0], d);
             let net = ConeNetwork::new(self, cone, source)?;
+            let hist = histogram(data, &net.cone.sites[0], d);
             let tables = net.forward(self)?;
             let p = tables.last().expect("non-empty");
             let mut weights = vec![0.0; hist.len()];

@@ -46,6 +46,7 @@ mod sampling;
 pub use cone::Cone;
 pub use geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
 pub use model::Cora;
+pub use network::MAX_CONE_TABLE;
 pub use observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport, Silent};
 pub use options::CoraFitOptions;
 pub use params::{StochasticMap, STOCHASTIC_TOLERANCE};

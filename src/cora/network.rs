@@ -31,6 +31,9 @@ use super::params::StochasticMap;
 use crate::error::{Error, Result};
 use crate::tensor::{ContractionPlan, PathOptimizer, Tensor};
 
+/// Largest joint table of one cone level (`chi^(cone sites)`).
+pub const MAX_CONE_TABLE: usize = 1 << 26;
+
 /// The einsum letters, in order.
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -205,6 +208,21 @@ impl ConeNetwork {
     /// region is too large for one cone contraction).
     pub(crate) fn new(model: &Cora, cone: Cone, top: TopSource) -> Result<Self> {
         let geo = model.geometry();
+        for (k, sites) in cone.sites.iter().enumerate() {
+            let level = cone.base_level + k;
+            let entries = (geo.chi(level) as u128).saturating_pow(sites.len() as u32);
+            if entries > MAX_CONE_TABLE as u128 {
+                return Err(Error::invalid_argument(
+                    "region",
+                    format!(
+                        "the cone has {} sites of {} states at level {level}: a table of {entries} \
+                         entries (limit {MAX_CONE_TABLE}); use a smaller region",
+                        sites.len(),
+                        geo.chi(level)
+                    ),
+                ));
+            }
+        }
         let mut steps = Vec::with_capacity(cone.sites.len() - 1);
         for k in 1..cone.sites.len() {
             let j = cone.base_level + k;
