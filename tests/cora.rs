@@ -1003,7 +1003,7 @@ fn multi_level_3x3_marginals_are_consistent_across_cones() {
             for drop in 0..4 {
                 let rest: Vec<usize> = (0..4).filter(|&k| k != drop).map(|k| region[k]).collect();
                 let q = model.marginal(&rest).unwrap();
-                let mut summed = vec![0.0; 8];
+                let mut summed = [0.0; 8];
                 for (x, &v) in p.as_slice().iter().enumerate() {
                     let dg = digits(x, 2, 4);
                     let kept: Vec<usize> = (0..4).filter(|&k| k != drop).map(|k| dg[k]).collect();
