@@ -1022,3 +1022,39 @@ fn multi_level_3x3_marginals_are_consistent_across_cones() {
         }
     }
 }
+
+#[test]
+fn priors_from_model_are_the_one_site_marginals() {
+    let mut rng = ChaCha8Rng::seed_from_u64(60);
+    // A latent tree: the data marginal of the block of site c of Gamma_1 is
+    // sum_h q_1(h) R_c(block | h) exactly when q_1 is the model's marginal of c.
+    let arch = Architecture::chain(16)
+        .levels(3)
+        .boxes(false)
+        .sharing(MapSharing::PerPosition);
+    let mut model = Cora::random(arch, &mut rng).unwrap();
+    model.priors_from_model().unwrap();
+    for c in 0..8 {
+        let q = model.prior(1, c).unwrap().values().to_vec();
+        let r = model.refine_map(1, c).unwrap();
+        let p = model.marginal(&[2 * c, 2 * c + 1]).unwrap();
+        for o in 0..4 {
+            let expect: f64 = (0..2).map(|h| q[h] * r.get(o, h)).sum();
+            assert!((p.as_slice()[o] - expect).abs() < 1e-13);
+        }
+    }
+    // at the top level the prior is the marginal of e
+    let e = model.top().values().to_vec(); // 2 top sites
+    let q0 = model.prior(3, 0).unwrap().values().to_vec();
+    assert!((q0[0] - (e[0] + e[1])).abs() < 1e-14);
+    // shared priors are averages, still distributions; the bound stays valid
+    let mut shared = Cora::random(Architecture::chain(16).levels(3), &mut rng).unwrap();
+    shared.priors_from_model().unwrap();
+    let data = samples_of(&shared, 100, 3);
+    let exact = exact_log_probs(&shared, &data);
+    let lb = shared.log_likelihood_bounds(&data, 5, &mut rng).unwrap();
+    let diff: Vec<f64> = lb.iter().zip(&exact).map(|(a, b)| a - b).collect();
+    let mean = diff.iter().sum::<f64>() / 100.0;
+    let se = (diff.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 99.0 / 100.0).sqrt();
+    assert!(mean <= 3.72 * se + 1e-12);
+}
