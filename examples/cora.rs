@@ -22,10 +22,10 @@
 //!
 //! The last line printed is one JSON object with the figures.
 //!
-//! Measured with the defaults and `--mps` (2 shared cores, 160 s in all): MNIST
+//! Measured with the defaults and `--mps` (2 shared cores, 120 s in all): MNIST
 //! patch NLL 0.654 / 0.657 nats per 2x2 patch (train / test), 1.431 per 3x3 test
-//! patch against 1.550 for the MPS baseline, NLL bound 119.3 nats per test image
-//! (K = 20); Ising 32x32 at T_c: 2.000 / 2.001 per 2x2 patch, bound 404.3 nats per
+//! patch against 1.553 for the MPS baseline, NLL bound 119.3 nats per test image
+//! (K = 20); Ising 32x32 at T_c: 2.010 / 2.010 per 2x2 patch, bound 409.8 nats per
 //! configuration. See `docs/cora.md` for the caveat on the coarse-grained data.
 
 use std::path::PathBuf;
