@@ -15,6 +15,7 @@
 //! | [`tensor`] | [`Tensor`], [`contract`], [`einsum`], paths, plans |
 //! | [`linalg`] | `gemm`, `qr`, `svd`, `eigh`, [`Truncation`] |
 //! | [`mps`] | [`Mps`]: canonical forms, compression, log-space norms |
+//! | [`cora`] | [`Cora`]: the classical stochastic MERA, exact cone marginals, EM |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
 //! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
 //!
@@ -35,6 +36,7 @@
 extern crate openblas_src as _;
 
 pub mod born;
+pub mod cora;
 pub mod data;
 pub mod error;
 pub mod io;
@@ -45,6 +47,7 @@ pub mod scalar;
 pub mod tensor;
 
 pub use born::{BornMachine, BornOptions, MpsBornMachine};
+pub use cora::Cora;
 pub use data::Dataset;
 pub use error::{Error, Result};
 pub use linalg::{Truncation, TruncationMode};

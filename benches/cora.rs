@@ -1,0 +1,124 @@
+//! CORA scaling: one exact patch marginal through the causal cone, for lattices of
+//! N = 2^10 .. 2^20 sites (1D chain, 3-site window) and 16x16 .. 1024x1024 (2D,
+//! 2x2 blocks, 2x2 window), plus 27x27 .. 729x729 (3x3 blocks, 2x2 window). The
+//! cost should grow like the number of levels, log N. A summary table (own timing,
+//! median of repeated runs) ends the output, with the ratio of the largest to the
+//! smallest lattice.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tnlearn::cora::{Architecture, Cora};
+
+struct Case {
+    family: &'static str,
+    label: String,
+    model: Cora,
+    region: Vec<usize>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut v = Vec::new();
+    for k in (10..=20).step_by(2) {
+        let n = 1usize << k;
+        let model = Cora::random(Architecture::chain(n).levels(k - 1), &mut rng).unwrap();
+        let mid = n / 2 + 1;
+        v.push(Case {
+            family: "chain, 3-site window",
+            label: format!("N = 2^{k}"),
+            model,
+            region: vec![mid, mid + 1, mid + 2],
+        });
+    }
+    for k in 4..=10 {
+        let l = 1usize << k;
+        let model = Cora::random(Architecture::square_2x2(l, l).levels(k - 1), &mut rng).unwrap();
+        let region = model
+            .geometry()
+            .window(0, (l / 2 + 1, l / 2 + 1), (2, 2))
+            .unwrap();
+        v.push(Case {
+            family: "square 2x2 blocks, 2x2 window",
+            label: format!("{l}x{l}"),
+            model,
+            region,
+        });
+    }
+    for k in 3..=6 {
+        let l = 3usize.pow(k);
+        let model =
+            Cora::random(Architecture::square_3x3(l, l).levels(k as usize), &mut rng).unwrap();
+        let region = model.geometry().window(0, (l / 2, l / 2), (2, 2)).unwrap();
+        v.push(Case {
+            family: "square 3x3 blocks, 2x2 window",
+            label: format!("{l}x{l}"),
+            model,
+            region,
+        });
+    }
+    v
+}
+
+fn median_seconds(mut f: impl FnMut(), budget: Duration) -> f64 {
+    f();
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || times.len() < 5 {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    times[times.len() / 2]
+}
+
+fn main() {
+    let cases = cases();
+    let mut c = Criterion::default().configure_from_args();
+    {
+        let mut g = c.benchmark_group("cora marginal");
+        g.sample_size(20);
+        g.warm_up_time(Duration::from_millis(300));
+        g.measurement_time(Duration::from_secs(1));
+        for case in &cases {
+            g.bench_function(format!("{} {}", case.family, case.label), |b| {
+                b.iter(|| black_box(case.model.marginal(black_box(&case.region)).unwrap()))
+            });
+        }
+        g.finish();
+    }
+    c.final_summary();
+
+    println!("\n| lattice | sites | levels | cone width (max) | median time per marginal |");
+    println!("|---|---|---|---|---|");
+    let mut family = "";
+    let mut first = 0.0;
+    for case in &cases {
+        if case.family != family {
+            family = case.family;
+            println!("| **{family}** | | | | |");
+            first = 0.0;
+        }
+        let t = median_seconds(
+            || drop(black_box(case.model.marginal(&case.region).unwrap())),
+            Duration::from_millis(500),
+        );
+        if first == 0.0 {
+            first = t;
+        }
+        let cone = case.model.cone(&case.region).unwrap();
+        println!(
+            "| {} | {} | {} | {} | {:.1} us ({:.2}x) |",
+            case.label,
+            case.model.num_sites(),
+            case.model.levels(),
+            cone.max_width(),
+            t * 1e6,
+            t / first
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Saving and loading models: [`Cora::save`], [`Cora::load`].
+
+use std::path::Path;
+
+use super::geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
+use super::model::Cora;
+use super::network::PlanCache;
+use super::params::StochasticMap;
+use crate::error::{Error, Result};
+use crate::io::{format_error, read_file};
+
+const MAGIC: &[u8; 8] = b"TNLCORA\0";
+const VERSION: u32 = 1;
+const HEADER: usize = 20;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
+        if self.bytes.len() - self.pos < n {
+            return Err(format_error(
+                self.path,
+                format!(
+                    "truncated: {what} needs {n} bytes at offset {} but only {} remain",
+                    self.pos,
+                    self.bytes.len() - self.pos
+                ),
+            ));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn usize(&mut self, what: &str) -> Result<usize> {
+        let at = self.pos;
+        let v = u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes"));
+        usize::try_from(v).map_err(|_| {
+            format_error(
+                self.path,
+                format!("{what} = {v} at offset {at} is too large"),
+            )
+        })
+    }
+    fn map(&mut self, what: &str, outputs: usize, inputs: usize) -> Result<StochasticMap> {
+        let at = self.pos;
+        let (o, i) = (self.usize(what)?, self.usize(what)?);
+        if (o, i) != (outputs, inputs) {
+            return Err(format_error(
+                self.path,
+                format!(
+                    "{what} at offset {at} is {o} x {i}, the architecture needs {outputs} x {inputs}"
+                ),
+            ));
+        }
+        let raw = self.take(8 * o * i, what)?;
+        let values: Vec<f64> = raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        StochasticMap::new(o, i, values)
+            .map_err(|e| format_error(self.path, format!("{what} at offset {at}: {e}")))
+    }
+}
+
+fn put(p: &mut Vec<u8>, v: u64) {
+    p.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_map(p: &mut Vec<u8>, m: &StochasticMap) {
+    put(p, m.outputs() as u64);
+    put(p, m.inputs() as u64);
+    for v in m.values() {
+        p.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+impl Cora {
+    /// Writes the model to `path` in the versioned, checksummed `TNLCORA` format.
+    ///
+    /// # File format `TNLCORA`, version 1 (all integers little-endian)
+    ///
+    /// | bytes | content |
+    /// |---|---|
+    /// | 8 | magic `b"TNLCORA\0"` |
+    /// | 4 | format version `u32` = 1 |
+    /// | 8 | payload length `u64` |
+    /// | payload | see below |
+    /// | 4 | CRC-32 (IEEE) of every byte before it |
+    ///
+    /// Payload: `scheme u8 (0 chain, 1 square 2x2, 2 square 3x3), boundary u8 (0
+    /// open, 1 periodic), boxes u8, sharing u8 (0 per level, 1 per position), rows
+    /// u64, cols u64, levels u64, num_states u64, number of chi values u64, chi
+    /// u64...`; then for every level `j = 1..=J`: its refine maps, box maps and
+    /// coarse-graining priors, each list as `count u64` then per map `outputs u64,
+    /// inputs u64` and the values `f64` row-major; finally the top distribution as
+    /// one map. Values are stored bit-exactly: a loaded model is identical.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path if writing fails.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let a = self.architecture();
+        let mut p = vec![
+            match a.scheme {
+                BlockScheme::Chain => 0,
+                BlockScheme::Square2x2 => 1,
+                BlockScheme::Square3x3 => 2,
+            },
+            match a.boundary {
+                Boundary::Open => 0,
+                Boundary::Periodic => 1,
+            },
+            a.boxes as u8,
+            match a.sharing {
+                MapSharing::PerLevel => 0,
+                MapSharing::PerPosition => 1,
+            },
+        ];
+        for v in [a.rows, a.cols, a.levels, a.num_states, a.chi.len()] {
+            put(&mut p, v as u64);
+        }
+        for &c in &a.chi {
+            put(&mut p, c as u64);
+        }
+        for j in 0..self.levels() {
+            for list in [&self.refine[j], &self.boxes[j], &self.priors[j]] {
+                put(&mut p, list.len() as u64);
+                for m in list {
+                    put_map(&mut p, m);
+                }
+            }
+        }
+        put_map(&mut p, &self.top);
+        let mut bytes = Vec::with_capacity(p.len() + HEADER + 4);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&p);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(path, bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a model written by [`Cora::save`], restoring it exactly.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file and
+    /// the problem for a foreign file (wrong magic), an unknown version, a truncated
+    /// file or trailing bytes, a checksum mismatch, an invalid architecture, a map
+    /// of the wrong shape or one that is not column-stochastic. Never panics on bad
+    /// input.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = read_file(path)?;
+        let fmt = |reason: String| format_error(path, reason);
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(fmt(
+                "not a tnlearn CORA file (missing magic \"TNLCORA\\0\")".into(),
+            ));
+        }
+        if bytes.len() < HEADER + 4 {
+            return Err(fmt(format!(
+                "truncated: {} bytes, header and checksum need {}",
+                bytes.len(),
+                HEADER + 4
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(fmt(format!(
+                "unsupported format version {version} (this build reads version {VERSION})"
+            )));
+        }
+        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let expected = plen as u128 + HEADER as u128 + 4;
+        if (bytes.len() as u128) < expected {
+            return Err(fmt(format!(
+                "truncated: header announces {expected} bytes, file has {}",
+                bytes.len()
+            )));
+        }
+        if (bytes.len() as u128) > expected {
+            return Err(fmt(format!(
+                "{} unexpected trailing bytes after the checksum",
+                bytes.len() as u128 - expected
+            )));
+        }
+        let body_end = bytes.len() - 4;
+        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
+        let actual = crc32fast::hash(&bytes[..body_end]);
+        if stored != actual {
+            return Err(fmt(format!(
+                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
+                 the file is corrupted"
+            )));
+        }
+        let mut r = Reader {
+            bytes: &bytes[..body_end],
+            pos: HEADER,
+            path,
+        };
+        let scheme = match r.u8("scheme")? {
+            0 => BlockScheme::Chain,
+            1 => BlockScheme::Square2x2,
+            2 => BlockScheme::Square3x3,
+            s => return Err(fmt(format!("unknown block scheme {s}"))),
+        };
+        let boundary = match r.u8("boundary")? {
+            0 => Boundary::Open,
+            1 => Boundary::Periodic,
+            b => return Err(fmt(format!("unknown boundary {b}"))),
+        };
+        let boxes = match r.u8("boxes")? {
+            0 => false,
+            1 => true,
+            b => return Err(fmt(format!("boxes flag {b} is neither 0 nor 1"))),
+        };
+        let sharing = match r.u8("sharing")? {
+            0 => MapSharing::PerLevel,
+            1 => MapSharing::PerPosition,
+            s => return Err(fmt(format!("unknown map sharing {s}"))),
+        };
+        let rows = r.usize("rows")?;
+        let cols = r.usize("cols")?;
+        let levels = r.usize("levels")?;
+        let num_states = r.usize("num_states")?;
+        let nchi = r.usize("number of chi values")?;
+        if nchi > levels.max(1) {
+            return Err(fmt(format!("{nchi} chi values for {levels} levels")));
+        }
+        let chi = (0..nchi)
+            .map(|_| r.usize("chi"))
+            .collect::<Result<Vec<_>>>()?;
+        let arch = Architecture {
+            scheme,
+            rows,
+            cols,
+            levels,
+            chi,
+            num_states,
+            boundary,
+            boxes,
+            sharing,
+        };
+        let geometry =
+            Geometry::new(arch).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
+        let mut refine = Vec::with_capacity(levels);
+        let mut box_maps = Vec::with_capacity(levels);
+        let mut priors = Vec::with_capacity(levels);
+        for j in 1..=levels {
+            let (fine, coarse) = (geometry.chi(j - 1), geometry.chi(j));
+            let rshape = (fine.pow(geometry.block_size() as u32), coarse);
+            let g = fine.pow(geometry.group_size() as u32);
+            let lists = [
+                ("refine", geometry.num_refine_maps(j), rshape),
+                ("box", geometry.num_box_maps(j), (g, g)),
+                ("prior", geometry.num_refine_maps(j), (coarse, 1)),
+            ];
+            let mut read = Vec::with_capacity(3);
+            for (what, count, (o, i)) in lists {
+                let n = r.usize(&format!("number of {what} maps of level {j}"))?;
+                if n != count {
+                    return Err(fmt(format!(
+                        "level {j} has {n} {what} maps, the architecture needs {count}"
+                    )));
+                }
+                let maps = (0..n)
+                    .map(|m| r.map(&format!("{what} map {m} of level {j}"), o, i))
+                    .collect::<Result<Vec<_>>>()?;
+                read.push(maps);
+            }
+            priors.push(read.pop().expect("3 lists"));
+            box_maps.push(read.pop().expect("3 lists"));
+            refine.push(read.pop().expect("3 lists"));
+        }
+        let top_len = geometry.chi(levels).pow(geometry.num_sites(levels) as u32);
+        let top = r.map("top distribution", top_len, 1)?;
+        if r.pos != r.bytes.len() {
+            return Err(fmt(format!(
+                "{} unread payload bytes after the top distribution",
+                r.bytes.len() - r.pos
+            )));
+        }
+        let model = Cora {
+            geometry,
+            refine,
+            boxes: box_maps,
+            priors,
+            top,
+            plans: PlanCache::default(),
+        };
+        model.check_all()?;
+        Ok(model)
+    }
+}

@@ -1,0 +1,77 @@
+//! Watching (and stopping) a CORA fit: [`EmReport`], [`LevelReport`],
+//! [`CoraObserver`]. Training goes on or stops by [`FitControl`], the same
+//! vocabulary as the Born machines.
+
+pub use crate::born::FitControl;
+
+use super::model::Cora;
+
+/// Which learning method produced a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmMethod {
+    /// Beny's method 1: one level at a time on coarse-grained data.
+    Layerwise,
+    /// Beny's method 2: all levels at once on data patches through full cones.
+    Joint,
+}
+
+/// One EM iteration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmReport {
+    /// The method.
+    pub method: EmMethod,
+    /// The level being fitted (layerwise), or the number of levels (joint).
+    pub level: usize,
+    /// Iteration number, from 1.
+    pub iteration: usize,
+    /// Exact patch NLL (nats per patch) of the training windows at the parameters
+    /// the E-step saw (before this iteration's M-step). Layerwise: patches of the
+    /// coarse-grained data of `Gamma_{level-1}` under the one-level model with the
+    /// coarse-graining prior on top.
+    pub patch_nll: f64,
+    /// The EM objective per patch at those parameters:
+    /// `(sum ln p(x_P) + alpha sum_theta ln theta) / (samples x windows)`;
+    /// EM never decreases it.
+    pub objective: f64,
+    /// Wall-clock seconds of this iteration.
+    pub seconds: f64,
+}
+
+/// One finished level of the layerwise fit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LevelReport {
+    /// The level.
+    pub level: usize,
+    /// EM iterations run.
+    pub iterations: usize,
+    /// Final patch NLL (nats per patch) of the level's training windows.
+    pub patch_nll: f64,
+    /// Wall-clock seconds for the level (EM and coarse-graining).
+    pub seconds: f64,
+}
+
+/// Sees every EM iteration (and, layerwise, every finished level) and decides
+/// whether to go on. Closures `FnMut(&EmReport, &Cora) -> FitControl` implement it.
+pub trait CoraObserver {
+    /// Called after every EM iteration; [`FitControl::Stop`] ends the current level
+    /// (layerwise) or the fit (joint).
+    fn on_iteration(&mut self, report: &EmReport, model: &Cora) -> FitControl;
+    /// Called when a level of the layerwise fit is done (default: nothing).
+    fn on_level(&mut self, _report: &LevelReport, _model: &Cora) {}
+}
+
+impl<F: FnMut(&EmReport, &Cora) -> FitControl> CoraObserver for F {
+    fn on_iteration(&mut self, report: &EmReport, model: &Cora) -> FitControl {
+        self(report, model)
+    }
+}
+
+/// An observer that never stops a fit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl CoraObserver for Silent {
+    fn on_iteration(&mut self, _report: &EmReport, _model: &Cora) -> FitControl {
+        FitControl::Continue
+    }
+}
