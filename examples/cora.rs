@@ -158,66 +158,6 @@ fn pad_to_32(data: &Dataset) -> Result<Dataset> {
 }
 
 // ---------------------------------------------------------------------------
-// Stand-in Ising sampler (to be replaced by `tnlearn::ising` at merge).
-
-/// STAND-IN for `tnlearn::ising`: configurations of the 2D ferromagnetic Ising
-/// model on an `l x l` torus at the critical temperature `T_c = 2 / ln(1 + sqrt 2)`,
-/// drawn with the single-cluster Wolff algorithm (Wolff, PRL 62, 361 (1989)): grow a
-/// cluster from a random site, adding aligned neighbours with probability
-/// `1 - exp(-2 / T)`, flip it. After `burn_in` cluster flips, one configuration is
-/// kept every `spacing` flips; spins are returned as 0/1.
-fn ising_standin(l: usize, n: usize, rng: &mut StdRng) -> Array2<u8> {
-    let t_c = 2.0 / (1.0 + 2f64.sqrt()).ln();
-    let p_add = 1.0 - (-2.0 / t_c).exp();
-    let mut spin: Vec<i8> = (0..l * l)
-        .map(|_| if rng.random::<bool>() { 1 } else { -1 })
-        .collect();
-    let mut in_cluster = vec![false; l * l];
-    let mut stack = Vec::new();
-    let mut members = Vec::new();
-    let mut flip = |spin: &mut Vec<i8>, rng: &mut StdRng| {
-        let seed = rng.random_range(0..l * l);
-        let s0 = spin[seed];
-        stack.push(seed);
-        in_cluster[seed] = true;
-        members.clear();
-        while let Some(i) = stack.pop() {
-            members.push(i);
-            let (r, c) = (i / l, i % l);
-            for j in [
-                ((r + 1) % l) * l + c,
-                ((r + l - 1) % l) * l + c,
-                r * l + (c + 1) % l,
-                r * l + (c + l - 1) % l,
-            ] {
-                if !in_cluster[j] && spin[j] == s0 && rng.random::<f64>() < p_add {
-                    in_cluster[j] = true;
-                    stack.push(j);
-                }
-            }
-        }
-        for &i in &members {
-            spin[i] = -s0;
-            in_cluster[i] = false;
-        }
-    };
-    let (burn_in, spacing) = (200, 10);
-    for _ in 0..burn_in {
-        flip(&mut spin, rng);
-    }
-    let mut out = Array2::<u8>::zeros((n, l * l));
-    for mut row in out.rows_mut() {
-        for _ in 0..spacing {
-            flip(&mut spin, rng);
-        }
-        for (dst, &s) in row.iter_mut().zip(&spin) {
-            *dst = (s > 0) as u8;
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------
 
 struct Outcome {
     name: String,
@@ -446,8 +386,14 @@ fn main() -> Result<()> {
             ));
         }
         let n = get("ising-samples").max(2);
-        let spins = ising_standin(l, n, &mut rng);
-        let all = Dataset::binary(spins)?.with_image_shape((l, l))?;
+        // Critical 2D Ising configurations (Swendsen-Wang, `tnlearn::ising`).
+        let all = tnlearn::ising::sampling::sample(
+            &tnlearn::ising::Lattice::square(l)?,
+            tnlearn::ising::CRITICAL_TEMPERATURE,
+            n,
+            &tnlearn::ising::sampling::SamplerOptions::new(),
+            &mut rng,
+        )?;
         let train = all.subset(0..n / 2)?;
         let test = all.subset(n / 2..n)?;
         let arch = Architecture::square_2x2(l, l)
