@@ -41,6 +41,7 @@ pub mod linalg;
 pub mod mps;
 pub mod scalar;
 pub mod tensor;
+pub mod ttn;
 
 pub use born::{BornMachine, BornOptions, MpsBornMachine};
 pub use data::Dataset;

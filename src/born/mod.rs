@@ -30,6 +30,9 @@ mod observer;
 mod options;
 mod sampling;
 mod training;
+mod ttn_born;
+mod ttn_messages;
+mod ttn_sampling;
 
 use ndarray::{Array2, ArrayD};
 use rand::Rng;
@@ -38,6 +41,7 @@ pub use mps_born::MpsBornMachine;
 pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
 pub use options::BornOptions;
 pub use sampling::MAX_MARGINAL_ENTRIES;
+pub use ttn_born::TtnBornMachine;
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -95,5 +99,35 @@ impl BornMachine for MpsBornMachine {
     }
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         MpsBornMachine::marginal(self, sites)
+    }
+}
+
+impl BornMachine for TtnBornMachine {
+    fn num_sites(&self) -> usize {
+        TtnBornMachine::num_sites(self)
+    }
+    fn num_states(&self) -> usize {
+        TtnBornMachine::num_states(self)
+    }
+    fn log_prob(&self, x: &[u8]) -> Result<f64> {
+        TtnBornMachine::log_prob(self, x)
+    }
+    fn nll(&self, data: &Dataset) -> Result<f64> {
+        TtnBornMachine::nll(self, data)
+    }
+    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+        TtnBornMachine::sample(self, n, rng)
+    }
+    fn sample_conditional<R: Rng + ?Sized>(
+        &self,
+        x: &[u8],
+        observed: &[bool],
+        n: usize,
+        rng: &mut R,
+    ) -> Result<Array2<u8>> {
+        TtnBornMachine::sample_conditional(self, x, observed, n, rng)
+    }
+    fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
+        TtnBornMachine::marginal(self, sites)
     }
 }

@@ -1,0 +1,447 @@
+//! TTN Born machine against independent references: enumeration with a naive
+//! recursive contraction, the equivalent MPS, finite differences, chi-square
+//! goodness of fit, a learning task with a known optimum, file round trips and
+//! failure modes.
+
+use ndarray::{Array2, Array3, Array4};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tnlearn::born::{
+    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
+};
+use tnlearn::ttn::{Child, Tree, Ttn};
+use tnlearn::{Dataset, Error, Mps, Tensor};
+
+// ------------------------------------------------------------------ references
+
+/// All configurations of `n` sites with `d` states, site 0 most significant.
+fn configs(n: usize, d: usize) -> Vec<Vec<u8>> {
+    let total = d.pow(n as u32);
+    (0..total)
+        .map(|mut i| {
+            let mut x = vec![0u8; n];
+            for k in (0..n).rev() {
+                x[k] = (i % d) as u8;
+                i /= d;
+            }
+            x
+        })
+        .collect()
+}
+
+/// The message of a child by plain loops: one-hot for a site, the contraction
+/// `sum_{b,c} T[a,b,c] m_l[b] m_r[c]` for a node.
+fn message(tree: &Tree, tensors: &[Array3<f64>], c: Child, x: &[u8], d: usize) -> Vec<f64> {
+    match c {
+        Child::Site(s) => {
+            let mut e = vec![0.0; d];
+            e[x[s] as usize] = 1.0;
+            e
+        }
+        Child::Node(v) => {
+            let [l, r] = tree.children(v);
+            let ml = message(tree, tensors, l, x, d);
+            let mr = message(tree, tensors, r, x, d);
+            let t = &tensors[v];
+            let (da, db, dc) = t.dim();
+            (0..da)
+                .map(|a| {
+                    let mut s = 0.0;
+                    for b in 0..db {
+                        for c in 0..dc {
+                            s += t[[a, b, c]] * ml[b] * mr[c];
+                        }
+                    }
+                    s
+                })
+                .collect()
+        }
+    }
+}
+
+fn psi(tree: &Tree, tensors: &[Array3<f64>], x: &[u8], d: usize) -> f64 {
+    message(tree, tensors, Child::Node(tree.root()), x, d)[0]
+}
+
+/// p(x) for every configuration by enumeration.
+fn enumerate_p(model: &TtnBornMachine) -> (Vec<Vec<u8>>, Vec<f64>) {
+    let d = model.num_states();
+    let cs = configs(model.num_sites(), d);
+    let amps: Vec<f64> = cs
+        .iter()
+        .map(|x| psi(model.tree(), model.tensors(), x, d).powi(2))
+        .collect();
+    let z: f64 = amps.iter().sum();
+    (cs, amps.iter().map(|a| a / z).collect())
+}
+
+fn random_data(n: usize, sites: usize, d: usize, rng: &mut StdRng) -> Dataset {
+    let s = Array2::from_shape_fn((n, sites), |_| rng.random_range(0..d as u8));
+    Dataset::new(s, d).unwrap()
+}
+
+fn random_model(tree: Tree, d: usize, bond: usize, seed: u64) -> TtnBornMachine {
+    TtnBornMachine::new(
+        tree,
+        d,
+        BornOptions::new()
+            .initial_bond(bond)
+            .max_bond(bond.max(8))
+            .seed(seed),
+    )
+    .unwrap()
+}
+
+// ------------------------------------------------------------------- trees
+
+#[test]
+fn image_trees_cover_rectangles() {
+    for (rows, cols) in [(3, 3), (4, 2), (28, 28), (5, 7), (1, 6)] {
+        let t = Tree::image(rows, cols).unwrap();
+        assert_eq!(t.num_sites(), rows * cols);
+        assert_eq!(t.num_nodes(), rows * cols - 1);
+        // Every subtree covers a full rectangle of pixels.
+        for v in 0..t.num_nodes() {
+            let mut sites = Vec::new();
+            let mut stack = vec![Child::Node(v)];
+            while let Some(c) = stack.pop() {
+                match c {
+                    Child::Site(s) => sites.push(s),
+                    Child::Node(u) => stack.extend(t.children(u)),
+                }
+            }
+            let rs: Vec<usize> = sites.iter().map(|s| s / cols).collect();
+            let cs: Vec<usize> = sites.iter().map(|s| s % cols).collect();
+            let (r0, r1) = (*rs.iter().min().unwrap(), *rs.iter().max().unwrap());
+            let (c0, c1) = (*cs.iter().min().unwrap(), *cs.iter().max().unwrap());
+            assert_eq!(sites.len(), (r1 - r0 + 1) * (c1 - c0 + 1), "node {v}");
+        }
+        let mut leaves = t.leaf_order().to_vec();
+        leaves.sort_unstable();
+        assert_eq!(leaves, (0..rows * cols).collect::<Vec<_>>());
+    }
+    // 28 x 28: depth ceil(log2 784) = 10; the first pairs are horizontal neighbours.
+    let t = Tree::image(28, 28).unwrap();
+    assert_eq!(t.depth(), 10);
+    let (v, _) = t.site_parent(0);
+    assert_eq!(t.children(v), [Child::Site(0), Child::Site(1)]);
+    assert_eq!(Tree::balanced(5).unwrap().depth(), 3);
+    assert_eq!(Tree::chain(6).unwrap().depth(), 5);
+}
+
+#[test]
+fn explicit_trees_are_validated() {
+    use Child::{Node, Site};
+    let msg = |c: Vec<[Child; 2]>| match Tree::new(c) {
+        Err(Error::InvalidArgument { reason, .. }) => reason,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert!(msg(vec![]).contains("at least one node"));
+    assert!(msg(vec![[Site(0), Site(0)]]).contains("site 0"));
+    assert!(msg(vec![[Site(0), Site(2)]]).contains("site 2"));
+    assert!(msg(vec![[Site(0), Node(0)], [Site(1), Site(2)]]).contains("own child"));
+    assert!(msg(vec![[Site(0), Node(1)], [Site(1), Node(0)]]).contains("root"));
+    assert!(msg(vec![[Site(0), Node(5)], [Site(1), Site(2)]]).contains("node 5"));
+    assert!(msg(vec![[Site(0), Site(1)], [Site(2), Site(3)], [Node(0), Node(0)]])
+        .contains("node 0"));
+    let t = Tree::new(vec![[Node(1), Site(2)], [Site(0), Site(1)]]).unwrap();
+    assert_eq!(t.root(), 0);
+    assert_eq!(t.leaf_order(), &[0, 1, 2]);
+}
+
+#[test]
+fn canonical_forms_keep_the_state_and_are_isometric() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let tree = Tree::image(3, 3).unwrap();
+    let t0 = Ttn::<f64>::random(tree.clone(), 2, 3, &mut rng).unwrap();
+    let cs = configs(9, 2);
+    let amps = |t: &Ttn<f64>| -> Vec<f64> {
+        cs.iter()
+            .map(|x| {
+                let xs: Vec<usize> = x.iter().map(|&v| v as usize).collect();
+                t.log_amplitude(&xs).unwrap().to_value()
+            })
+            .collect()
+    };
+    let a0 = amps(&t0);
+    let naive: Vec<f64> = cs.iter().map(|x| psi(&tree, t0.tensors(), x, 2)).collect();
+    for (a, b) in a0.iter().zip(&naive) {
+        assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()));
+    }
+    let norm2: f64 = naive.iter().map(|a| a * a).sum();
+    assert!((t0.log_norm().unwrap() - 0.5 * norm2.ln()).abs() < 1e-10);
+    for c in 0..tree.num_nodes() {
+        let mut t = t0.clone();
+        t.canonicalize(c).unwrap();
+        assert_eq!(t.center(), Some(c));
+        for (a, b) in amps(&t).iter().zip(&a0) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()), "centre {c}");
+        }
+        // Every other node is an isometry towards c.
+        for v in 0..tree.num_nodes() {
+            if v == c {
+                continue;
+            }
+            let path = tree_path(&tree, v, c);
+            let leg = if tree.parent(v).map(|p| p.0) == Some(path[1]) {
+                0
+            } else if tree.children(v)[0] == Child::Node(path[1]) {
+                1
+            } else {
+                2
+            };
+            let tv = &t.tensors()[v];
+            let k = tv.shape()[leg];
+            let mut g = Array2::<f64>::zeros((k, k));
+            for (idx, &x) in tv.indexed_iter() {
+                for (idy, &y) in tv.indexed_iter() {
+                    let (ix, iy) = ([idx.0, idx.1, idx.2], [idy.0, idy.1, idy.2]);
+                    if (0..3).all(|l| l == leg || ix[l] == iy[l]) {
+                        g[(ix[leg], iy[leg])] += x * y;
+                    }
+                }
+            }
+            let err = (&g - &Array2::<f64>::eye(k)).mapv(f64::abs).sum();
+            assert!(err < 1e-10, "centre {c}, node {v}: not an isometry ({err})");
+        }
+        // Moving the centre along the tree from c to the root keeps everything.
+        t.move_center(tree.root()).unwrap();
+        for (a, b) in amps(&t).iter().zip(&a0) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()));
+        }
+    }
+}
+
+fn tree_path(tree: &Tree, from: usize, to: usize) -> Vec<usize> {
+    let up = |mut v: usize| {
+        let mut a = vec![v];
+        while let Some((p, _)) = tree.parent(v) {
+            v = p;
+            a.push(v);
+        }
+        a
+    };
+    let (a, b) = (up(from), up(to));
+    let lca = *a.iter().find(|v| b.contains(v)).unwrap();
+    let mut p: Vec<usize> = a.iter().copied().take_while(|&v| v != lca).collect();
+    p.push(lca);
+    let tail: Vec<usize> = b.iter().copied().take_while(|&v| v != lca).collect();
+    p.extend(tail.iter().rev());
+    p
+}
+
+// --------------------------------------------------------------- exactness
+
+fn check_exact(tree: Tree, d: usize, bond: usize) {
+    let n = tree.num_sites();
+    let model = random_model(tree, d, bond, 11);
+    let (cs, p) = enumerate_p(&model);
+    let total: f64 = cs.iter().map(|x| model.log_prob(x).unwrap().exp()).sum();
+    assert!((total - 1.0).abs() < 1e-10, "sum p = {total}");
+    for (x, &px) in cs.iter().zip(&p) {
+        let lp = model.log_prob(x).unwrap();
+        assert!((lp - px.ln()).abs() < 1e-10, "x = {x:?}: {lp} vs {}", px.ln());
+    }
+    let mut rng = StdRng::seed_from_u64(5);
+    let data = random_data(60, n, d, &mut rng);
+    let index = |x: &[u8]| x.iter().fold(0usize, |acc, &v| acc * d + v as usize);
+    let want = -data
+        .samples()
+        .rows()
+        .into_iter()
+        .map(|r| p[index(r.as_slice().unwrap())].ln())
+        .sum::<f64>()
+        / 60.0;
+    let got = model.nll(&data).unwrap();
+    assert!((got - want).abs() < 1e-10, "nll {got} vs {want}");
+    assert_eq!(got, BornMachine::nll(&model, &data).unwrap());
+    let lps = model.log_probs(data.samples()).unwrap();
+    assert!((-lps.iter().sum::<f64>() / 60.0 - want).abs() < 1e-10);
+    // Marginal of three sites, out of order.
+    let sites = [n - 2, 1, n / 2 - 1];
+    let m = model.marginal(&sites).unwrap();
+    assert_eq!(m.shape(), &[d, d, d]);
+    let mut want = ndarray::ArrayD::<f64>::zeros(vec![d, d, d]);
+    for (x, &px) in cs.iter().zip(&p) {
+        want[[x[sites[0]] as usize, x[sites[1]] as usize, x[sites[2]] as usize]] += px;
+    }
+    let diff = (&m - &want).mapv(f64::abs).fold(0.0_f64, |a, &b| a.max(b));
+    assert!(diff < 1e-10, "marginal differs by {diff}");
+    for k in 0..n {
+        let m = model.marginal(&[k]).unwrap();
+        for s in 0..d {
+            let w: f64 = cs
+                .iter()
+                .zip(&p)
+                .filter(|(x, _)| x[k] as usize == s)
+                .map(|(_, p)| p)
+                .sum();
+            assert!((m[[s]] - w).abs() < 1e-10);
+        }
+    }
+}
+
+#[test]
+fn probabilities_nll_marginals_match_enumeration() {
+    check_exact(Tree::image(3, 3).unwrap(), 2, 4);
+    check_exact(Tree::image(4, 2).unwrap(), 2, 3);
+    check_exact(Tree::balanced(6).unwrap(), 3, 4);
+    check_exact(Tree::chain(7).unwrap(), 2, 3);
+}
+
+#[test]
+fn caterpillar_ttn_equals_the_mps() {
+    // The MPS A_k[l, s, r] is node k of the chain tree with T_k[l, s, r] (parent leg
+    // = left bond), the last two sites merged into one node.
+    let n = 9;
+    let mut rng = StdRng::seed_from_u64(12);
+    let mps = Mps::<f64>::random(&[2; 9], 4, &mut rng).unwrap();
+    let mps_model = MpsBornMachine::from_mps(&mps, BornOptions::new().max_bond(8)).unwrap();
+    let a: Vec<Array3<f64>> = mps
+        .tensors()
+        .iter()
+        .map(|t: &Tensor<f64>| {
+            t.clone()
+                .into_array()
+                .into_dimensionality::<ndarray::Ix3>()
+                .unwrap()
+                .as_standard_layout()
+                .into_owned()
+        })
+        .collect();
+    let mut tensors: Vec<Array3<f64>> = a[..n - 2].to_vec();
+    // Last node: T[l, s, s'] = sum_m A_{n-2}[l, s, m] A_{n-1}[m, s', 0].
+    let (dl, d, dm) = a[n - 2].dim();
+    let last = Array3::from_shape_fn((dl, d, d), |(l, s, t)| {
+        (0..dm).map(|m| a[n - 2][[l, s, m]] * a[n - 1][[m, t, 0]]).sum()
+    });
+    tensors.push(last);
+    let ttn = Ttn::from_tensors(Tree::chain(n).unwrap(), 2, tensors).unwrap();
+    let model = TtnBornMachine::from_ttn(&ttn, BornOptions::new().max_bond(8)).unwrap();
+    for x in configs(n, 2) {
+        let (a, b) = (model.log_prob(&x).unwrap(), mps_model.log_prob(&x).unwrap());
+        assert!((a - b).abs() < 1e-10, "x = {x:?}: TTN {a} vs MPS {b}");
+    }
+    let m1 = model.marginal(&[0, 4, 8]).unwrap();
+    let m2 = mps_model.marginal(&[0, 4, 8]).unwrap();
+    assert!((&m1 - &m2).mapv(f64::abs).sum() < 1e-10);
+}
+
+// ----------------------------------------------------------------- samplers
+
+/// Upper quantile of chi-square with `k` degrees of freedom at significance 1e-4
+/// (Wilson-Hilferty, z_{1-1e-4} = 3.7190), with a 3% safety margin.
+fn chi2_critical(k: usize) -> f64 {
+    let k = k as f64;
+    let z = 3.719_016;
+    let c = 2.0 / (9.0 * k);
+    1.03 * k * (1.0 - c + z * c.sqrt()).powi(3)
+}
+
+/// Pearson chi-square of observed counts against probabilities, pooling cells
+/// with expected count < 5; returns (statistic, degrees of freedom).
+fn chi2(counts: &[usize], probs: &[f64], n: usize) -> (f64, usize) {
+    let mut stat = 0.0;
+    let mut cells = 0;
+    let (mut pool_o, mut pool_e) = (0.0, 0.0);
+    for (&o, &p) in counts.iter().zip(probs) {
+        let e = p * n as f64;
+        if e < 5.0 {
+            pool_o += o as f64;
+            pool_e += e;
+        } else {
+            stat += (o as f64 - e).powi(2) / e;
+            cells += 1;
+        }
+    }
+    if pool_e > 0.0 {
+        stat += (pool_o - pool_e).powi(2) / pool_e.max(1e-300);
+        cells += 1;
+    }
+    (stat, cells - 1)
+}
+
+#[test]
+fn unconditional_samples_pass_chi_square() {
+    for (tree, d) in [
+        (Tree::image(3, 3).unwrap(), 2usize),
+        (Tree::balanced(5).unwrap(), 3),
+    ] {
+        let model = random_model(tree, d, 3, 21);
+        let (_, p) = enumerate_p(&model);
+        let mut rng = StdRng::seed_from_u64(2024);
+        let draws = 100_000;
+        let s = model.sample(draws, &mut rng).unwrap();
+        let mut counts = vec![0usize; p.len()];
+        for r in s.rows() {
+            counts[r.iter().fold(0usize, |a, &v| a * d + v as usize)] += 1;
+        }
+        let (stat, dof) = chi2(&counts, &p, draws);
+        let crit = chi2_critical(dof);
+        assert!(stat < crit, "d={d}: chi2 {stat} > {crit} (dof {dof})");
+        let again = model
+            .sample(draws, &mut StdRng::seed_from_u64(2024))
+            .unwrap();
+        assert_eq!(s, again);
+    }
+}
+
+#[test]
+fn conditional_samples_pass_chi_square() {
+    let n = 9;
+    let model = random_model(Tree::image(3, 3).unwrap(), 2, 3, 31);
+    let (cs, p) = enumerate_p(&model);
+    let masks: [&[usize]; 7] = [
+        &[0, 1, 2],
+        &[1, 4, 6],
+        &[8],
+        &[0, 3, 5, 7],
+        &[],
+        &[2, 3, 4, 5],
+        &[0, 1, 2, 3, 4, 5, 6, 7],
+    ];
+    let mut rng = StdRng::seed_from_u64(77);
+    for (mi, obs_sites) in masks.iter().enumerate() {
+        let mut observed = vec![false; n];
+        for &k in obs_sites.iter() {
+            observed[k] = true;
+        }
+        let x = model.sample(1, &mut rng).unwrap().row(0).to_vec();
+        let consistent = |c: &[u8]| (0..n).all(|k| !observed[k] || c[k] == x[k]);
+        let pc: Vec<f64> = cs
+            .iter()
+            .zip(&p)
+            .map(|(c, &q)| if consistent(c) { q } else { 0.0 })
+            .collect();
+        let norm: f64 = pc.iter().sum();
+        let pc: Vec<f64> = pc.iter().map(|q| q / norm).collect();
+        let draws = 60_000;
+        let s = model
+            .sample_conditional(&x, &observed, draws, &mut rng)
+            .unwrap();
+        let mut counts = vec![0usize; p.len()];
+        for r in s.rows() {
+            for k in 0..n {
+                if observed[k] {
+                    assert_eq!(r[k], x[k], "observed site {k} changed");
+                }
+            }
+            counts[r.iter().fold(0usize, |a, &v| a * 2 + v as usize)] += 1;
+        }
+        let (cnt, pr): (Vec<usize>, Vec<f64>) = counts
+            .iter()
+            .zip(&pc)
+            .zip(&cs)
+            .filter(|(_, c)| consistent(c))
+            .map(|((&o, &q), _)| (o, q))
+            .unzip();
+        let (stat, dof) = chi2(&cnt, &pr, draws);
+        let crit = chi2_critical(dof.max(1));
+        assert!(stat < crit, "mask {mi}: chi2 {stat} > {crit} (dof {dof})");
+    }
+    let x = vec![1u8, 0, 1, 1, 0, 0, 1, 0, 1];
+    let s = model
+        .sample_conditional(&x, &[true; 9], 3, &mut rng)
+        .unwrap();
+    assert!(s.rows().into_iter().all(|r| r.to_vec() == x));
+}
