@@ -445,3 +445,169 @@ fn conditional_samples_pass_chi_square() {
         .unwrap();
     assert!(s.rows().into_iter().all(|r| r.to_vec() == x));
 }
+
+#[test]
+fn edge_gradient_matches_finite_differences() {
+    // (tree, d, child node of the edge): edges at the root, in the middle, at the
+    // bottom, of an image tree, a balanced tree with d = 3 and a chain.
+    let cases: Vec<(Tree, usize)> = vec![
+        (Tree::image(3, 3).unwrap(), 2),
+        (Tree::balanced(6).unwrap(), 3),
+        (Tree::chain(6).unwrap(), 2),
+    ];
+    for (tree, d) in cases {
+        let n = tree.num_sites();
+        let edges: Vec<usize> = (0..tree.num_nodes())
+            .filter(|&v| tree.parent(v).is_some())
+            .collect();
+        for &c in &edges {
+            let mut model = random_model(tree.clone(), d, 3, 3);
+            let mut rng = StdRng::seed_from_u64(9);
+            let data = Dataset::new(model.sample(40, &mut rng).unwrap(), d).unwrap();
+            let (b, g) = model.edge_gradient(&data, c).unwrap();
+            let (p, side) = tree.parent(c).unwrap();
+            let tensors = model.tensors().to_vec();
+            let (da, dob, dl, dr) = b.dim();
+            // psi with B replacing (T_p, T_c): T_p' carries B with the edge leg of
+            // size dl*dr, T_c' is the identity reshaped (dl*dr, dl, dr).
+            let with_b = |b: &Array4<f64>| -> Vec<Array3<f64>> {
+                let mut t = tensors.clone();
+                t[p] = if side == 0 {
+                    Array3::from_shape_fn((da, dl * dr, dob), |(a, e, o)| b[[a, o, e / dr, e % dr]])
+                } else {
+                    Array3::from_shape_fn((da, dob, dl * dr), |(a, o, e)| b[[a, o, e / dr, e % dr]])
+                };
+                t[c] = Array3::from_shape_fn((dl * dr, dl, dr), |(e, l, r)| {
+                    if e == l * dr + r { 1.0 } else { 0.0 }
+                });
+                t
+            };
+            let cs = configs(n, d);
+            let nll_of = |b: &Array4<f64>| {
+                let t = with_b(b);
+                let z: f64 = cs.iter().map(|x| psi(&tree, &t, x, d).powi(2)).sum();
+                let s: f64 = data
+                    .samples()
+                    .rows()
+                    .into_iter()
+                    .map(|r| psi(&tree, &t, r.as_slice().unwrap(), d).abs().ln())
+                    .sum();
+                z.ln() - 2.0 * s / data.len() as f64
+            };
+            assert!((nll_of(&b) - model.nll(&data).unwrap()).abs() < 1e-10);
+            let h = 1e-5;
+            let mut worst: f64 = 0.0;
+            for idx in ndarray::indices(b.dim()) {
+                let mut bp = b.clone();
+                bp[idx] += h;
+                let mut bm = b.clone();
+                bm[idx] -= h;
+                let fd = (nll_of(&bp) - nll_of(&bm)) / (2.0 * h);
+                worst = worst.max((fd - g[idx]).abs() / (1.0 + g[idx].abs()));
+            }
+            assert!(worst < 1e-6, "d = {d}, edge above node {c}: worst relative error {worst}");
+        }
+    }
+}
+
+// ----------------------------------------------------------------- learning
+
+fn bars_and_stripes(side: usize) -> Array2<u8> {
+    let mut set = std::collections::BTreeSet::new();
+    for mask in 0..(1u32 << side) {
+        let stripes: Vec<u8> = (0..side * side)
+            .map(|i| ((mask >> (i / side)) & 1) as u8)
+            .collect();
+        let bars: Vec<u8> = (0..side * side)
+            .map(|i| ((mask >> (i % side)) & 1) as u8)
+            .collect();
+        set.insert(stripes);
+        set.insert(bars);
+    }
+    let rows: Vec<u8> = set.iter().flatten().copied().collect();
+    Array2::from_shape_vec((set.len(), side * side), rows).unwrap()
+}
+
+#[test]
+fn learns_bars_and_stripes_to_ln_30() {
+    let data = Dataset::binary(bars_and_stripes(4)).unwrap();
+    assert_eq!(data.len(), 30);
+    let opts = BornOptions::new()
+        .max_bond(16)
+        .cutoff(1e-9)
+        .learning_rate(0.05)
+        .steps_per_bond(2)
+        .sweeps(30)
+        .seed(1);
+    let mut model = TtnBornMachine::for_image(4, 4, 2, opts).unwrap();
+    let start = std::time::Instant::now();
+    let floor = 30f64.ln();
+    let reports = model
+        .fit_with(&data, &mut |r: &HalfSweepReport, _m: &TtnBornMachine| {
+            if r.train_nll < floor + 1e-3 {
+                FitControl::Stop
+            } else {
+                FitControl::Continue
+            }
+        })
+        .unwrap();
+    let nll = model.nll(&data).unwrap();
+    let last = reports.last().unwrap();
+    eprintln!(
+        "bars-and-stripes (TTN): NLL {nll:.5} (ln 30 = {floor:.5}) after {} half-sweeps, \
+         max bond {}, {:.2} s",
+        reports.len(),
+        last.max_bond,
+        start.elapsed().as_secs_f64()
+    );
+    assert!((nll - floor).abs() < 0.01, "NLL {nll}");
+    assert!((last.train_nll - nll).abs() < 1e-9, "report {} vs {nll}", last.train_nll);
+    assert_eq!(model.center(), model.tree().root());
+    let set: std::collections::HashSet<Vec<u8>> = data
+        .samples()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    let s = model.sample(1000, &mut StdRng::seed_from_u64(3)).unwrap();
+    let valid = s
+        .rows()
+        .into_iter()
+        .filter(|r| set.contains(&r.to_vec()))
+        .count();
+    assert!(valid >= 980, "{valid} of 1000 samples are bars or stripes");
+}
+
+#[test]
+fn observer_can_stop_training_and_minibatches_learn() {
+    let data = Dataset::binary(bars_and_stripes(3)).unwrap();
+    let mut model = TtnBornMachine::for_image(3, 3, 2, BornOptions::new().sweeps(10)).unwrap();
+    let mut calls = 0;
+    let reports = model
+        .fit_with(&data, &mut |_r: &HalfSweepReport, _m: &TtnBornMachine| {
+            calls += 1;
+            if calls == 3 {
+                FitControl::Stop
+            } else {
+                FitControl::Continue
+            }
+        })
+        .unwrap();
+    assert_eq!(reports.len(), 3);
+    assert_eq!(model.center(), model.tree().root());
+    // Minibatch training from a fresh model decreases the NLL.
+    let mut model = TtnBornMachine::for_image(3, 3, 2, BornOptions::new().seed(5)).unwrap();
+    let before = model.nll(&data).unwrap();
+    model
+        .set_options(
+            BornOptions::new()
+                .batch_size(Some(5))
+                .steps_per_bond(3)
+                .sweeps(2),
+        )
+        .unwrap();
+    model.fit(&data).unwrap();
+    let after = model.nll(&data).unwrap();
+    eprintln!("minibatch training: NLL {before} -> {after} (floor ln 14 = {})", 14f64.ln());
+    assert!(after < before);
+}

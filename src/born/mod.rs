@@ -33,6 +33,8 @@ mod training;
 mod ttn_born;
 mod ttn_messages;
 mod ttn_sampling;
+mod ttn_split;
+mod ttn_training;
 
 use ndarray::{Array2, ArrayD};
 use rand::Rng;

@@ -7,7 +7,7 @@
 //! (Khatri-Rao) product of the two incoming message matrices, `n x (D_1 D_2)`, times
 //! the node reshaped to `(D_1 D_2) x D_out`.
 
-use ndarray::{Array2, Array3, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, Array3, ArrayView1, ArrayView2};
 
 use crate::linalg::gemm_unchecked;
 
@@ -38,14 +38,6 @@ impl Msgs {
         Msgs {
             vecs,
             logs: vec![0.0; col.len()],
-        }
-    }
-
-    /// The rows `idx` only.
-    pub fn select(&self, idx: &[usize]) -> Msgs {
-        Msgs {
-            vecs: self.vecs.select(Axis(0), idx),
-            logs: idx.iter().map(|&i| self.logs[i]).collect(),
         }
     }
 }
@@ -115,21 +107,4 @@ pub(crate) fn node_message(t: &Array3<f64>, out: usize, m1: &Msgs, m2: &Msgs) ->
         }
     };
     normalised(res, |i| m1.logs[i] + m2.logs[i])
-}
-
-/// `ln |sum_a u_a v_a|` of two messages on the same leg, per row (with their scales).
-pub(crate) fn log_abs_dot(u: &Msgs, v: &Msgs) -> Vec<f64> {
-    u.vecs
-        .outer_iter()
-        .zip(v.vecs.outer_iter())
-        .enumerate()
-        .map(|(i, (a, b))| {
-            let d = a.dot(&b).abs();
-            if d > 0.0 {
-                u.logs[i] + v.logs[i] + d.ln()
-            } else {
-                f64::NEG_INFINITY
-            }
-        })
-        .collect()
 }

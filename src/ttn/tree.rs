@@ -274,20 +274,6 @@ impl Tree {
             .unwrap_or(0)
     }
 
-    /// Whether `v` is `u` or lies in the subtree below `u`.
-    pub(crate) fn in_subtree(&self, v: usize, u: usize) -> bool {
-        let mut w = v;
-        loop {
-            if w == u {
-                return true;
-            }
-            match self.parent[w] {
-                Some((p, _)) => w = p,
-                None => return false,
-            }
-        }
-    }
-
     /// The nodes on the path from `from` to `to`, both included.
     pub(crate) fn path(&self, from: usize, to: usize) -> Vec<usize> {
         let ancestors = |mut v: usize| {
