@@ -31,6 +31,7 @@ mod options;
 mod sampling;
 mod training;
 mod ttn_born;
+mod ttn_io;
 mod ttn_messages;
 mod ttn_sampling;
 mod ttn_split;
