@@ -5,7 +5,9 @@
 use ndarray::{Array2, Array3, Array4};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tnlearn::born::{BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
+use tnlearn::born::{
+    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule,
+};
 use tnlearn::{Dataset, Error};
 
 // ------------------------------------------------------------------ references
@@ -407,6 +409,106 @@ fn learns_bars_and_stripes_to_ln_30() {
 }
 
 #[test]
+fn learns_twenty_random_strings_to_ln_20() {
+    // 20 distinct random 12-bit strings: the NLL floor is ln 20 (p = 1/20 each).
+    let mut rng = StdRng::seed_from_u64(20);
+    let mut set = std::collections::BTreeSet::new();
+    while set.len() < 20 {
+        set.insert(rng.random_range(0u32..1 << 12));
+    }
+    let rows: Vec<u8> = set
+        .iter()
+        .flat_map(|&v| (0..12).map(move |b| ((v >> (11 - b)) & 1) as u8))
+        .collect();
+    let data = Dataset::binary(Array2::from_shape_vec((20, 12), rows).unwrap()).unwrap();
+    for rule in [
+        StepRule::Plain,
+        StepRule::Normalized {
+            size_exponent: 0.25,
+        },
+    ] {
+        let lr = match rule {
+            StepRule::Plain => 0.1,
+            StepRule::Normalized { .. } => 0.01,
+        };
+        let opts = BornOptions::new()
+            .max_bond(20)
+            .cutoff(1e-9)
+            .learning_rate(lr)
+            .step_rule(rule)
+            .steps_per_bond(2)
+            .sweeps(40)
+            .seed(2);
+        let mut model = MpsBornMachine::new(12, 2, opts).unwrap();
+        let floor = 20f64.ln();
+        model
+            .fit_with(&data, &mut |r: &HalfSweepReport, _m: &MpsBornMachine| {
+                if r.train_nll < floor + 1e-3 {
+                    FitControl::Stop
+                } else {
+                    FitControl::Continue
+                }
+            })
+            .unwrap();
+        let nll = model.nll(&data).unwrap();
+        eprintln!("20 strings, {rule:?}: NLL {nll:.5} (ln 20 = {floor:.5})");
+        assert!((nll - floor).abs() < 0.01, "{rule:?}: NLL {nll}");
+    }
+}
+
+#[test]
+fn environment_checkpoints_do_not_change_training() {
+    // Training with environments kept at every site, or only every 3rd / 5th site
+    // (rebuilt in between), performs the same arithmetic: the same model.
+    let mut rng = StdRng::seed_from_u64(11);
+    let data = random_data(60, 17, 2, &mut rng);
+    let run = |every: usize| {
+        let opts = BornOptions::new()
+            .max_bond(6)
+            .learning_rate(0.05)
+            .sweeps(2)
+            .batch_size(Some(20))
+            .checkpoint_every(Some(every))
+            .seed(4);
+        let mut m = MpsBornMachine::new(17, 2, opts).unwrap();
+        let reports = m.fit(&data).unwrap();
+        (m, reports)
+    };
+    let (full, rf) = run(1);
+    for every in [3, 5] {
+        let (ck, rc) = run(every);
+        assert_eq!(full.bond_dims(), ck.bond_dims());
+        for (a, b) in full.tensors().iter().zip(ck.tensors()) {
+            let diff = (a - b).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(diff < 1e-12, "spacing {every}: tensors differ by {diff}");
+        }
+        for (a, b) in rf.iter().zip(&rc) {
+            assert!((a.train_nll - b.train_nll).abs() < 1e-10);
+            assert!(
+                b.env_bytes < a.env_bytes,
+                "spacing {every}: {} bytes vs {} with every environment",
+                b.env_bytes,
+                a.env_bytes
+            );
+        }
+    }
+    // The automatic spacing keeps everything when it fits.
+    let o = BornOptions::new().max_bond(100);
+    assert_eq!(o.checkpoint_spacing(1000, 784), 1);
+    assert_eq!(o.checkpoint_spacing(60_000, 784), 28);
+    assert!(BornOptions::new()
+        .checkpoint_every(Some(0))
+        .validate()
+        .is_err());
+    assert!(BornOptions::new()
+        .step_rule(StepRule::Normalized {
+            size_exponent: f64::NAN
+        })
+        .validate()
+        .is_err());
+}
+
+#[test]
 fn observer_can_stop_training() {
     let data = Dataset::binary(bars_and_stripes(3)).unwrap();
     let mut model = MpsBornMachine::new(9, 2, BornOptions::new().sweeps(10)).unwrap();
@@ -503,9 +605,30 @@ fn save_load_round_trip_and_bad_files() {
     patch(28, &300u64.to_le_bytes(), "num_states = 300");
     patch(36, &9u64.to_le_bytes(), "centre out of range");
     patch(77, &(-1.0f64).to_le_bytes(), "negative learning rate");
-    patch(141, &(1u64 << 40).to_le_bytes(), "huge bond");
-    patch(149, &f64::NAN.to_le_bytes(), "NaN entry");
-    patch(133, &3u64.to_le_bytes(), "wrong d at site 0");
+    patch(125, &[7], "unknown step rule");
+    patch(158, &(1u64 << 40).to_le_bytes(), "huge bond");
+    patch(166, &f64::NAN.to_le_bytes(), "NaN entry");
+    patch(150, &3u64.to_le_bytes(), "wrong d at site 0");
+    // A version-1 file (no step rule, no checkpoint spacing) still loads, with the
+    // defaults for the missing fields and identical probabilities.
+    let mut v1 = bytes.clone();
+    v1.drain(125..142);
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let plen = (v1.len() - 24) as u64;
+    v1[12..20].copy_from_slice(&plen.to_le_bytes());
+    let end = v1.len() - 4;
+    let crc = crc32fast::hash(&v1[..end]);
+    v1[end..].copy_from_slice(&crc.to_le_bytes());
+    let p = temp_path("v1.tnlborn");
+    std::fs::write(&p, &v1).unwrap();
+    let old = MpsBornMachine::load(&p).unwrap();
+    assert_eq!(old.options().checkpoint_every, None);
+    for x in configs(9, 2) {
+        assert_eq!(
+            model.log_prob(&x).unwrap().to_bits(),
+            old.log_prob(&x).unwrap().to_bits()
+        );
+    }
     // A foreign file.
     let p = temp_path("foreign.txt");
     std::fs::write(&p, b"P5\n28 28\n255\nnot a model at all").unwrap();

@@ -679,12 +679,13 @@ fn save_load_round_trip_and_bad_files() {
     patch(36, &300u64.to_le_bytes(), "num_states = 300");
     patch(44, &8u64.to_le_bytes(), "centre out of range");
     patch(77, &(-1.0f64).to_le_bytes(), "negative learning rate");
-    patch(125, &[7], "unknown child kind");
-    let r = patch(126, &5u64.to_le_bytes(), "a child used twice");
+    patch(125, &[9], "unknown step rule");
+    patch(142, &[7], "unknown child kind");
+    let r = patch(143, &5u64.to_le_bytes(), "a child used twice");
     assert!(r.contains("invalid tree"), "{r}");
-    patch(269, &(1u64 << 40).to_le_bytes(), "huge bond");
-    patch(269, &2u64.to_le_bytes(), "root parent dimension 2");
-    patch(293, &f64::NAN.to_le_bytes(), "NaN entry");
+    patch(286, &(1u64 << 40).to_le_bytes(), "huge bond");
+    patch(286, &2u64.to_le_bytes(), "root parent dimension 2");
+    patch(310, &f64::NAN.to_le_bytes(), "NaN entry");
     // Foreign files, an MPS model file, a missing file.
     let p = temp_path("foreign.txt");
     std::fs::write(&p, b"P5\n28 28\n255\nnot a model at all").unwrap();

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tnlearn::linalg::{
-    backend_info, backend_name, eigh, gemm, matmul, openblas_kernel_warning, qr, svd,
-    svd_truncated, Truncation, TruncationMode,
+    backend_info, backend_name, eigh, gemm, matmul, openblas_kernel_warning, qr, range_truncated,
+    svd, svd_truncated, Truncation, TruncationMode,
 };
 use tnlearn::{Complex64, Error, Scalar};
 
@@ -922,4 +922,47 @@ proptest! {
         prop_assert!(rel_err(&h, &rec) <= TOL);
         prop_assert!(orthonormality_defect(&v) <= TOL);
     }
+}
+
+fn range_matches_truncated_svd<T: Scalar>() {
+    // Exact singular values 10, 9, ..., 1 (well separated) in explicit unitaries.
+    let s: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+    let (a, _, _) = exact_svd_matrix::<T>(14, 12, &s);
+    for max_bond in [3, 7, 10] {
+        let trunc = Truncation::new().max_bond(max_bond);
+        let r = range_truncated(a.view(), &trunc).unwrap();
+        let t = svd_truncated(a.view(), &trunc).unwrap();
+        assert_eq!(r.rank(), max_bond);
+        for (x, y) in r.s.iter().zip(&s) {
+            assert!((x - y).abs() < 1e-10, "singular value {x} vs {y}");
+        }
+        assert!(orthonormality_defect(&r.basis) < 1e-12);
+        // Q Q^H a equals the truncated SVD's U S V^H.
+        let approx = r.basis.dot(&r.coeffs);
+        let svd_approx = t.u.dot(&diag::<T>(&t.s)).dot(&t.vh);
+        assert!(rel_err(&approx, &svd_approx) < 1e-10);
+        let exact: f64 =
+            s[max_bond..].iter().map(|v| v * v).sum::<f64>() / s.iter().map(|v| v * v).sum::<f64>();
+        assert!((r.truncation_error - exact).abs() < 1e-12);
+        assert!((t.truncation_error - exact).abs() < 1e-12);
+    }
+    // Rank 4 of 12: a tiny relative cutoff keeps exactly the rank, as the SVD does.
+    let b = low_rank::<T>(12, 9, 4, 3);
+    let trunc = Truncation::new().cutoff(1e-50);
+    let r = range_truncated(b.view(), &trunc).unwrap();
+    assert_eq!(r.rank(), 4);
+    assert!(rel_err(&r.basis.dot(&r.coeffs), &b) < 1e-10);
+    // Bad input is an error, not a panic.
+    let mut bad = b.clone();
+    bad[[2, 3]] = T::from_f64(f64::NAN);
+    assert!(range_truncated(bad.view(), &trunc).is_err());
+    assert!(range_truncated(b.view(), &Truncation::new().max_bond(0)).is_err());
+    let empty = Array2::<T>::zeros((0, 3));
+    assert_eq!(range_truncated(empty.view(), &trunc).unwrap().rank(), 0);
+}
+
+#[test]
+fn range_truncated_matches_svd_truncated() {
+    range_matches_truncated_svd::<f64>();
+    range_matches_truncated_svd::<Complex64>();
 }

@@ -7,13 +7,13 @@ use std::path::Path;
 use ndarray::Array3;
 
 use super::mps_born::{check_num_states, MpsBornMachine};
-use super::options::BornOptions;
+use super::options::{BornOptions, StepRule};
 use crate::error::{Error, Result};
 use crate::io::{format_error, read_file};
 use crate::linalg::{Truncation, TruncationMode};
 
 const MAGIC: &[u8; 8] = b"TNLBORN\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 pub(super) struct Reader<'a> {
     pub(super) bytes: &'a [u8],
@@ -61,12 +61,12 @@ impl MpsBornMachine {
     /// Writes the model (options, tensors, canonical centre, log scale) to `path` in
     /// the versioned, checksummed `TNLBORN` format below.
     ///
-    /// # File format `TNLBORN`, version 1 (all integers little-endian)
+    /// # File format `TNLBORN`, version 2 (all integers little-endian)
     ///
     /// | bytes | content |
     /// |---|---|
     /// | 8 | magic `b"TNLBORN\0"` |
-    /// | 4 | format version `u32` = 1 |
+    /// | 4 | format version `u32` = 2 (version 1 files, which lack the last two option fields, are read too) |
     /// | 8 | payload length `u64` (bytes between this field and the checksum) |
     /// | payload | see below |
     /// | 4 | CRC-32 (IEEE) of every byte before it |
@@ -74,7 +74,9 @@ impl MpsBornMachine {
     /// Payload: `num_sites u64, num_states u64, center u64, log_scale f64`; options:
     /// `max_bond u64, min_bond u64, cutoff f64, mode u8 (0 relative, 1 absolute,
     /// 2 discarded weight), learning_rate f64, steps_per_bond u64, batch_size u64
-    /// (0 = full batch), sweeps u64, seed u64, initial_bond u64`; then for each site
+    /// (0 = full batch), sweeps u64, seed u64, initial_bond u64, step rule u8 (0 plain,
+    /// 1 normalised), step-rule exponent f64, checkpoint_every u64 (0 = automatic)`;
+    /// then for each site
     /// `D_left u64, d u64, D_right u64` and `D_left d D_right` values `f64`, row-major.
     /// Values are stored bit-exactly, so a loaded model is identical to the saved one.
     ///
@@ -103,6 +105,17 @@ impl MpsBornMachine {
         put(&mut p, o.sweeps as u64);
         put(&mut p, o.seed);
         put(&mut p, o.initial_bond as u64);
+        match o.step_rule {
+            StepRule::Plain => {
+                p.push(0);
+                p.extend_from_slice(&0.0f64.to_le_bytes());
+            }
+            StepRule::Normalized { size_exponent } => {
+                p.push(1);
+                p.extend_from_slice(&size_exponent.to_le_bytes());
+            }
+        }
+        put(&mut p, o.checkpoint_every.unwrap_or(0) as u64);
         for a in &self.tensors {
             let (dl, d, dr) = a.dim();
             put(&mut p, dl as u64);
@@ -149,9 +162,9 @@ impl MpsBornMachine {
             )));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if version == 0 || version > VERSION {
             return Err(fmt(format!(
-                "unsupported format version {version} (this build reads version {VERSION})"
+                "unsupported format version {version} (this build reads versions 1 to {VERSION})"
             )));
         }
         let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
@@ -201,6 +214,21 @@ impl MpsBornMachine {
         let sweeps = r.usize("sweeps")?;
         let seed = r.u64("seed")?;
         let initial_bond = r.usize("initial_bond")?;
+        let (step_rule, checkpoint_every) = if version >= 2 {
+            let rule = r.take(1, "step rule")?[0];
+            let exponent = r.f64("step rule exponent")?;
+            let rule = match rule {
+                0 => StepRule::Plain,
+                1 => StepRule::Normalized {
+                    size_exponent: exponent,
+                },
+                m => return Err(fmt(format!("unknown step rule {m}"))),
+            };
+            let every = r.usize("checkpoint_every")?;
+            (rule, (every > 0).then_some(every))
+        } else {
+            (StepRule::Plain, None)
+        };
         let options = BornOptions {
             truncation: Truncation {
                 max_bond,
@@ -214,6 +242,8 @@ impl MpsBornMachine {
             sweeps,
             seed,
             initial_bond,
+            step_rule,
+            checkpoint_every,
         };
         options
             .validate()

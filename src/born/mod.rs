@@ -29,6 +29,7 @@
 //! ```
 
 mod any;
+mod checkpoints;
 mod environments;
 mod io;
 mod mps_born;
@@ -51,7 +52,7 @@ use rand::Rng;
 pub use any::AnyBornMachine;
 pub use mps_born::MpsBornMachine;
 pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
-pub use options::BornOptions;
+pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
 pub use sampling::MAX_MARGINAL_ENTRIES;
 pub use ttn_born::TtnBornMachine;
 

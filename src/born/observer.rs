@@ -27,6 +27,9 @@ pub struct HalfSweepReport {
     pub truncation_error: f64,
     /// Wall-clock seconds spent in this half-sweep.
     pub seconds: f64,
+    /// Peak bytes held by the per-sample environments during this half-sweep
+    /// (see [`BornOptions::checkpoint_every`](super::BornOptions::checkpoint_every)).
+    pub env_bytes: usize,
 }
 
 /// Whether training goes on after a report.

@@ -2,29 +2,25 @@
 //!
 //! # Memory
 //! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the
-//! bond dimension there, plus `8 n_samples` bytes of log scales). The sweep stores
-//! one environment per site: before a left-to-right half-sweep the right
-//! environments of all sites; as the sweep passes site `k` the right environment
-//! there is dropped and the new left one kept (and symmetrically on the way back).
-//! That is `n_samples * sum_k D_k * 8` bytes: 1000 MNIST images (784 sites) at
-//! `D = 64` take about 400 MB, 8000 images at `D = 32` about 1.6 GB. A checkpoint
-//! scheme would keep the environments of every `sqrt(N)`-th site only and rebuild
-//! the `sqrt(N)` sites in between from the nearest
-//! checkpoint when the sweep reaches them (memory `O(n sqrt(N) D)`, about one extra
-//! environment pass per half-sweep); it is not implemented yet.
+//! bond dimension there, plus `8 n_samples` bytes of log scales). They are kept at
+//! checkpoints only when they would not fit comfortably (see
+//! [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) and
+//! the `checkpoints` module): with spacing `c`, about `N/c + c` environments are
+//! held instead of `N`.
 
 use std::time::Instant;
 
-use ndarray::{Array2, Array4, Axis};
+use ndarray::{Array2, Array4};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
 use super::mps_born::{as_matrix, matrix_to_array3, MpsBornMachine};
 use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::linalg::{matmul, svd_truncated};
+use crate::linalg::{matmul, range_truncated};
 
 impl MpsBornMachine {
     /// Trains on `train` with `options.sweeps` sweeps (see
@@ -41,14 +37,15 @@ impl MpsBornMachine {
     ///
     /// 1. merge `B = A_k A_{k+1}` (shape `(D_{k-1}, d, d, D_{k+1})`; the centre is on
     ///    the bond, so `Z = ||B||^2`);
-    /// 2. `steps_per_bond` times: `B <- B - eta dL/dB` on a batch (all samples, or
-    ///    `batch_size` drawn without replacement), with
+    /// 2. `steps_per_bond` times: a step against the gradient (`B <- B - eta dL/dB`,
+    ///    or normalised: see [`StepRule`](super::StepRule)) on a batch (all samples,
+    ///    or `batch_size` drawn without replacement), with
     ///    `dL/dB = 2B/Z - (2/|T|) sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x)/psi(x)`
     ///    computed as one GEMM `L_g^T diag(1/psi) R_g` per group
-    ///    `g = (x_k, x_{k+1})`; then `B <- B / ||B||`. Safeguard: a step
-    ///    `eta ||dL/dB||` longer than `||B|| = 1` is shortened to length 1 (this
-    ///    only happens with minibatches holding a sample of tiny `psi(x)`, or with
-    ///    a far too large learning rate);
+    ///    `g = (x_k, x_{k+1})`; then `B <- B / ||B||`. Safeguard of the plain rule:
+    ///    a step `eta ||dL/dB||` longer than `||B|| = 1` is shortened to length 1
+    ///    (this only happens with minibatches holding a sample of tiny `psi(x)`, or
+    ///    with a far too large learning rate);
     /// 3. split `B` by an SVD truncated with `options.truncation` (adaptive bond),
     ///    absorbing `S` into the tensor in the sweep direction (the centre moves);
     /// 4. update the per-sample environment across the bond by `d` GEMMs.
@@ -59,12 +56,15 @@ impl MpsBornMachine {
     ///
     /// # Memory
     /// The per-sample environments (unit rows plus one log scale per sample) take
-    /// `n_samples * D_k * 8` bytes for each site `k`, one environment per site at any
-    /// time: `n_samples * sum_k D_k * 8` bytes in total (1000 MNIST images at
-    /// `D = 64`: about 400 MB). Not yet implemented: a checkpoint scheme storing
-    /// every `sqrt(N)`-th site's environments and rebuilding the ones in between
-    /// when the sweep reaches them (`O(n sqrt(N) D)` memory for one extra
-    /// environment pass per half-sweep).
+    /// `n_samples * D_k * 8` bytes for each site `k` they are kept for. With the
+    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`] (automatic by
+    /// default: every site while `n_samples * N * max_bond * 8` bytes fit in 2 GiB,
+    /// else `c = ceil(sqrt(N))`) only every `c`-th site's environments are kept
+    /// and the ones in between are rebuilt when the sweep reaches them: about
+    /// `N/c + c` environments, for one extra environment pass per half-sweep. The
+    /// result does not depend on `c`. Every [`HalfSweepReport`] gives the peak
+    /// bytes held (`env_bytes`). 60,000 MNIST images at `D = 100`: about 2.7 GB
+    /// with `c = 28` instead of 38 GB.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid options (naming the setting), an empty
@@ -86,55 +86,37 @@ impl MpsBornMachine {
         let mut reports = Vec::new();
         self.move_center(0)?;
 
-        // rights[k]: environment of sites k+1..N-1; lefts[k]: of sites 0..k-1.
-        let mut rights: Vec<Option<Env>> = vec![None; nsites];
-        let mut lefts: Vec<Option<Env>> = vec![None; nsites];
-        rights[nsites - 1] = Some(Env::boundary(n));
-        for k in (0..nsites - 1).rev() {
-            let next = advance_right(
-                rights[k + 1].as_ref().expect("built"),
-                &self.tensors[k + 1],
-                x.column(k + 1),
-            );
-            rights[k] = Some(next);
-        }
-        lefts[0] = Some(Env::boundary(n));
+        let spacing = opts.checkpoint_spacing(n, nsites);
+        let mut store = EnvStore::new(&self.tensors, x, spacing);
 
         'outer: for sweep in 1..=opts.sweeps {
             for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
                 let start = Instant::now();
+                store.drop_ends();
+                store.reset_peak();
                 let mut trunc_err: f64 = 0.0;
                 let bonds: Vec<usize> = match direction {
                     SweepDirection::LeftToRight => (0..nsites - 1).collect(),
                     SweepDirection::RightToLeft => (0..nsites - 1).rev().collect(),
                 };
                 for k in bonds {
-                    let left = lefts[k].as_ref().expect("left environment present");
-                    let right = rights[k + 1].as_ref().expect("right environment present");
+                    let (left, right) = store.pair(k, &self.tensors, x);
                     let b = self.merged(k);
                     let b = self.descend(b, left, right, train, k, &mut rng)?;
                     trunc_err = trunc_err.max(self.split(k, b, direction)?);
                     match direction {
                         SweepDirection::LeftToRight => {
-                            let next = advance_left(left, &self.tensors[k], x.column(k));
-                            lefts[k + 1] = Some(next);
-                            if k + 1 < nsites - 1 {
-                                rights[k + 1] = None; // stale, rebuilt on the way back
-                            }
+                            store.advance_left_past(k, &self.tensors, x);
                         }
                         SweepDirection::RightToLeft => {
-                            let next = advance_right(right, &self.tensors[k + 1], x.column(k + 1));
-                            rights[k] = Some(next);
-                            if k > 0 {
-                                lefts[k] = None;
-                            }
+                            store.advance_right_past(k, &self.tensors, x);
                         }
                     }
                 }
                 // Exact training NLL from the environments next to the centre.
                 let (env, site) = match direction {
-                    SweepDirection::LeftToRight => (lefts[nsites - 1].as_ref(), nsites - 1),
-                    SweepDirection::RightToLeft => (rights[0].as_ref(), 0),
+                    SweepDirection::LeftToRight => (store.stored_left(nsites - 1), nsites - 1),
+                    SweepDirection::RightToLeft => (store.stored_right(0), 0),
                 };
                 let env = env.expect("environment next to the centre");
                 let last = match direction {
@@ -154,6 +136,7 @@ impl MpsBornMachine {
                     max_bond: self.max_bond(),
                     truncation_error: trunc_err,
                     seconds: start.elapsed().as_secs_f64(),
+                    env_bytes: store.peak_bytes(),
                 };
                 reports.push(report);
                 // After a left-to-right half the centre is at N-1; every method of
@@ -201,14 +184,10 @@ impl MpsBornMachine {
             };
             let (grad, _) =
                 two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
-            // Safeguard: a step longer than ||B|| = 1 (a minibatch holding a sample
-            // with tiny psi(x) has a huge 1/psi term) is shortened to length 1.
-            let step = self.options.learning_rate * grad.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let eta = if step > 1.0 {
-                self.options.learning_rate / step
-            } else {
-                self.options.learning_rate
-            };
+            let grad_norm = grad.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let eta = self.options.learning_rate;
+            let factor = self.options.step_rule.factor(eta, grad_norm, b.len());
+            let eta = eta * factor;
             b.scaled_add(-eta, &grad);
             let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
             if !nrm.is_finite() || nrm == 0.0 {
@@ -228,38 +207,49 @@ impl MpsBornMachine {
         Ok(b)
     }
 
-    /// Splits `B` on bond `k` with the truncated SVD, moving the centre in the sweep
-    /// direction; returns the relative discarded weight.
+    /// Splits `B` on bond `k`, moving the centre in the sweep direction; returns the
+    /// relative discarded weight.
+    ///
+    /// The orthonormal factor is the dominant singular subspace of `B` (reshaped to
+    /// `(D_{k-1} d) x (d D_{k+1})`) on the side the sweep leaves behind, found by
+    /// [`range_truncated`] (Gram matrix and symmetric eigensolver: about half the
+    /// cost of an SVD, with the same truncation and the same error); the other
+    /// factor is the projection of `B` on it, normalised, and becomes the centre.
     fn split(&mut self, k: usize, b: Array4<f64>, direction: SweepDirection) -> Result<f64> {
         let (dl, d, d2, dr) = b.dim();
         let m = b
             .into_shape_with_order((dl * d, d2 * dr))
             .expect("sizes match");
-        let t = svd_truncated(m.view(), &self.options.truncation)?;
-        let r = t.rank();
-        let snorm = t.s.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let s = t.s.mapv(|v| v / snorm);
-        match direction {
+        let trunc = &self.options.truncation;
+        let normalised = |c: Array2<f64>| {
+            let nrm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if nrm > 0.0 {
+                c / nrm
+            } else {
+                c
+            }
+        };
+        let err = match direction {
             SweepDirection::LeftToRight => {
-                let mut sv: Array2<f64> = t.vh;
-                for (mut row, &sv_) in sv.axis_iter_mut(Axis(0)).zip(s.iter()) {
-                    row.mapv_inplace(|v| v * sv_);
-                }
-                self.tensors[k] = matrix_to_array3(t.u, (dl, d, r));
-                self.tensors[k + 1] = matrix_to_array3(sv, (r, d2, dr));
+                let t = range_truncated(m.view(), trunc)?;
+                let r = t.rank();
+                self.tensors[k] = matrix_to_array3(t.basis, (dl, d, r));
+                self.tensors[k + 1] = matrix_to_array3(normalised(t.coeffs), (r, d2, dr));
                 self.center = k + 1;
+                t.truncation_error
             }
             SweepDirection::RightToLeft => {
-                let mut us: Array2<f64> = t.u;
-                for (mut col, &sv_) in us.axis_iter_mut(Axis(1)).zip(s.iter()) {
-                    col.mapv_inplace(|v| v * sv_);
-                }
-                self.tensors[k] = matrix_to_array3(us, (dl, d, r));
-                self.tensors[k + 1] = matrix_to_array3(t.vh, (r, d2, dr));
+                let t = range_truncated(m.t(), trunc)?;
+                let r = t.rank();
+                let left = normalised(t.coeffs.reversed_axes());
+                let right = t.basis.reversed_axes();
+                self.tensors[k] = matrix_to_array3(left, (dl, d, r));
+                self.tensors[k + 1] = matrix_to_array3(right, (r, d2, dr));
                 self.center = k;
+                t.truncation_error
             }
-        }
-        Ok(t.truncation_error)
+        };
+        Ok(err)
     }
 
     /// Test hook: moves the centre to site `k` and returns the merged tensor

@@ -9,7 +9,7 @@ use ndarray::Array3;
 
 use super::io::Reader;
 use super::mps_born::check_num_states;
-use super::options::BornOptions;
+use super::options::{BornOptions, StepRule};
 use super::ttn_born::TtnBornMachine;
 use crate::error::{Error, Result};
 use crate::io::{format_error, read_file};
@@ -41,7 +41,9 @@ impl TtnBornMachine {
     /// options as in the MPS format (`max_bond u64, min_bond u64, cutoff f64, mode u8
     /// (0 relative, 1 absolute, 2 discarded weight), learning_rate f64,
     /// steps_per_bond u64, batch_size u64 (0 = full batch), sweeps u64, seed u64,
-    /// initial_bond u64`); the tree: for each node its left then right child as
+    /// initial_bond u64, step rule u8 (0 plain, 1 normalised), step-rule exponent
+    /// f64, checkpoint_every u64 (0 = automatic; stored for the options, unused by
+    /// the TTN)`); the tree: for each node its left then right child as
     /// `kind u8 (0 node, 1 site), index u64`; then for each node `D_parent u64,
     /// D_left u64, D_right u64` and its `D_parent D_left D_right` values `f64`,
     /// row-major. Values are stored bit-exactly: a loaded model is identical to the
@@ -72,6 +74,17 @@ impl TtnBornMachine {
         put(&mut p, o.sweeps as u64);
         put(&mut p, o.seed);
         put(&mut p, o.initial_bond as u64);
+        match o.step_rule {
+            StepRule::Plain => {
+                p.push(0);
+                p.extend_from_slice(&0.0f64.to_le_bytes());
+            }
+            StepRule::Normalized { size_exponent } => {
+                p.push(1);
+                p.extend_from_slice(&size_exponent.to_le_bytes());
+            }
+        }
+        put(&mut p, o.checkpoint_every.unwrap_or(0) as u64);
         for ch in tree.all_children() {
             for c in ch {
                 match *c {
@@ -192,6 +205,17 @@ impl TtnBornMachine {
         let sweeps = r.usize("sweeps")?;
         let seed = r.u64("seed")?;
         let initial_bond = r.usize("initial_bond")?;
+        let step_rule = match r.take(1, "step rule")?[0] {
+            0 => {
+                r.f64("step rule exponent")?;
+                StepRule::Plain
+            }
+            1 => StepRule::Normalized {
+                size_exponent: r.f64("step rule exponent")?,
+            },
+            m => return Err(fmt(format!("unknown step rule {m}"))),
+        };
+        let every = r.usize("checkpoint_every")?;
         let options = BornOptions {
             truncation: Truncation {
                 max_bond,
@@ -205,6 +229,8 @@ impl TtnBornMachine {
             sweeps,
             seed,
             initial_bond,
+            step_rule,
+            checkpoint_every: (every > 0).then_some(every),
         };
         options
             .validate()

@@ -86,6 +86,14 @@ impl<'a> MsgCache<'a> {
         }
     }
 
+    /// Bytes held by the stored messages.
+    fn bytes(&self) -> usize {
+        let b = |m: &Msgs| m.vecs.len() * 8 + m.logs.len() * 8;
+        self.sites.iter().map(b).sum::<usize>()
+            + self.up.iter().flatten().map(b).sum::<usize>()
+            + self.down.iter().flatten().map(b).sum::<usize>()
+    }
+
     /// The tensors of `p` and of its child changed.
     fn invalidate_edge(&mut self, tree: &Tree, p: usize, c: usize) {
         let mut keep_down = vec![false; tree.num_nodes()];
@@ -260,6 +268,7 @@ impl TtnBornMachine {
             for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
                 let start = Instant::now();
                 let mut trunc_err: f64 = 0.0;
+                let mut peak_bytes = cache.bytes();
                 for (from, to) in half_sweep_moves(&tree, direction) {
                     let (p, c, side) = edge_of(&tree, from, to);
                     let err = if p == root && root_bond(&tree).is_some() {
@@ -268,6 +277,7 @@ impl TtnBornMachine {
                         self.update_edge(&mut cache, p, c, side, to == c, &mut rng)?
                     };
                     trunc_err = trunc_err.max(err);
+                    peak_bytes = peak_bytes.max(cache.bytes());
                 }
                 cache.ensure_up(&self.ttn, root);
                 let m = cache.up[root].as_ref().expect("ensured");
@@ -285,6 +295,7 @@ impl TtnBornMachine {
                     max_bond: self.max_bond(),
                     truncation_error: trunc_err,
                     seconds: start.elapsed().as_secs_f64(),
+                    env_bytes: peak_bytes,
                 };
                 reports.push(report);
                 if observer.on_half_sweep(&report, self) == FitControl::Stop {
@@ -449,13 +460,10 @@ fn descend(
             _ => None,
         };
         let g = edge_gradient(b, k1, k2, batch.as_deref());
-        // Safeguard: a step longer than ||B|| = 1 is shortened to length 1.
-        let step = opts.learning_rate * g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let eta = if step > 1.0 {
-            opts.learning_rate / step
-        } else {
-            opts.learning_rate
-        };
+        // The step rule of the options (plain with the length-1 safeguard, or
+        // normalised), exactly as in the MPS.
+        let grad_norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let eta = opts.learning_rate * opts.step_rule.factor(opts.learning_rate, grad_norm, b.len());
         b.scaled_add(-eta, &g);
         let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
         if !nrm.is_finite() || nrm == 0.0 {

@@ -214,4 +214,6 @@ pub(crate) fn check_finite_matrix<T: Scalar>(a: &ArrayView2<'_, T>, context: &st
 }
 
 mod truncation;
-pub use truncation::{svd_truncated, TruncatedSvd, Truncation, TruncationMode};
+pub use truncation::{
+    range_truncated, svd_truncated, TruncatedRange, TruncatedSvd, Truncation, TruncationMode,
+};

@@ -209,3 +209,92 @@ pub fn svd_truncated<T: Scalar>(
         discarded_norm_sqr: discarded,
     })
 }
+
+/// A truncated factorisation `a ~ Q C` with orthonormal columns `Q` spanning the
+/// dominant left singular subspace of `a` and `C = Q^H a`: what a sweep needs to
+/// split a two-site tensor, computed without an SVD (see [`range_truncated`]).
+#[derive(Clone, Debug)]
+pub struct TruncatedRange<T> {
+    /// Orthonormal basis of the kept left singular subspace, `m x kept`.
+    pub basis: Array2<T>,
+    /// Coefficients `basis^H a`, `kept x n` (rows ordered by decreasing singular value).
+    pub coeffs: Array2<T>,
+    /// Kept singular values estimated as `sqrt(lambda)` from the Gram eigenvalues,
+    /// non-increasing (accurate above about `1e-8 s_0`; those with
+    /// `lambda <= m eps lambda_max` are reported as 0).
+    pub s: Array1<f64>,
+    /// Relative discarded weight `||a - Q C||_F^2 / ||a||_F^2`, computed as
+    /// `(||a||^2 - ||C||^2) / ||a||^2` (exact up to rounding of order
+    /// `1e-16`; 0 for a zero matrix).
+    pub truncation_error: f64,
+    /// Discarded weight in absolute terms, `||a - Q C||_F^2`.
+    pub discarded_norm_sqr: f64,
+}
+
+impl<T> TruncatedRange<T> {
+    /// The number of basis vectors kept.
+    pub fn rank(&self) -> usize {
+        self.s.len()
+    }
+}
+
+/// Truncated range factorisation `a ~ Q (Q^H a)` from the eigendecomposition of the
+/// Gram matrix `a a^H = V diag(lambda) V^H` (`m x m`): the singular values of `a` are
+/// `s_i = sqrt(lambda_i)`, `trunc` chooses how many to keep exactly as in
+/// [`svd_truncated`], and `Q` holds the corresponding eigenvectors.
+///
+/// `Q Q^H a` is then the best rank-`k` approximation of `a` (up to rounding), with
+/// the same error as the truncated SVD. `Q` is orthonormal to machine precision
+/// and `C = Q^H a` is formed directly (no division by small singular values), so
+/// the factorisation is exact where it matters; only the *estimates* of singular
+/// values below about `sqrt(eps) s_0 ~ 1e-8 s_0` are inaccurate, which affects
+/// which of those tiny values a cutoff keeps, not the error reported. For the
+/// square `2D x 2D` matrices of a two-site sweep this is about twice as fast as a
+/// full SVD (one GEMM and a symmetric eigensolver).
+///
+/// Errors: [`Error::InvalidArgument`] from [`Truncation::validate`];
+/// [`Error::NonFinite`] for a NaN or infinite entry. An empty matrix gives rank 0.
+pub fn range_truncated<T: Scalar>(
+    a: ArrayView2<'_, T>,
+    trunc: &Truncation,
+) -> Result<TruncatedRange<T>> {
+    trunc.validate()?;
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Ok(TruncatedRange {
+            basis: Array2::zeros((m, 0)),
+            coeffs: Array2::zeros((0, n)),
+            s: Array1::zeros(0),
+            truncation_error: 0.0,
+            discarded_norm_sqr: 0.0,
+        });
+    }
+    let ah = a.t().mapv(|v| v.conj());
+    let gram = super::matmul(a, ah.view())?;
+    let (lambda, v) = super::eigh(gram.view())?;
+    // eigh sorts ascending: reverse to the SVD's non-increasing order. Eigenvalues
+    // within rounding of zero (|lambda| <= m eps lambda_max) are singular values
+    // that cannot be told from zero: they count as exact zeros, as in an SVD of a
+    // rank-deficient matrix, so a cutoff drops them.
+    let lmax = lambda.iter().fold(0.0f64, |acc, &l| acc.max(l));
+    let floor = lmax * m as f64 * f64::EPSILON;
+    let s: Vec<f64> = lambda
+        .iter()
+        .rev()
+        .map(|&l| if l > floor { l.sqrt() } else { 0.0 })
+        .collect();
+    let keep = trunc.keep_count(&s);
+    let basis = v.slice(s![.., ..;-1]).slice(s![.., ..keep]).to_owned();
+    let bh = basis.t().mapv(|v| v.conj());
+    let coeffs = super::matmul(bh.view(), a)?;
+    let total: f64 = a.iter().map(|v| v.abs2()).sum();
+    let kept: f64 = coeffs.iter().map(|v| v.abs2()).sum();
+    let discarded = (total - kept).max(0.0);
+    Ok(TruncatedRange {
+        basis,
+        coeffs,
+        s: Array1::from(s[..keep].to_vec()),
+        truncation_error: if total > 0.0 { discarded / total } else { 0.0 },
+        discarded_norm_sqr: discarded,
+    })
+}
