@@ -142,8 +142,12 @@ fn explicit_trees_are_validated() {
     assert!(msg(vec![[Site(0), Node(0)], [Site(1), Site(2)]]).contains("own child"));
     assert!(msg(vec![[Site(0), Node(1)], [Site(1), Node(0)]]).contains("root"));
     assert!(msg(vec![[Site(0), Node(5)], [Site(1), Site(2)]]).contains("node 5"));
-    assert!(msg(vec![[Site(0), Site(1)], [Site(2), Site(3)], [Node(0), Node(0)]])
-        .contains("node 0"));
+    assert!(msg(vec![
+        [Site(0), Site(1)],
+        [Site(2), Site(3)],
+        [Node(0), Node(0)]
+    ])
+    .contains("node 0"));
     let t = Tree::new(vec![[Node(1), Site(2)], [Site(0), Site(1)]]).unwrap();
     assert_eq!(t.root(), 0);
     assert_eq!(t.leaf_order(), &[0, 1, 2]);
@@ -240,7 +244,11 @@ fn check_exact(tree: Tree, d: usize, bond: usize) {
     assert!((total - 1.0).abs() < 1e-10, "sum p = {total}");
     for (x, &px) in cs.iter().zip(&p) {
         let lp = model.log_prob(x).unwrap();
-        assert!((lp - px.ln()).abs() < 1e-10, "x = {x:?}: {lp} vs {}", px.ln());
+        assert!(
+            (lp - px.ln()).abs() < 1e-10,
+            "x = {x:?}: {lp} vs {}",
+            px.ln()
+        );
     }
     let mut rng = StdRng::seed_from_u64(5);
     let data = random_data(60, n, d, &mut rng);
@@ -263,7 +271,11 @@ fn check_exact(tree: Tree, d: usize, bond: usize) {
     assert_eq!(m.shape(), &[d, d, d]);
     let mut want = ndarray::ArrayD::<f64>::zeros(vec![d, d, d]);
     for (x, &px) in cs.iter().zip(&p) {
-        want[[x[sites[0]] as usize, x[sites[1]] as usize, x[sites[2]] as usize]] += px;
+        want[[
+            x[sites[0]] as usize,
+            x[sites[1]] as usize,
+            x[sites[2]] as usize,
+        ]] += px;
     }
     let diff = (&m - &want).mapv(f64::abs).fold(0.0_f64, |a, &b| a.max(b));
     assert!(diff < 1e-10, "marginal differs by {diff}");
@@ -313,7 +325,9 @@ fn caterpillar_ttn_equals_the_mps() {
     // Last node: T[l, s, s'] = sum_m A_{n-2}[l, s, m] A_{n-1}[m, s', 0].
     let (dl, d, dm) = a[n - 2].dim();
     let last = Array3::from_shape_fn((dl, d, d), |(l, s, t)| {
-        (0..dm).map(|m| a[n - 2][[l, s, m]] * a[n - 1][[m, t, 0]]).sum()
+        (0..dm)
+            .map(|m| a[n - 2][[l, s, m]] * a[n - 1][[m, t, 0]])
+            .sum()
     });
     tensors.push(last);
     let ttn = Ttn::from_tensors(Tree::chain(n).unwrap(), 2, tensors).unwrap();
@@ -478,7 +492,11 @@ fn edge_gradient_matches_finite_differences() {
                     Array3::from_shape_fn((da, dob, dl * dr), |(a, o, e)| b[[a, o, e / dr, e % dr]])
                 };
                 t[c] = Array3::from_shape_fn((dl * dr, dl, dr), |(e, l, r)| {
-                    if e == l * dr + r { 1.0 } else { 0.0 }
+                    if e == l * dr + r {
+                        1.0
+                    } else {
+                        0.0
+                    }
                 });
                 t
             };
@@ -505,7 +523,10 @@ fn edge_gradient_matches_finite_differences() {
                 let fd = (nll_of(&bp) - nll_of(&bm)) / (2.0 * h);
                 worst = worst.max((fd - g[idx]).abs() / (1.0 + g[idx].abs()));
             }
-            assert!(worst < 1e-6, "d = {d}, edge above node {c}: worst relative error {worst}");
+            assert!(
+                worst < 1e-6,
+                "d = {d}, edge above node {c}: worst relative error {worst}"
+            );
         }
     }
 }
@@ -561,7 +582,11 @@ fn learns_bars_and_stripes_to_ln_30() {
         start.elapsed().as_secs_f64()
     );
     assert!((nll - floor).abs() < 0.01, "NLL {nll}");
-    assert!((last.train_nll - nll).abs() < 1e-9, "report {} vs {nll}", last.train_nll);
+    assert!(
+        (last.train_nll - nll).abs() < 1e-9,
+        "report {} vs {nll}",
+        last.train_nll
+    );
     assert_eq!(model.center(), model.tree().root());
     let set: std::collections::HashSet<Vec<u8>> = data
         .samples()
@@ -608,7 +633,10 @@ fn observer_can_stop_training_and_minibatches_learn() {
         .unwrap();
     model.fit(&data).unwrap();
     let after = model.nll(&data).unwrap();
-    eprintln!("minibatch training: NLL {before} -> {after} (floor ln 14 = {})", 14f64.ln());
+    eprintln!(
+        "minibatch training: NLL {before} -> {after} (floor ln 14 = {})",
+        14f64.ln()
+    );
     assert!(after < before);
 }
 
@@ -709,26 +737,63 @@ fn bad_input_is_an_error_naming_the_culprit() {
         other => panic!("expected InvalidArgument, got {other:?}"),
     };
     let t = || Tree::image(3, 3).unwrap();
-    assert_eq!(name(TtnBornMachine::new(t(), 2, BornOptions::new().max_bond(0))), "max_bond");
-    assert_eq!(name(TtnBornMachine::new(t(), 2, BornOptions::new().sweeps(0))), "sweeps");
-    assert_eq!(name(TtnBornMachine::new(t(), 1, BornOptions::new())), "num_states");
-    assert_eq!(name(TtnBornMachine::new(Tree::chain(2).unwrap(), 2, BornOptions::new())), "tree");
-    assert_eq!(name(TtnBornMachine::for_image(1, 1, 2, BornOptions::new())), "rows, cols");
+    assert_eq!(
+        name(TtnBornMachine::new(t(), 2, BornOptions::new().max_bond(0))),
+        "max_bond"
+    );
+    assert_eq!(
+        name(TtnBornMachine::new(t(), 2, BornOptions::new().sweeps(0))),
+        "sweeps"
+    );
+    assert_eq!(
+        name(TtnBornMachine::new(t(), 1, BornOptions::new())),
+        "num_states"
+    );
+    assert_eq!(
+        name(TtnBornMachine::new(
+            Tree::chain(2).unwrap(),
+            2,
+            BornOptions::new()
+        )),
+        "tree"
+    );
+    assert_eq!(
+        name(TtnBornMachine::for_image(1, 1, 2, BornOptions::new())),
+        "rows, cols"
+    );
     let mut model = TtnBornMachine::new(t(), 2, BornOptions::new()).unwrap();
-    assert!(matches!(model.log_prob(&[0; 8]), Err(Error::ShapeMismatch { .. })));
-    assert!(matches!(model.log_prob(&[0, 0, 2, 0, 0, 0, 0, 0, 0]), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        model.log_prob(&[0; 8]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        model.log_prob(&[0, 0, 2, 0, 0, 0, 0, 0, 0]),
+        Err(Error::InvalidArgument { .. })
+    ));
     let wrong = Dataset::binary(Array2::zeros((4, 8))).unwrap();
-    assert!(matches!(model.fit(&wrong), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(model.nll(&wrong), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        model.fit(&wrong),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        model.nll(&wrong),
+        Err(Error::InvalidArgument { .. })
+    ));
     let mut rng = StdRng::seed_from_u64(0);
-    assert!(model.sample_conditional(&[0; 9], &[true; 8], 1, &mut rng).is_err());
-    assert!(model.sample_conditional(&[3; 9], &[true; 9], 1, &mut rng).is_err());
+    assert!(model
+        .sample_conditional(&[0; 9], &[true; 8], 1, &mut rng)
+        .is_err());
+    assert!(model
+        .sample_conditional(&[3; 9], &[true; 9], 1, &mut rng)
+        .is_err());
     assert!(model.marginal(&[9]).is_err());
     assert!(model.marginal(&[1, 1]).is_err());
     assert!(model.marginal(&[0; 0]).is_ok());
     // A learning rate that blows up is an error, not a NaN model.
     let data = Dataset::binary(bars_and_stripes(3)).unwrap();
-    model.set_options(BornOptions::new().learning_rate(1e300)).unwrap();
+    model
+        .set_options(BornOptions::new().learning_rate(1e300))
+        .unwrap();
     let _ = model.fit(&data); // the step safeguard may keep it finite; no panic, no NaN
     assert!(!model.log_prob(&[0; 9]).unwrap().is_nan());
 }

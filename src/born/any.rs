@@ -56,7 +56,8 @@ impl AnyBornMachine {
     /// whichever the file holds.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read, [`Error::Format`] if it is neither
+    /// [`Error::Io`](crate::Error::Io) if the file cannot be read,
+    /// [`Error::Format`](crate::Error::Format) if it is neither
     /// (or a damaged one, as the model's own `load`).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
@@ -151,18 +152,16 @@ impl AnyBornMachine {
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
         match self {
-            AnyBornMachine::Mps(m) => m.fit_with(
-                train,
-                &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
+            AnyBornMachine::Mps(m) => {
+                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
                     observer.on_half_sweep(r, &AnyBornMachine::Mps(inner.clone()))
-                },
-            ),
-            AnyBornMachine::Ttn(m) => m.fit_with(
-                train,
-                &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
+                })
+            }
+            AnyBornMachine::Ttn(m) => {
+                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
                     observer.on_half_sweep(r, &AnyBornMachine::Ttn(inner.clone()))
-                },
-            ),
+                })
+            }
         }
     }
 

@@ -253,7 +253,9 @@ pub(crate) fn root_message(ttn: &Ttn<f64>, samples: ArrayView2<'_, u8>) -> Msgs 
         let (ml, mr) = (take(l), take(r));
         up[v] = Some(node_message(&ttn.tensors[v], 0, &ml, &mr));
     }
-    up[tree.root()].take().expect("the root is last in post order")
+    up[tree.root()]
+        .take()
+        .expect("the root is last in post order")
 }
 
 pub(crate) fn check_config(x: &[u8], nsites: usize, d: usize, name: &str) -> Result<()> {
@@ -297,10 +299,7 @@ pub(crate) fn check_samples(
             ),
         ));
     }
-    if let Some(((i, k), &v)) = samples
-        .indexed_iter()
-        .find(|(_, &v)| usize::from(v) >= d)
-    {
+    if let Some(((i, k), &v)) = samples.indexed_iter().find(|(_, &v)| usize::from(v) >= d) {
         return Err(Error::invalid_argument(
             name,
             format!("sample {i}, site {k} has value {v}, but values must be < num_states = {d}"),

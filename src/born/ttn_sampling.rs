@@ -38,7 +38,11 @@ fn apply_on_leg(t: &Array3<f64>, m: &Array2<f64>, leg: usize) -> Array3<f64> {
 }
 
 /// `R[a,a'] = sum T[a,b,c] T[a',b',c'] R_l[b,b'] R_r[c,c']` (`None`: identity).
-fn node_density(t: &Array3<f64>, rl: Option<&Array2<f64>>, rr: Option<&Array2<f64>>) -> Array2<f64> {
+fn node_density(
+    t: &Array3<f64>,
+    rl: Option<&Array2<f64>>,
+    rr: Option<&Array2<f64>>,
+) -> Array2<f64> {
     let mut y = match rr {
         Some(m) => apply_on_leg(t, m, 2),
         None => t.clone(),
@@ -168,8 +172,10 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
             Some(m) => apply_on_leg(t, m, 2),
             None => t.clone(),
         };
-        let ym = ArrayView2::from_shape((da * db, dc), y.as_slice().expect("standard")).expect("sizes");
-        let tm = ArrayView2::from_shape((da * db, dc), t.as_slice().expect("standard")).expect("sizes");
+        let ym =
+            ArrayView2::from_shape((da * db, dc), y.as_slice().expect("standard")).expect("sizes");
+        let tm =
+            ArrayView2::from_shape((da * db, dc), t.as_slice().expect("standard")).expect("sizes");
         let mut g = Array2::zeros((da * db, da * db));
         gemm_unchecked(1.0, ym, tm.t(), false, g.view_mut());
         let phi = g
@@ -196,14 +202,16 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
                 .expect("sizes");
             let em = e.dot(&m);
             let res = m.t().dot(&em);
-            er.row_mut(i)
-                .assign(&ndarray::ArrayView1::from(res.as_standard_layout().as_slice().expect("std")));
+            er.row_mut(i).assign(&ndarray::ArrayView1::from(
+                res.as_standard_layout().as_slice().expect("std"),
+            ));
         }
         normalise_traces(&mut er, dc);
         let mr = self.child(r, &er)?;
         // Upward message m[a] = sum T[a,b,c] ml[b] mr[c], rows normalised.
         let kr = super::ttn_messages::khatri_rao(ml.view(), mr.view());
-        let tup = ArrayView2::from_shape((da, db * dc), t.as_slice().expect("standard")).expect("sizes");
+        let tup =
+            ArrayView2::from_shape((da, db * dc), t.as_slice().expect("standard")).expect("sizes");
         let mut up = Array2::zeros((n, da));
         gemm_unchecked(1.0, kr.view(), tup.t(), false, up.view_mut());
         for mut row in up.outer_iter_mut() {
@@ -249,10 +257,15 @@ fn zero_state() -> Error {
 impl TtnBornMachine {
     /// `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
     ///
-    /// The sites are drawn in the depth-first order of the tree; every conditional
-    /// `p(x_s | x_drawn)` is exact (see the [module documentation](self)): with the
-    /// root-canonical TTN every subtree not yet visited is the identity, so only the
-    /// environments along the current path cost anything. Per node and batch: one
+    /// The sites are drawn in the depth-first order of the tree (left child first)
+    /// and every conditional `p(x_s | x_drawn)` is exact. With the root-canonical
+    /// TTN every subtree not yet visited is the identity on its parent leg; the
+    /// sampler carries each sample's environment `E_v` (the rest of the tree with
+    /// the drawn sites fixed, a `D x D` matrix on `v`'s parent leg) down the tree:
+    /// `E_left[b,b'] = sum T[a,b,c] T[a',b',c] E_v[a,a']` (the right subtree is still
+    /// free), `E_right = M^T E_v M` with `M[a,c] = sum_b T[a,b,c] m_left[b]` (the left
+    /// subtree is drawn, with message `m_left`), and at a site
+    /// `p(x_s = k | x_drawn) = E_s[k,k] / tr E_s`. Per node and batch: one
     /// GEMM `(n x D^2) (D^2 x D^2)` for the left child, `n` products of `D x D`
     /// matrices for the right one, one Khatri-Rao GEMM for the upward message. The
     /// same `rng` state gives the same samples.
@@ -267,8 +280,11 @@ impl TtnBornMachine {
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
     /// `observed[s] = true` keep the value `x[s]`, the others are drawn (inpainting).
     /// Any mask is allowed. The observed sites enter through the subtree densities
-    /// (computed once per call), then the sampler of [`TtnBornMachine::sample`] runs
-    /// with the observed sites fixed instead of drawn.
+    /// `R_v[a,a'] = sum T[a,b,c] T[a',b',c'] R_left[b,b'] R_right[c,c']` (the
+    /// identity without observed sites below `v`, `e_k e_k^T` at an observed site),
+    /// computed once per call; then the sampler of [`TtnBornMachine::sample`] runs
+    /// with `R_right` in place of the identity in `E_left`, and the observed sites
+    /// fixed instead of drawn.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,

@@ -15,8 +15,8 @@ use ndarray::{Array2, Array4, ArrayView2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::options::BornOptions;
 use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+use super::options::BornOptions;
 use super::ttn_born::{check_samples, TtnBornMachine};
 use super::ttn_messages::{khatri_rao, node_message, Msgs};
 use super::ttn_split::split_svd;
@@ -117,11 +117,8 @@ impl<'a> MsgCache<'a> {
 fn merged(ttn: &Ttn<f64>, p: usize, c: usize, side: usize) -> Array2<f64> {
     let pm = leg_last(&ttn.tensors[p], 1 + side);
     let (de, dl, dr) = ttn.tensors[c].dim();
-    let cm = ArrayView2::from_shape(
-        (de, dl * dr),
-        ttn.tensors[c].as_slice().expect("standard"),
-    )
-    .expect("sizes");
+    let cm = ArrayView2::from_shape((de, dl * dr), ttn.tensors[c].as_slice().expect("standard"))
+        .expect("sizes");
     let mut b = Array2::zeros((pm.nrows(), dl * dr));
     gemm_unchecked(1.0, pm.view(), cm, false, b.view_mut());
     b
@@ -136,7 +133,12 @@ fn merged(ttn: &Ttn<f64>, p: usize, c: usize, side: usize) -> Array2<f64> {
 ///
 /// `K1 = KR(down_p, m_other)`, `K2 = KR(m_c_left, m_c_right)` (unit rows; their log
 /// scales cancel). Two GEMMs for the batch. Samples with `psi(x) = 0` are skipped.
-fn edge_gradient(b: &Array2<f64>, k1: &Array2<f64>, k2: &Array2<f64>, batch: Option<&[usize]>) -> Array2<f64> {
+fn edge_gradient(
+    b: &Array2<f64>,
+    k1: &Array2<f64>,
+    k2: &Array2<f64>,
+    batch: Option<&[usize]>,
+) -> Array2<f64> {
     let z: f64 = b.iter().map(|v| v * v).sum();
     let (k1b, mut k2b) = match batch {
         Some(idx) => (k1.select(Axis(0), idx), k2.select(Axis(0), idx)),
@@ -253,7 +255,12 @@ impl TtnBornMachine {
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
         self.options.validate()?;
-        check_samples(train.samples(), self.num_sites(), self.num_states(), "train")?;
+        check_samples(
+            train.samples(),
+            self.num_sites(),
+            self.num_states(),
+            "train",
+        )?;
         let x = train.samples();
         let n = x.nrows();
         let opts = self.options;
@@ -463,7 +470,10 @@ fn descend(
         // The step rule of the options (plain with the length-1 safeguard, or
         // normalised), exactly as in the MPS.
         let grad_norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let eta = opts.learning_rate * opts.step_rule.factor(opts.learning_rate, grad_norm, b.len());
+        let eta = opts.learning_rate
+            * opts
+                .step_rule
+                .factor(opts.learning_rate, grad_norm, b.len());
         b.scaled_add(-eta, &g);
         let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
         if !nrm.is_finite() || nrm == 0.0 {
@@ -502,7 +512,8 @@ fn root_merged(ttn: &Ttn<f64>) -> Array2<f64> {
     let lm = leg_last(&ttn.tensors[l], 0); // (l1 l2) x b
     let root = &ttn.tensors[tree.root()];
     let (_, db, dc) = root.dim();
-    let rootm = ArrayView2::from_shape((db, dc), root.as_slice().expect("standard")).expect("sizes");
+    let rootm =
+        ArrayView2::from_shape((db, dc), root.as_slice().expect("standard")).expect("sizes");
     let (_, r1, r2) = ttn.tensors[r].dim();
     let rm = ArrayView2::from_shape((dc, r1 * r2), ttn.tensors[r].as_slice().expect("standard"))
         .expect("sizes");

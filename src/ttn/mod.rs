@@ -80,14 +80,15 @@ impl<T: Scalar> Ttn<T> {
         }
         let n = tree.num_sites();
         let pow = |k: usize| {
-            (0..k).try_fold(1usize, |a, _| a.checked_mul(phys_dim))
+            (0..k)
+                .try_fold(1usize, |a, _| a.checked_mul(phys_dim))
                 .unwrap_or(usize::MAX)
         };
         let mut dims = vec![1usize; tree.num_nodes()];
-        for v in 0..tree.num_nodes() {
+        for (v, dim) in dims.iter_mut().enumerate() {
             if v != tree.root() {
                 let below = tree.sites_below(v).len();
-                dims[v] = bond_dim.min(pow(below)).min(pow(n - below));
+                *dim = bond_dim.min(pow(below)).min(pow(n - below));
             }
         }
         let child_dim = |c: Child| match c {
@@ -147,9 +148,17 @@ impl<T: Scalar> Ttn<T> {
                     format!(
                         "Ttn::from_tensors: node {v} (children {l:?}, {r:?}{}) needs shape \
                          (D_parent, D_left, D_right)",
-                        if v == tree.root() { ", root: D_parent = 1" } else { "" }
+                        if v == tree.root() {
+                            ", root: D_parent = 1"
+                        } else {
+                            ""
+                        }
                     ),
-                    vec![if v == tree.root() { 1 } else { a.max(1) }, want(l), want(r)],
+                    vec![
+                        if v == tree.root() { 1 } else { a.max(1) },
+                        want(l),
+                        want(r),
+                    ],
                     vec![a, b, c],
                 ));
             }
@@ -289,7 +298,10 @@ impl<T: Scalar> Ttn<T> {
         self.move_center(c)?;
         let ln = self.log_norm()?;
         if ln == f64::NEG_INFINITY {
-            return Err(Error::invalid_argument("ttn", "the zero state cannot be normalised"));
+            return Err(Error::invalid_argument(
+                "ttn",
+                "the zero state cannot be normalised",
+            ));
         }
         self.log_scale = 0.0;
         Ok(ln)
@@ -364,7 +376,10 @@ impl<T: Scalar> Ttn<T> {
         if v >= self.tree.num_nodes() {
             return Err(Error::invalid_argument(
                 name,
-                format!("node {v} does not exist (the tree has {} nodes)", self.tree.num_nodes()),
+                format!(
+                    "node {v} does not exist (the tree has {} nodes)",
+                    self.tree.num_nodes()
+                ),
             ));
         }
         Ok(())
@@ -413,7 +428,11 @@ pub(crate) fn leg_towards(tree: &Tree, u: usize, v: usize) -> usize {
         if l == Child::Node(v) {
             1
         } else {
-            debug_assert_eq!(tree.children(u)[1], Child::Node(v), "{u} and {v} are neighbours");
+            debug_assert_eq!(
+                tree.children(u)[1],
+                Child::Node(v),
+                "{u} and {v} are neighbours"
+            );
             2
         }
     }
