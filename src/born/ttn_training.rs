@@ -22,7 +22,7 @@ use super::ttn_messages::{khatri_rao, node_message, Msgs};
 use super::ttn_split::split_svd;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::linalg::gemm_unchecked;
+use crate::linalg::{gemm_unchecked, matmul};
 use crate::ttn::{from_leg_last, leg_last, Child, Tree, Ttn};
 
 /// Lazily recomputed per-sample messages of a TTN on a data set.
@@ -133,11 +133,15 @@ fn merged(ttn: &Ttn<f64>, p: usize, c: usize, side: usize) -> Array2<f64> {
 ///
 /// `K1 = KR(down_p, m_other)`, `K2 = KR(m_c_left, m_c_right)` (unit rows; their log
 /// scales cancel). Two GEMMs for the batch. Samples with `psi(x) = 0` are skipped.
+///
+/// `psi` may be given (for all samples, e.g. from the factored tensor by
+/// [`factored_psi`]); otherwise it takes one more GEMM `K1 B`.
 fn edge_gradient(
     b: &Array2<f64>,
     k1: &Array2<f64>,
     k2: &Array2<f64>,
     batch: Option<&[usize]>,
+    psi: Option<&[f64]>,
 ) -> Array2<f64> {
     let z: f64 = b.iter().map(|v| v * v).sum();
     let (k1b, mut k2b) = match batch {
@@ -145,10 +149,21 @@ fn edge_gradient(
         None => (k1.clone(), k2.clone()),
     };
     let m = k1b.nrows();
-    let mut t = Array2::zeros((m, b.ncols()));
-    gemm_unchecked(1.0, k1b.view(), b.view(), false, t.view_mut());
-    for (mut row, trow) in k2b.outer_iter_mut().zip(t.outer_iter()) {
-        let psi = row.dot(&trow);
+    let psis: Vec<f64> = match psi {
+        Some(all) => match batch {
+            Some(idx) => idx.iter().map(|&i| all[i]).collect(),
+            None => all.to_vec(),
+        },
+        None => {
+            let mut t = Array2::zeros((m, b.ncols()));
+            gemm_unchecked(1.0, k1b.view(), b.view(), false, t.view_mut());
+            k2b.outer_iter()
+                .zip(t.outer_iter())
+                .map(|(row, trow)| row.dot(&trow))
+                .collect()
+        }
+    };
+    for (mut row, &psi) in k2b.outer_iter_mut().zip(&psis) {
         let inv = 1.0 / psi;
         if psi != 0.0 && psi.is_finite() && inv.is_finite() {
             row.mapv_inplace(|v| v * inv);
@@ -159,6 +174,26 @@ fn edge_gradient(
     let mut g = b.mapv(|v| 2.0 * v / z);
     gemm_unchecked(-2.0 / m as f64, k1b.t(), k2b.view(), true, g.view_mut());
     g
+}
+
+/// `psi(x) = K1_x B K2_x^T` for a merged tensor given as `B = F1 F2` (`F1` rows x
+/// `D`, `F2` `D` x columns): `rowdot(K1 F1, K2 F2^T)`, `O(n D^3)` instead of the
+/// `O(n D^4)` of `K1 B`.
+fn factored_psi(
+    k1: &Array2<f64>,
+    f1: ArrayView2<'_, f64>,
+    k2: &Array2<f64>,
+    f2: ArrayView2<'_, f64>,
+) -> Vec<f64> {
+    let n = k1.nrows();
+    let mut a = Array2::zeros((n, f1.ncols()));
+    gemm_unchecked(1.0, k1.view(), f1, false, a.view_mut());
+    let mut c = Array2::zeros((n, f2.nrows()));
+    gemm_unchecked(1.0, k2.view(), f2.t(), false, c.view_mut());
+    a.outer_iter()
+        .zip(c.outer_iter())
+        .map(|(x, y)| x.dot(&y))
+        .collect()
 }
 
 /// The edge `(parent, child, side)` crossed by a move of the centre `from -> to`.
@@ -328,8 +363,11 @@ impl TtnBornMachine {
     ) -> Result<f64> {
         let (k1, k2) = edge_inputs(&self.ttn, cache, p, c, side);
         let mut b = merged(&self.ttn, p, c, side);
+        let psi0 = edge_psi(&self.ttn, &k1, &k2, p, c, side);
         let opts = self.options;
-        descend(&mut b, &k1, &k2, &opts, rng, || format!("edge ({p}, {c})"))?;
+        descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
+            format!("edge ({p}, {c})")
+        })?;
         let (u, s, vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -375,9 +413,13 @@ impl TtnBornMachine {
         let root = self.tree().root();
         let (l, r) = root_bond(self.tree()).expect("checked by the caller");
         let (k1, k2) = root_bond_inputs(&self.ttn, cache);
-        let mut b = root_merged(&self.ttn);
+        let (f1, f2) = root_factors(&self.ttn);
+        let mut b = matmul(f1.view(), f2)?;
+        let psi0 = factored_psi(&k1, f1.view(), &k2, f2);
         let opts = self.options;
-        descend(&mut b, &k1, &k2, &opts, rng, || "the root bond".to_string())?;
+        descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
+            "the root bond".to_string()
+        })?;
         let (mut u, s, mut vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -440,7 +482,8 @@ impl TtnBornMachine {
         let mut cache = MsgCache::new(&self.ttn, data.samples());
         let (k1, k2) = edge_inputs(&self.ttn, &mut cache, p, c, side);
         let b = merged(&self.ttn, p, c, side);
-        let g = edge_gradient(&b, &k1, &k2, None);
+        let psi = edge_psi(&self.ttn, &k1, &k2, p, c, side);
+        let g = edge_gradient(&b, &k1, &k2, None, Some(&psi));
         let (da, _, _) = self.ttn.tensors[p].dim();
         let (_, dl, dr) = self.ttn.tensors[c].dim();
         let shape = (da, b.nrows() / da, dl, dr);
@@ -456,17 +499,19 @@ fn descend(
     b: &mut Array2<f64>,
     k1: &Array2<f64>,
     k2: &Array2<f64>,
+    psi0: Vec<f64>,
     opts: &BornOptions,
     rng: &mut StdRng,
     what: impl Fn() -> String,
 ) -> Result<()> {
     let n = k1.nrows();
+    let mut psi = Some(psi0); // psi of the unchanged B, for the first step only
     for _ in 0..opts.steps_per_bond {
         let batch = match opts.batch_size {
             Some(m) if m < n => Some(rand::seq::index::sample(rng, n, m).into_vec()),
             _ => None,
         };
-        let g = edge_gradient(b, k1, k2, batch.as_deref());
+        let g = edge_gradient(b, k1, k2, batch.as_deref(), psi.take().as_deref());
         // The step rule of the options (plain with the length-1 safeguard, or
         // normalised), exactly as in the MPS.
         let grad_norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -505,8 +550,9 @@ fn root_bond(tree: &Tree) -> Option<(usize, usize)> {
     }
 }
 
-/// The merged root bond `B[(l1 l2), (r1 r2)]` (see `update_root_bond`).
-fn root_merged(ttn: &Ttn<f64>) -> Array2<f64> {
+/// The root bond `B[(l1 l2), (r1 r2)] = F1 F2` with `F1 = T_L T_root` (`(l1 l2) x c`)
+/// and `F2 = T_R` as a `c x (r1 r2)` view (see `update_root_bond`).
+fn root_factors(ttn: &Ttn<f64>) -> (Array2<f64>, ArrayView2<'_, f64>) {
     let tree = ttn.tree();
     let (l, r) = root_bond(tree).expect("both root children are nodes");
     let lm = leg_last(&ttn.tensors[l], 0); // (l1 l2) x b
@@ -517,11 +563,25 @@ fn root_merged(ttn: &Ttn<f64>) -> Array2<f64> {
     let (_, r1, r2) = ttn.tensors[r].dim();
     let rm = ArrayView2::from_shape((dc, r1 * r2), ttn.tensors[r].as_slice().expect("standard"))
         .expect("sizes");
-    let mut lr = Array2::zeros((lm.nrows(), dc));
-    gemm_unchecked(1.0, lm.view(), rootm, false, lr.view_mut());
-    let mut b = Array2::zeros((lm.nrows(), r1 * r2));
-    gemm_unchecked(1.0, lr.view(), rm, false, b.view_mut());
-    b
+    let mut f1 = Array2::zeros((lm.nrows(), dc));
+    gemm_unchecked(1.0, lm.view(), rootm, false, f1.view_mut());
+    (f1, rm)
+}
+
+/// `psi(x)` on edge `(p, c)` from the factored merged tensor `B = T_p T_c`.
+fn edge_psi(
+    ttn: &Ttn<f64>,
+    k1: &Array2<f64>,
+    k2: &Array2<f64>,
+    p: usize,
+    c: usize,
+    side: usize,
+) -> Vec<f64> {
+    let pm = leg_last(&ttn.tensors[p], 1 + side);
+    let (de, dl, dr) = ttn.tensors[c].dim();
+    let cm = ArrayView2::from_shape((de, dl * dr), ttn.tensors[c].as_slice().expect("standard"))
+        .expect("sizes");
+    factored_psi(k1, pm.view(), k2, cm)
 }
 
 /// `K1 = KR(m_l1, m_l2)`, `K2 = KR(m_r1, m_r2)` for the root bond.
