@@ -10,8 +10,6 @@
 //! system, from `/proc/self/stat`; `NaN` elsewhere) per sweep, which is less
 //! sensitive than wall time to other programs sharing the machine.
 
-use std::time::Instant;
-
 use clap::{value_parser, Arg, Command};
 use tnlearn::born::{
     BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
@@ -53,7 +51,6 @@ fn run<M: BornMachine>(
 ) -> Result<Row> {
     let max_bond = model.options().truncation.max_bond;
     let cpu0 = cpu_seconds();
-    let wall0 = Instant::now();
     let mut wall = 0.0;
     let reports = model.fit_with(train, &mut |r: &HalfSweepReport, _m: &M| {
         wall += r.seconds;
@@ -65,7 +62,6 @@ fn run<M: BornMachine>(
     })?;
     let cpu = cpu_seconds() - cpu0;
     let sweeps = reports.len() as f64 / 2.0;
-    let _ = wall0;
     Ok(Row {
         model: name,
         max_bond,

@@ -531,6 +531,83 @@ fn edge_gradient_matches_finite_differences() {
     }
 }
 
+#[test]
+fn root_bond_gradient_matches_finite_differences() {
+    // The root bond (both root children nodes) is updated through the root:
+    // B[l1, l2, r1, r2] = sum T_L[b, l1, l2] T_root[0, b, c] T_R[c, r1, r2].
+    for (tree, d) in [
+        (Tree::image(3, 3).unwrap(), 2usize),
+        (Tree::balanced(6).unwrap(), 3),
+    ] {
+        let n = tree.num_sites();
+        let mut model = random_model(tree.clone(), d, 3, 4);
+        let mut rng = StdRng::seed_from_u64(10);
+        let data = Dataset::new(model.sample(40, &mut rng).unwrap(), d).unwrap();
+        let (b, g) = model.root_bond_gradient(&data).unwrap();
+        let root = tree.root();
+        let (l, r) = match tree.children(root) {
+            [Child::Node(l), Child::Node(r)] => (l, r),
+            other => panic!("root children {other:?}"),
+        };
+        let tensors = model.tensors().to_vec();
+        let (l1, l2, r1, r2) = b.dim();
+        // T_L' = identity (l1 l2, l1, l2), T_root' = B as (1, l1 l2, r1 r2), T_R' = identity.
+        let with_b =
+            |b: &Array4<f64>| -> Vec<Array3<f64>> {
+                let mut t = tensors.clone();
+                t[l] = Array3::from_shape_fn((l1 * l2, l1, l2), |(e, x, y)| {
+                    if e == x * l2 + y {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                });
+                t[r] = Array3::from_shape_fn((r1 * r2, r1, r2), |(e, x, y)| {
+                    if e == x * r2 + y {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                });
+                t[root] = Array3::from_shape_fn((1, l1 * l2, r1 * r2), |(_, e, f)| {
+                    b[[e / l2, e % l2, f / r2, f % r2]]
+                });
+                t
+            };
+        let cs = configs(n, d);
+        let nll_of = |b: &Array4<f64>| {
+            let t = with_b(b);
+            let z: f64 = cs.iter().map(|x| psi(&tree, &t, x, d).powi(2)).sum();
+            let s: f64 = data
+                .samples()
+                .rows()
+                .into_iter()
+                .map(|row| psi(&tree, &t, row.as_slice().unwrap(), d).abs().ln())
+                .sum();
+            z.ln() - 2.0 * s / data.len() as f64
+        };
+        assert!((nll_of(&b) - model.nll(&data).unwrap()).abs() < 1e-10);
+        let h = 1e-5;
+        let mut worst: f64 = 0.0;
+        for idx in ndarray::indices(b.dim()) {
+            let mut bp = b.clone();
+            bp[idx] += h;
+            let mut bm = b.clone();
+            bm[idx] -= h;
+            let fd = (nll_of(&bp) - nll_of(&bm)) / (2.0 * h);
+            worst = worst.max((fd - g[idx]).abs() / (1.0 + g[idx].abs()));
+        }
+        assert!(
+            worst < 1e-6,
+            "d = {d}: root bond, worst relative error {worst}"
+        );
+    }
+    // A chain has no root bond.
+    let mut chain = random_model(Tree::chain(5).unwrap(), 2, 2, 1);
+    let data = Dataset::binary(Array2::zeros((3, 5))).unwrap();
+    assert!(chain.root_bond_gradient(&data).is_err());
+}
+
 // ----------------------------------------------------------------- learning
 
 fn bars_and_stripes(side: usize) -> Array2<u8> {

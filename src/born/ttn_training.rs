@@ -458,6 +458,35 @@ impl TtnBornMachine {
         Ok(err)
     }
 
+    /// Test hook: for a tree whose root has two node children `L`, `R`, moves the
+    /// centre to the root and returns the merged root bond `B[l1, l2, r1, r2] =
+    /// sum T_L[b,l1,l2] T_root[0,b,c] T_R[c,r1,r2]` and the full-batch NLL gradient
+    /// on `data` (as used by training on the root bond).
+    #[doc(hidden)]
+    pub fn root_bond_gradient(&mut self, data: &Dataset) -> Result<(Array4<f64>, Array4<f64>)> {
+        check_samples(data.samples(), self.num_sites(), self.num_states(), "data")?;
+        let Some((l, r)) = root_bond(self.tree()) else {
+            return Err(Error::invalid_argument(
+                "tree",
+                "the root does not have two node children",
+            ));
+        };
+        self.ttn.move_center(self.tree().root())?;
+        let mut cache = MsgCache::new(&self.ttn, data.samples());
+        let (k1, k2) = root_bond_inputs(&self.ttn, &mut cache);
+        let (f1, f2) = root_factors(&self.ttn);
+        let b = matmul(f1.view(), f2)?;
+        let psi = factored_psi(&k1, f1.view(), &k2, f2);
+        let g = edge_gradient(&b, &k1, &k2, None, Some(&psi));
+        let (_, l1, l2) = self.ttn.tensors[l].dim();
+        let (_, r1, r2) = self.ttn.tensors[r].dim();
+        let shape = (l1, l2, r1, r2);
+        Ok((
+            b.into_shape_with_order(shape).expect("sizes"),
+            g.into_shape_with_order(shape).expect("sizes"),
+        ))
+    }
+
     /// Test hook: moves the centre to the parent `p` of node `c` and returns the
     /// merged tensor `B[a, o, l, r]` of the edge `(p, c)` (`a` the parent leg of
     /// `p`, `o` its other child, `l, r` the children of `c`) and the full-batch NLL
