@@ -8,7 +8,10 @@
 //! Prints one line per half-sweep, then a Markdown table, and as the last line one
 //! JSON object with the figures. "cpu s/sweep" is the process CPU time (user +
 //! system, from `/proc/self/stat`; `NaN` elsewhere) per sweep, which is less
-//! sensitive than wall time to other programs sharing the machine.
+//! sensitive than wall time to other programs sharing the machine. Run with
+//! `RAYON_NUM_THREADS=1` for single-threaded linear algebra: otherwise the
+//! thread pool's waiting workers count as CPU time too, which penalises the TTN
+//! (its GEMMs are large enough to be parallel, the MPS's mostly are not).
 
 use clap::{value_parser, Arg, Command};
 use tnlearn::born::{
@@ -70,6 +73,13 @@ fn run<M: BornMachine>(
         wall_per_sweep: wall / sweeps,
         cpu_per_sweep: cpu / sweeps,
     })
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "done: {} D={}: train NLL {:.3}, test NLL {:.3}, {:.2} s/sweep wall, {:.2} s/sweep cpu",
+        r.model, r.max_bond, r.train_nll, r.test_nll, r.wall_per_sweep, r.cpu_per_sweep
+    );
 }
 
 fn main() -> Result<()> {
@@ -147,6 +157,7 @@ fn main() -> Result<()> {
                 &train,
                 &test,
             )?);
+            print_row(rows.last().expect("pushed"));
         }
         if models.contains("ttn") {
             rows.push(run(
@@ -155,6 +166,7 @@ fn main() -> Result<()> {
                 &train,
                 &test,
             )?);
+            print_row(rows.last().expect("pushed"));
         }
     }
     println!("\n| model | max_bond | train NLL | test NLL | wall s/sweep | cpu s/sweep |");
