@@ -874,3 +874,39 @@ fn bad_input_is_an_error_naming_the_culprit() {
     let _ = model.fit(&data); // the step safeguard may keep it finite; no panic, no NaN
     assert!(!model.log_prob(&[0; 9]).unwrap().is_nan());
 }
+
+#[test]
+fn ttn_construction_is_validated_and_complex_canonical_forms_work() {
+    let tree = Tree::image(2, 2).unwrap(); // root (node 0) over two horizontal pairs
+    let ok = |shape: (usize, usize, usize)| Array3::<f64>::ones(shape);
+    let good = vec![ok((1, 2, 2)), ok((2, 2, 2)), ok((2, 2, 2))];
+    assert!(Ttn::from_tensors(tree.clone(), 2, good.clone()).is_ok());
+    assert!(Ttn::from_tensors(tree.clone(), 2, good[..2].to_vec()).is_err());
+    let mut bad = good.clone();
+    bad[0] = ok((2, 2, 2)); // root parent leg must be 1
+    assert!(matches!(
+        Ttn::from_tensors(tree.clone(), 2, bad),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mut bad = good.clone();
+    bad[1] = ok((3, 2, 2)); // does not match the root's child leg
+    assert!(Ttn::from_tensors(tree.clone(), 2, bad).is_err());
+    let mut bad = good.clone();
+    bad[2][[0, 1, 1]] = f64::NAN;
+    assert!(matches!(
+        Ttn::from_tensors(tree.clone(), 2, bad),
+        Err(Error::NonFinite { .. })
+    ));
+    // Complex TTN: canonical forms keep the norm and the amplitudes.
+    let mut rng = StdRng::seed_from_u64(3);
+    let t = Ttn::<tnlearn::Complex64>::random(Tree::image(3, 3).unwrap(), 2, 3, &mut rng).unwrap();
+    let ln = t.log_norm().unwrap();
+    let amp = t.log_amplitude(&[1, 0, 1, 1, 0, 0, 1, 0, 1]).unwrap();
+    for c in 0..8 {
+        let mut u = t.clone();
+        u.canonicalize(c).unwrap();
+        assert!((u.log_norm().unwrap() - ln).abs() < 1e-10);
+        let a = u.log_amplitude(&[1, 0, 1, 1, 0, 0, 1, 0, 1]).unwrap();
+        assert!((a.to_value() - amp.to_value()).norm() < 1e-10 * amp.to_value().norm());
+    }
+}

@@ -144,9 +144,14 @@ fn edge_gradient(
     psi: Option<&[f64]>,
 ) -> Array2<f64> {
     let z: f64 = b.iter().map(|v| v * v).sum();
+    // K1 is only read (a view of the full batch); K2 is copied once, scaled by 1/psi.
+    let k1_sel;
     let (k1b, mut k2b) = match batch {
-        Some(idx) => (k1.select(Axis(0), idx), k2.select(Axis(0), idx)),
-        None => (k1.clone(), k2.clone()),
+        Some(idx) => {
+            k1_sel = k1.select(Axis(0), idx);
+            (k1_sel.view(), k2.select(Axis(0), idx))
+        }
+        None => (k1.view(), k2.clone()),
     };
     let m = k1b.nrows();
     let psis: Vec<f64> = match psi {
@@ -156,7 +161,7 @@ fn edge_gradient(
         },
         None => {
             let mut t = Array2::zeros((m, b.ncols()));
-            gemm_unchecked(1.0, k1b.view(), b.view(), false, t.view_mut());
+            gemm_unchecked(1.0, k1b, b.view(), false, t.view_mut());
             k2b.outer_iter()
                 .zip(t.outer_iter())
                 .map(|(row, trow)| row.dot(&trow))

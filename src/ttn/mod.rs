@@ -166,7 +166,11 @@ impl<T: Scalar> Ttn<T> {
                 return Err(Error::NonFinite {
                     context: format!("Ttn::from_tensors, node {v}"),
                     position: p,
-                    value: format!("{:?}", tensors[v].iter().nth(p)),
+                    value: tensors[v]
+                        .iter()
+                        .nth(p)
+                        .map(|x| format!("{x:?}"))
+                        .unwrap_or_default(),
                 });
             }
         }
