@@ -43,34 +43,50 @@ impl Msgs {
 }
 
 /// The row-wise Kronecker product: row `i` is `a_i (x) b_i`, `n x (D_a D_b)`.
+/// Works on the raw row-major buffers (the rows are often tiny: `d = 2`).
 pub(crate) fn khatri_rao(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
     let (n, da) = a.dim();
     let db = b.ncols();
-    let mut out = Array2::zeros((n, da * db));
-    for ((mut o, ar), br) in out.outer_iter_mut().zip(a.outer_iter()).zip(b.outer_iter()) {
-        let o = o.as_slice_mut().expect("fresh standard-layout matrix");
-        for (p, &x) in ar.iter().enumerate() {
-            if x != 0.0 {
-                let dst = &mut o[p * db..(p + 1) * db];
-                for (d, &y) in dst.iter_mut().zip(br.iter()) {
-                    *d = x * y;
+    let a = a.as_standard_layout();
+    let b = b.as_standard_layout();
+    let (av, bv) = (
+        a.as_slice().expect("standard layout"),
+        b.as_slice().expect("standard layout"),
+    );
+    let w = da * db;
+    let mut out = vec![0.0; n * w];
+    if w > 0 {
+        for ((o, ar), br) in out
+            .chunks_exact_mut(w)
+            .zip(av.chunks_exact(da.max(1)))
+            .zip(bv.chunks_exact(db.max(1)))
+        {
+            for (dst, &x) in o.chunks_exact_mut(db).zip(ar) {
+                if x != 0.0 {
+                    for (d, &y) in dst.iter_mut().zip(br) {
+                        *d = x * y;
+                    }
                 }
             }
         }
     }
-    out
+    Array2::from_shape_vec((n, w), out).expect("n x (D_a D_b)")
 }
 
 /// Normalises every row; returns the messages with `logs[i] = base[i] + ln ||row||`.
 pub(crate) fn normalised(mut m: Array2<f64>, base: impl Fn(usize) -> f64) -> Msgs {
-    let mut logs = vec![f64::NEG_INFINITY; m.nrows()];
-    for (i, mut row) in m.outer_iter_mut().enumerate() {
-        let nrm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if nrm > 0.0 && nrm.is_finite() {
-            row.mapv_inplace(|v| v / nrm);
-            logs[i] = base(i) + nrm.ln();
-        } else {
-            row.fill(0.0);
+    let (n, w) = m.dim();
+    let mut logs = vec![f64::NEG_INFINITY; n];
+    if w > 0 {
+        let buf = m.as_slice_mut().expect("fresh standard-layout matrix");
+        for (i, row) in buf.chunks_exact_mut(w).enumerate() {
+            let nrm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if nrm > 0.0 && nrm.is_finite() {
+                row.iter_mut().for_each(|v| *v /= nrm);
+                logs[i] = base(i) + nrm.ln();
+            } else {
+                row.fill(0.0);
+            }
         }
     }
     Msgs { vecs: m, logs }
