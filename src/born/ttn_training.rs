@@ -284,6 +284,11 @@ impl TtnBornMachine {
     /// After each half-sweep the centre is at the root and the reported training NLL
     /// is exact. Samples with `psi(x) = 0` are skipped in the gradient.
     ///
+    /// # Memory
+    /// Every node's upward and downward per-sample messages are kept:
+    /// `2 n_samples sum_v D_v * 8` bytes (most nodes sit near the leaves, where
+    /// `D_v <= d^k` is small); `options.checkpoint_every` is not used by the TTN.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid options, an empty data set, wrong
     /// number of sites, or a value `>= d` (naming sample and site), before any work;
