@@ -13,7 +13,9 @@
 //! (`MNIST/capacity/mnist28_127.5.npz` in congzlwag/UnsupGenModbyMPS, member `data`:
 //! 1000 x 784, 100 per digit, threshold 127.5); any 0/1 `.npy` file works with
 //! `--npy`. Writes `capacity.csv` (max_bond, sweep, train NLL, max bond reached,
-//! seconds, peak environment bytes) into `--out-dir`; the last line printed is one
+//! seconds, peak environment bytes), the trained models (`model_D{max_bond}.tnlborn`)
+//! and a PNG of 100 samples per bond dimension (square images only) into
+//! `--out-dir`; the last line printed is one
 //! JSON object with the final NLL and the mean seconds per sweep of each bond
 //! dimension.
 
@@ -23,7 +25,10 @@ use std::time::Instant;
 
 use clap::{value_parser, Arg, Command};
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule};
+use tnlearn::io::png::write_image_grid;
 use tnlearn::{Dataset, Error, Result};
 
 fn cli() -> Command {
@@ -64,6 +69,14 @@ fn cli() -> Command {
             )
             .value_parser(value_parser!(f64))
             .allow_negative_numbers(true),
+        )
+        .arg(
+            arg(
+                "steps-per-bond",
+                "1",
+                "gradient steps per bond visit (published: 1)",
+            )
+            .value_parser(value_parser!(usize)),
         )
         .arg(
             arg(
@@ -140,7 +153,7 @@ fn main() -> Result<()> {
             .cutoff(f("cutoff"))
             .learning_rate(f("learning-rate"))
             .step_rule(step_rule)
-            .steps_per_bond(1)
+            .steps_per_bond(*m.get_one::<usize>("steps-per-bond").expect("defaulted"))
             .sweeps(1)
             .initial_bond(2.min(max_bond))
             .seed(*m.get_one::<u64>("seed").expect("defaulted"));
@@ -179,6 +192,19 @@ fn main() -> Result<()> {
             bar.inc(1);
         }
         bar.finish_and_clear();
+        model.save(out_dir.join(format!("model_D{max_bond}.tnlborn")))?;
+        let mut rng = StdRng::seed_from_u64(7);
+        let samples = model.sample(100, &mut rng)?;
+        let side = (data.n_sites() as f64).sqrt() as usize;
+        if side * side == data.n_sites() {
+            write_image_grid(
+                out_dir.join(format!("samples_D{max_bond}.png")),
+                samples.view(),
+                (side, side),
+                10,
+                2,
+            )?;
+        }
         summary.push((max_bond, last_nll, seconds / sweeps as f64, peak));
     }
     let path = out_dir.join("capacity.csv");

@@ -18,6 +18,7 @@
 //! | [`ttn`] | [`Ttn`](ttn::Ttn), [`Tree`](ttn::Tree): tree tensor networks over binary trees |
 //! | [`born`] | MPS and TTN Born machines: training, exact likelihoods and sampling |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
+//! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
 //!
 //! ```
 //! use tnlearn::{einsum, Tensor};
@@ -39,6 +40,7 @@ pub mod born;
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod ising;
 pub mod linalg;
 pub mod mps;
 pub mod scalar;

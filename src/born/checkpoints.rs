@@ -102,12 +102,8 @@ impl EnvStore {
                 .rev()
                 .find(|&c| self.lefts[c].is_some())
                 .expect("the left boundary is always stored");
-            for j in c..k {
-                let next = advance_left(
-                    self.lefts[j].as_ref().expect("built"),
-                    &tensors[j],
-                    x.column(j),
-                );
+            for (j, a) in tensors.iter().enumerate().take(k).skip(c) {
+                let next = advance_left(self.lefts[j].as_ref().expect("built"), a, x.column(j));
                 self.put_left(j + 1, next);
             }
         }

@@ -2,7 +2,9 @@
 //! [`MpsBornMachine::sample_conditional`], [`MpsBornMachine::marginal`].
 
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 use super::mps_born::{as_matrix, MpsBornMachine};
 use crate::error::{Error, Result};
@@ -41,8 +43,12 @@ fn row_norm_sqr(row: &[f64]) -> f64 {
 ///
 /// With `fixed = Some(s)` (an observed site) every row takes `s`. Otherwise row `i`
 /// draws `s` with weight `w_is = (v_i A_k[s]) E (v_i A_k[s])^T`, where `E` is the
-/// conditional right environment (`None`: the identity, by right-canonicity, so
-/// `w_is = ||v_i A_k[s]||^2`); with `E` the weights take one GEMM per value `s`.
+/// conditional right environment; with `E` the weights take one GEMM per value
+/// `s`. Without `E` (the identity, by right-canonicity) `w_is = ||v_i A_k[s]||^2`
+/// and `sum_s w_is = ||v_i||^2 = 1`, so only the products with `A_k[0..d-1]` are
+/// formed for the whole batch, `w_{i,d-1} = ||v_i||^2 - sum_{s<d-1} w_is`, and
+/// `v_i A_k[d-1]` only for the rows that drew `d-1` (for binary images, where
+/// `d-1` is the rarer ink value, about half the flops of the full product).
 fn zip_step<R: Rng + ?Sized>(
     v: &Array2<f64>,
     a: &Array3<f64>,
@@ -53,16 +59,37 @@ fn zip_step<R: Rng + ?Sized>(
 ) -> Result<Array2<f64>> {
     let (dl, d, dr) = a.dim();
     let n = v.nrows();
-    let mut m = Array2::zeros((n, d * dr));
-    gemm_unchecked(1.0, v.view(), as_matrix(a, dl, d * dr), false, m.view_mut());
+    let amat = as_matrix(a, dl, d * dr);
+    // The values whose products are formed for every row.
+    let formed = match (fixed, env) {
+        (Some(_), _) | (None, Some(_)) => d,
+        (None, None) => d - 1,
+    };
+    let mut m = Array2::zeros((n, formed * dr));
+    gemm_unchecked(
+        1.0,
+        v.view(),
+        amat.slice(ndarray::s![.., ..formed * dr]),
+        false,
+        m.view_mut(),
+    );
     let weights = match (fixed, env) {
         (Some(_), _) => None,
         (None, None) => Some(Array2::from_shape_fn((n, d), |(i, s)| {
-            row_norm_sqr(
-                m.slice(ndarray::s![i, s * dr..(s + 1) * dr])
-                    .as_slice()
-                    .expect("a row segment of a standard-layout matrix"),
-            )
+            let seg = |s: usize| {
+                row_norm_sqr(
+                    m.slice(ndarray::s![i, s * dr..(s + 1) * dr])
+                        .as_slice()
+                        .expect("a row segment of a standard-layout matrix"),
+                )
+            };
+            if s + 1 < d {
+                seg(s)
+            } else {
+                let others: f64 = (0..d - 1).map(seg).sum();
+                let total = row_norm_sqr(v.row(i).as_slice().expect("standard layout"));
+                (total - others).max(0.0)
+            }
         })),
         (None, Some(e)) => {
             let mut w = Array2::zeros((n, d));
@@ -78,6 +105,7 @@ fn zip_step<R: Rng + ?Sized>(
         }
     };
     let mut next = Array2::zeros((n, dr));
+    let mut late = Vec::new();
     for (i, value) in out_values.iter_mut().enumerate().take(n) {
         let s = match (fixed, &weights) {
             (Some(s), _) => s,
@@ -91,13 +119,65 @@ fn zip_step<R: Rng + ?Sized>(
             (None, None) => unreachable!("weights are computed whenever no value is fixed"),
         };
         *value = s as u8;
-        let block = m.slice(ndarray::s![i, s * dr..(s + 1) * dr]);
-        let nrm = block.dot(&block).sqrt();
-        if nrm > 0.0 {
-            next.row_mut(i).assign(&block.mapv(|b| b / nrm));
+        if s < formed {
+            let mut row = next.row_mut(i);
+            row.assign(&m.slice(ndarray::s![i, s * dr..(s + 1) * dr]));
+            normalise(row);
+        } else {
+            late.push(i);
+        }
+    }
+    if !late.is_empty() {
+        // Rows that drew the value not formed for the whole batch: one GEMM.
+        let s = d - 1;
+        let vg = v.select(ndarray::Axis(0), &late);
+        let mut pg = Array2::zeros((late.len(), dr));
+        gemm_unchecked(
+            1.0,
+            vg.view(),
+            amat.slice(ndarray::s![.., s * dr..(s + 1) * dr]),
+            false,
+            pg.view_mut(),
+        );
+        for (row, &i) in pg.outer_iter().zip(&late) {
+            let mut target = next.row_mut(i);
+            target.assign(&row);
+            normalise(target);
         }
     }
     Ok(next)
+}
+
+fn normalise(mut row: ndarray::ArrayViewMut1<'_, f64>) {
+    let nrm = row.dot(&row).sqrt();
+    if nrm > 0.0 {
+        row.mapv_inplace(|b| b / nrm);
+    }
+}
+
+/// Samples per independently seeded chunk of a batch (the unit of parallel work).
+const SAMPLE_CHUNK: usize = 256;
+
+/// The zipper over all sites for `rows` samples (see
+/// [`MpsBornMachine::sample_conditional`]).
+fn zip_chunk<R: Rng + ?Sized>(
+    tensors: &[Array3<f64>],
+    envs: &[Option<Array2<f64>>],
+    observed: &[bool],
+    x: &[u8],
+    rows: usize,
+    rng: &mut R,
+) -> Result<Array2<u8>> {
+    let mut out = Array2::<u8>::zeros((rows, tensors.len()));
+    let mut v = Array2::ones((rows, 1));
+    let mut col = vec![0u8; rows];
+    for (k, a) in tensors.iter().enumerate() {
+        let fixed = observed[k].then(|| usize::from(x[k]));
+        v = zip_step(&v, a, envs[k + 1].as_ref(), fixed, rng, &mut col)?;
+        out.column_mut(k)
+            .assign(&ndarray::ArrayView1::from(&col[..]));
+    }
+    Ok(out)
 }
 
 fn zero_state() -> Error {
@@ -210,14 +290,28 @@ impl MpsBornMachine {
                 e = next;
             }
         }
+        // Independent chunks of the batch run in parallel, each single-threaded
+        // (coarse-grained parallelism without per-GEMM synchronisation), each with
+        // its own generator seeded from `rng`: the result depends only on `rng`.
+        let chunks: Vec<(usize, u64)> = (0..n)
+            .step_by(SAMPLE_CHUNK)
+            .map(|start| (start, rng.random::<u64>()))
+            .collect();
+        let parts: Vec<Result<Array2<u8>>> = chunks
+            .par_iter()
+            .map(|&(start, seed)| {
+                let rows = SAMPLE_CHUNK.min(n - start);
+                let mut chunk_rng = StdRng::seed_from_u64(seed);
+                crate::linalg::sequential(|| {
+                    zip_chunk(&tensors, &envs, observed, x, rows, &mut chunk_rng)
+                })
+            })
+            .collect();
         let mut out = Array2::<u8>::zeros((n, nsites));
-        let mut v = Array2::ones((n, 1));
-        let mut col = vec![0u8; n];
-        for (k, a) in tensors.iter().enumerate() {
-            let fixed = observed[k].then(|| usize::from(x[k]));
-            v = zip_step(&v, a, envs[k + 1].as_ref(), fixed, rng, &mut col)?;
-            out.column_mut(k)
-                .assign(&ndarray::ArrayView1::from(&col[..]));
+        for (&(start, _), part) in chunks.iter().zip(parts) {
+            let part = part?;
+            out.slice_mut(ndarray::s![start..start + part.nrows(), ..])
+                .assign(&part);
         }
         Ok(out)
     }

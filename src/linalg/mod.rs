@@ -70,6 +70,26 @@ pub fn gemm<T: Scalar>(
     Ok(())
 }
 
+thread_local! {
+    static SEQUENTIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the faer kernels called from this thread single-threaded, for
+/// callers that parallelise at a coarser grain themselves (e.g. one batch chunk per
+/// thread): nested thread-pool entries only add synchronisation.
+pub(crate) fn sequential<R>(f: impl FnOnce() -> R) -> R {
+    let before = SEQUENTIAL.with(|s| s.replace(true));
+    let out = f();
+    SEQUENTIAL.with(|s| s.set(before));
+    out
+}
+
+/// Whether the calling thread is inside [`sequential`].
+#[cfg_attr(feature = "openblas", allow(dead_code))]
+pub(crate) fn is_sequential() -> bool {
+    SEQUENTIAL.with(|s| s.get())
+}
+
 /// [`gemm`] without the shape check, for internal callers that built the views.
 pub(crate) fn gemm_unchecked<T: Scalar>(
     alpha: T,

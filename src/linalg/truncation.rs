@@ -219,9 +219,9 @@ pub struct TruncatedRange<T> {
     pub basis: Array2<T>,
     /// Coefficients `basis^H a`, `kept x n` (rows ordered by decreasing singular value).
     pub coeffs: Array2<T>,
-    /// Kept singular values estimated as `sqrt(lambda)` from the Gram eigenvalues,
-    /// non-increasing (accurate above about `1e-8 s_0`; those with
-    /// `lambda <= m eps lambda_max` are reported as 0).
+    /// Kept singular values estimated as `sqrt(max(lambda, 0))` from the Gram
+    /// eigenvalues, non-increasing. Accurate above about `1e-7 s_0`; smaller ones
+    /// (including exact zeros) come out anywhere between 0 and about `1e-8 s_0`.
     pub s: Array1<f64>,
     /// Relative discarded weight `||a - Q C||_F^2 / ||a||_F^2`, computed as
     /// `(||a||^2 - ||C||^2) / ||a||^2` (exact up to rounding of order
@@ -272,16 +272,13 @@ pub fn range_truncated<T: Scalar>(
     let ah = a.t().mapv(|v| v.conj());
     let gram = super::matmul(a, ah.view())?;
     let (lambda, v) = super::eigh(gram.view())?;
-    // eigh sorts ascending: reverse to the SVD's non-increasing order. Eigenvalues
-    // within rounding of zero (|lambda| <= m eps lambda_max) are singular values
-    // that cannot be told from zero: they count as exact zeros, as in an SVD of a
-    // rank-deficient matrix, so a cutoff drops them.
-    let lmax = lambda.iter().fold(0.0f64, |acc, &l| acc.max(l));
-    let floor = lmax * m as f64 * f64::EPSILON;
+    // eigh sorts ascending: reverse to the SVD's non-increasing order. Only the
+    // leading min(m, n) eigenvalues can be non-zero (rank bound), as in a thin SVD.
     let s: Vec<f64> = lambda
         .iter()
         .rev()
-        .map(|&l| if l > floor { l.sqrt() } else { 0.0 })
+        .take(m.min(n))
+        .map(|&l| l.max(0.0).sqrt())
         .collect();
     let keep = trunc.keep_count(&s);
     let basis = v.slice(s![.., ..;-1]).slice(s![.., ..keep]).to_owned();

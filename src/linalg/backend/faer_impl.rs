@@ -24,7 +24,7 @@ pub(crate) fn info() -> String {
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
 fn par_for(flops: usize) -> Par {
-    if flops < PARALLEL_THRESHOLD {
+    if flops < PARALLEL_THRESHOLD || crate::linalg::is_sequential() {
         Par::Seq
     } else {
         Par::rayon(0)

@@ -1,0 +1,373 @@
+//! Model comparison on Ising data with an exact answer key: trains each generative
+//! model on Monte Carlo samples of the 2D Ising model and reports its test NLL per
+//! site against the exact entropy per site (Kaufman). Their difference is the
+//! model's KL divergence from the Boltzmann distribution, per site: it cannot be
+//! negative beyond sampling noise, so it is an absolute quality measure.
+//!
+//! ```sh
+//! cargo run --release --example ising_benchmark
+//! cargo run --release --example ising_benchmark -- --l 8 --max-bonds 4,8,16 --n-train 5000
+//! cargo run --release --example ising_benchmark -- --temperature 3.0 --save-data
+//! ```
+//!
+//! Writes `benchmark.md`, `benchmark.csv`, `data.png` (20 training configurations,
+//! white = up) and `samples_<model>_d<bond>.png` (20 samples of each trained model) to
+//! `--out-dir` (default `out/ising_benchmark/`), with `--save-data` also `train.npy`, `test.npy` (uint8
+//! bits, 1 = spin up, row-major L x L) and `ising.tnlbits` (both sets, packed). The
+//! last line printed is one JSON object.
+//!
+//! Two KL estimates are reported: `NLL/N - s` with the standard error from the spread
+//! of the per-sample NLLs, and the paired estimate `mean_x [ln p(x) - ln q(x)] / N`
+//! over the same test samples (`-ln p(x) = K E(x) + ln Z` is exact), whose standard
+//! error is much smaller because model and true NLL fluctuate together.
+//!
+//! Models: `mps` (the MPS Born machine, sites laid out in snake order so consecutive
+//! sites are lattice neighbours). To add a model, write one function returning the
+//! per-sample test NLLs and the training time (see `train_mps`) and add one arm to
+//! `run_model`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{value_parser, Arg, ArgAction, Command};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{Array2, Axis};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
+use tnlearn::data::Dataset;
+use tnlearn::io::png::write_image_grid;
+use tnlearn::ising::sampling::{self, ClusterAlgorithm, SamplerOptions};
+use tnlearn::ising::{exact, snake_order, stats, Lattice, CRITICAL_TEMPERATURE};
+use tnlearn::{Error, Result};
+
+/// What every model run returns.
+struct ModelRun {
+    /// `-ln p(x)` of every test sample, nats.
+    test_nll: Vec<f64>,
+    /// Training wall-clock seconds.
+    seconds: f64,
+    /// Mean NLL per sample on the training set.
+    train_nll: f64,
+    /// A short description of the trained model (e.g. its largest bond).
+    detail: String,
+    /// A few samples of the trained model, `n x N` bits in row-major lattice order.
+    samples: Array2<u8>,
+}
+
+/// Samples drawn from each trained model for the PNGs.
+const PNG_SAMPLES: usize = 20;
+
+/// Training settings shared by the models.
+struct Settings {
+    max_bond: usize,
+    sweeps: usize,
+    learning_rate: f64,
+    steps_per_bond: usize,
+    batch_size: Option<usize>,
+    seed: u64,
+}
+
+/// One arm per model.
+fn run_model(name: &str, train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
+    match name {
+        "mps" => train_mps(train, test, s),
+        other => Err(Error::invalid_argument(
+            "models",
+            format!("unknown model {other:?}; available: mps"),
+        )),
+    }
+}
+
+/// The MPS Born machine on the snake ordering of the lattice.
+fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
+    let (rows, cols) = train.image_shape().unwrap_or((1, train.n_sites()));
+    let order = snake_order(rows, cols);
+    let reorder = |d: &Dataset| Dataset::binary(d.samples().select(Axis(1), &order));
+    let (train, test) = (reorder(train)?, reorder(test)?);
+    let options = BornOptions::new()
+        .max_bond(s.max_bond)
+        .initial_bond(2.min(s.max_bond))
+        .learning_rate(s.learning_rate)
+        .steps_per_bond(s.steps_per_bond)
+        .batch_size(s.batch_size)
+        .sweeps(s.sweeps)
+        .seed(s.seed);
+    let mut model = MpsBornMachine::new(train.n_sites(), 2, options)?;
+    let bar = ProgressBar::new(2 * s.sweeps as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "  mps D={msg} half-sweep {pos}/{len} [{bar:30}] {elapsed_precise}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("{}", s.max_bond));
+    let start = Instant::now();
+    model.fit_with(&train, &mut |_: &HalfSweepReport, _: &MpsBornMachine| {
+        bar.inc(1);
+        FitControl::Continue
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let test_nll = model
+        .log_probs(test.samples())?
+        .into_iter()
+        .map(|l| -l)
+        .collect();
+    // Model samples come in snake order; put position k back at site order[k].
+    let snake = model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?;
+    let mut samples = Array2::<u8>::zeros(snake.dim());
+    for (k, &site) in order.iter().enumerate() {
+        samples.column_mut(site).assign(&snake.column(k));
+    }
+    Ok(ModelRun {
+        test_nll,
+        seconds,
+        train_nll: model.nll(&train)?,
+        detail: format!("max bond reached {}", model.max_bond()),
+        samples,
+    })
+}
+
+fn cli() -> Command {
+    let num = |name: &'static str, default: &'static str, help: &'static str| {
+        Arg::new(name).long(name).default_value(default).help(help)
+    };
+    Command::new("ising_benchmark")
+        .about("Generative models on 2D Ising data: test NLL per site vs the exact entropy")
+        .arg(num("l", "16", "lattice side L (L x L torus)").value_parser(value_parser!(usize)))
+        .arg(
+            num(
+                "temperature",
+                "2.269185314213022",
+                "temperature (default T_c)",
+            )
+            .value_parser(value_parser!(f64)),
+        )
+        .arg(num("n-train", "10000", "training samples").value_parser(value_parser!(usize)))
+        .arg(num("n-test", "2000", "test samples").value_parser(value_parser!(usize)))
+        .arg(num("models", "mps", "comma-separated models").value_parser(value_parser!(String)))
+        .arg(
+            num("max-bonds", "8,16,32", "comma-separated bond dimensions")
+                .value_parser(value_parser!(String)),
+        )
+        .arg(num("sweeps", "4", "training sweeps").value_parser(value_parser!(usize)))
+        .arg(num("learning-rate", "0.1", "gradient step size").value_parser(value_parser!(f64)))
+        .arg(
+            num("steps-per-bond", "2", "gradient steps per bond visit")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num("batch-size", "0", "samples per step (0 = full batch)")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(
+            num(
+                "algorithm",
+                "swendsen-wang",
+                "Monte Carlo: wolff or swendsen-wang",
+            )
+            .value_parser(value_parser!(String)),
+        )
+        .arg(
+            num("thinning", "20", "cluster updates between samples")
+                .value_parser(value_parser!(usize)),
+        )
+        .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
+        .arg(
+            num("out-dir", "out/ising_benchmark/", "output directory")
+                .value_parser(value_parser!(PathBuf)),
+        )
+        .arg(
+            Arg::new("save-data")
+                .long("save-data")
+                .action(ArgAction::SetTrue)
+                .help("also write train.npy, test.npy and ising.tnlbits"),
+        )
+}
+
+fn list(m: &clap::ArgMatches, key: &str) -> Vec<String> {
+    m.get_one::<String>(key)
+        .expect("defaulted")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn main() -> Result<()> {
+    let m = cli().get_matches();
+    let get = |k: &str| *m.get_one::<usize>(k).expect("defaulted");
+    let (l, n_train, n_test) = (get("l"), get("n-train"), get("n-test"));
+    let temperature = *m.get_one::<f64>("temperature").expect("defaulted");
+    let seed = *m.get_one::<u64>("seed").expect("defaulted");
+    let algorithm: ClusterAlgorithm = m
+        .get_one::<String>("algorithm")
+        .expect("defaulted")
+        .parse()?;
+    let models = list(&m, "models");
+    let bonds: Vec<usize> = list(&m, "max-bonds")
+        .iter()
+        .map(|b| {
+            b.parse()
+                .map_err(|_| Error::invalid_argument("max-bonds", format!("{b:?} is not a number")))
+        })
+        .collect::<Result<_>>()?;
+    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
+    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let io_err = |path: PathBuf| move |source| Error::Io { path, source };
+
+    // Data and the exact answer key.
+    let lattice = Lattice::square(l)?;
+    let truth = exact::exact(&lattice, temperature)?;
+    let n = lattice.n_sites() as f64;
+    let sampler = SamplerOptions::new()
+        .algorithm(algorithm)
+        .burn_in(2000)
+        .thinning(get("thinning"));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let t0 = Instant::now();
+    let all = sampling::sample(&lattice, temperature, n_train + n_test, &sampler, &mut rng)?;
+    let (train, test) = (
+        all.subset(0..n_train)?,
+        all.subset(n_train..n_train + n_test)?,
+    );
+    // Check the data against the exact energy (blocking error over the whole chain).
+    let energies: Vec<f64> = all
+        .samples()
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let spins = sampling::bits_to_spins(&row.to_vec()).expect("bits");
+            lattice.energy(&spins).expect("configuration") / n
+        })
+        .collect();
+    let e = stats::blocking(&energies)?;
+    // -ln p(x) = K E(x) + ln Z under the true distribution, per test sample.
+    let log_z = truth.log_z().expect("finite lattice");
+    let true_nll: Vec<f64> = energies[n_train..]
+        .iter()
+        .map(|e_site| e_site * n / temperature + log_z)
+        .collect();
+    println!(
+        "{l} x {l} torus at T = {temperature:.6}{}: {n_train} train + {n_test} test samples \
+         ({}, {} updates apart) in {:.1} s",
+        if temperature == CRITICAL_TEMPERATURE {
+            " (T_c)"
+        } else {
+            ""
+        },
+        algorithm.name(),
+        sampler.thinning,
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "data check: E/N = {:.5} +- {:.5} (exact {:.5}); exact entropy s = {:.6} nats/site",
+        e.mean, e.std_error, truth.energy_per_site, truth.entropy_per_site
+    );
+    let shown = train.take(PNG_SAMPLES);
+    write_image_grid(out_dir.join("data.png"), shown.samples(), (l, l), 10, 4)?;
+    if m.get_flag("save-data") {
+        tnlearn::io::npy::write_samples(out_dir.join("train.npy"), &train)?;
+        tnlearn::io::npy::write_samples(out_dir.join("test.npy"), &test)?;
+        tnlearn::io::packed::write_packed(out_dir.join("ising.tnlbits"), &train, &test)?;
+        println!(
+            "wrote train.npy, test.npy, ising.tnlbits to {}",
+            out_dir.display()
+        );
+    }
+
+    let batch = get("batch-size");
+    let mut md = format!(
+        "Ising {l} x {l}, T = {temperature:.6}, {n_train} train / {n_test} test samples, seed {seed}; \
+         exact entropy s = {:.6} nats/site\n\n\
+         | model | max bond | test NLL/site | s (exact) | KL/site | std. error | KL/site (paired) | std. error | train NLL/site | train seconds | detail |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        truth.entropy_per_site
+    );
+    let mut csv = String::from(
+        "model,max_bond,test_nll_per_site,exact_entropy_per_site,kl_per_site,kl_std_error,kl_paired_per_site,kl_paired_std_error,train_nll_per_site,train_seconds\n",
+    );
+    let mut json = Vec::new();
+    for model in &models {
+        for &max_bond in &bonds {
+            let settings = Settings {
+                max_bond,
+                sweeps: get("sweeps"),
+                learning_rate: *m.get_one::<f64>("learning-rate").expect("defaulted"),
+                steps_per_bond: get("steps-per-bond"),
+                batch_size: (batch > 0).then_some(batch),
+                seed,
+            };
+            let run = run_model(model, &train, &test, &settings)?;
+            let png = out_dir.join(format!("samples_{model}_d{max_bond}.png"));
+            write_image_grid(&png, run.samples.view(), (l, l), 10, 4)?;
+            let k = run.test_nll.len() as f64;
+            let mean = run.test_nll.iter().sum::<f64>() / k;
+            let var = run
+                .test_nll
+                .iter()
+                .map(|v| (v - mean) * (v - mean))
+                .sum::<f64>()
+                / (k - 1.0);
+            let (nll, se) = (mean / n, (var / k).sqrt() / n);
+            let kl = nll - truth.entropy_per_site;
+            // Paired estimate: mean over test samples of ln p(x) - ln q(x).
+            let diff: Vec<f64> = run
+                .test_nll
+                .iter()
+                .zip(&true_nll)
+                .map(|(q, p)| q - p)
+                .collect();
+            let dm = diff.iter().sum::<f64>() / k;
+            let dv = diff.iter().map(|v| (v - dm) * (v - dm)).sum::<f64>() / (k - 1.0);
+            let (kl_paired, se_paired) = (dm / n, (dv / k).sqrt() / n);
+            println!(
+                "{model} D={max_bond}: test NLL/site {nll:.5}, KL/site {kl:.5} +- {se:.5} \
+                 (paired {kl_paired:.5} +- {se_paired:.5}), train NLL/site {:.5}, {:.1} s ({})",
+                run.train_nll / n,
+                run.seconds,
+                run.detail
+            );
+            md.push_str(&format!(
+                "| {model} | {max_bond} | {nll:.5} | {:.5} | {kl:.5} | {se:.5} | {kl_paired:.5} | {se_paired:.5} | {:.5} | {:.1} | {} |\n",
+                truth.entropy_per_site,
+                run.train_nll / n,
+                run.seconds,
+                run.detail
+            ));
+            csv.push_str(&format!(
+                "{model},{max_bond},{nll},{},{kl},{se},{kl_paired},{se_paired},{},{}\n",
+                truth.entropy_per_site,
+                run.train_nll / n,
+                run.seconds
+            ));
+            json.push(format!(
+                "{{\"model\": \"{model}\", \"max_bond\": {max_bond}, \"test_nll_per_site\": {nll:.6}, \
+                 \"kl_per_site\": {kl:.6}, \"kl_std_error\": {se:.6}, \"kl_paired_per_site\": {kl_paired:.6}, \
+                 \"kl_paired_std_error\": {se_paired:.6}, \"seconds\": {:.2}}}",
+                run.seconds
+            ));
+        }
+    }
+    print!("\n{md}");
+    for (file, text) in [("benchmark.md", &md), ("benchmark.csv", &csv)] {
+        let path = out_dir.join(file);
+        std::fs::write(&path, text).map_err(io_err(path.clone()))?;
+    }
+    println!(
+        "wrote {} and benchmark.csv",
+        out_dir.join("benchmark.md").display()
+    );
+    println!(
+        "{{\"l\": {l}, \"temperature\": {temperature}, \"n_train\": {n_train}, \"n_test\": {n_test}, \
+         \"exact_entropy_per_site\": {:.6}, \"results\": [{}]}}",
+        truth.entropy_per_site,
+        json.join(", ")
+    );
+    Ok(())
+}

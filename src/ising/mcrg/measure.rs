@@ -1,0 +1,350 @@
+//! The MCRG driver: Markov chains at one temperature, every coarse-graining applied
+//! to the same configurations, independent runs for the error bars.
+
+use ndarray::ArrayView2;
+use num_complex::Complex64;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::{check_configuration, lattice_sums, CoarseGrain, Correlations};
+use crate::error::{Error, Result};
+use crate::ising::exact::coupling;
+use crate::ising::sampling::{ClusterAlgorithm, MarkovChain};
+use crate::ising::{Lattice, CRITICAL_TEMPERATURE};
+
+/// Settings of [`measure`], builder-style, checked by [`validate`](Self::validate).
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `l` | 32 | side of the fine torus |
+/// | `temperature` | `T_c` | temperature of the chains |
+/// | `samples` | `1_000_000` | measured configurations in total (split over the runs) |
+/// | `runs` | 16 | independent chains; error bars by jackknife over runs |
+/// | `burn_in` | 2000 | updates discarded at the start of each run |
+/// | `thinning` | 3 | updates between measurements |
+/// | `algorithm` | Wolff | cluster update |
+/// | `couplings` | 7 | `y_t` is reported for the first `1..=couplings` operators |
+/// | `threads` | 2 | runs are spread over this many threads |
+/// | `seed` | 1 | run `r` uses `StdRng::seed_from_u64(seed + r * 0x9E3779B97F4A7C15)` |
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct McrgOptions {
+    /// Side `L` of the fine lattice.
+    pub l: usize,
+    /// Temperature of the chains.
+    pub temperature: f64,
+    /// Measured configurations in total.
+    pub samples: usize,
+    /// Independent runs (at least 2).
+    pub runs: usize,
+    /// Updates discarded at the start of each run.
+    pub burn_in: usize,
+    /// Updates between measurements (at least 1).
+    pub thinning: usize,
+    /// The cluster update.
+    pub algorithm: ClusterAlgorithm,
+    /// Number of operators, `1..=7`.
+    pub couplings: usize,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Base seed.
+    pub seed: u64,
+}
+
+impl Default for McrgOptions {
+    fn default() -> Self {
+        McrgOptions {
+            l: 32,
+            temperature: CRITICAL_TEMPERATURE,
+            samples: 1_000_000,
+            runs: 16,
+            burn_in: 2000,
+            thinning: 3,
+            algorithm: ClusterAlgorithm::Wolff,
+            couplings: 7,
+            threads: 2,
+            seed: 1,
+        }
+    }
+}
+
+macro_rules! setter {
+    ($name:ident, $ty:ty) => {
+        #[doc = concat!("Sets `", stringify!($name), "`.")]
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+impl McrgOptions {
+    /// The defaults (see the table in [`McrgOptions`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setter!(l, usize);
+    setter!(temperature, f64);
+    setter!(samples, usize);
+    setter!(runs, usize);
+    setter!(burn_in, usize);
+    setter!(thinning, usize);
+    setter!(algorithm, ClusterAlgorithm);
+    setter!(couplings, usize);
+    setter!(threads, usize);
+    setter!(seed, u64);
+
+    /// Checks: temperature finite and `> 0`; `runs >= 2`; `samples >= 2 runs`;
+    /// `thinning >= 1`; `threads >= 1`; `couplings` in `1..=7`; `l >= 8`.
+    pub fn validate(&self) -> Result<()> {
+        coupling(self.temperature)?;
+        let bad = |name: &str, reason: String| Err(Error::invalid_argument(name, reason));
+        if self.runs < 2 {
+            return bad(
+                "runs",
+                format!(
+                    "error bars need at least 2 independent runs, got {}",
+                    self.runs
+                ),
+            );
+        }
+        if self.samples < 2 * self.runs {
+            return bad(
+                "samples",
+                format!(
+                    "need at least 2 per run ({} runs), got {}",
+                    self.runs, self.samples
+                ),
+            );
+        }
+        if self.thinning == 0 {
+            return bad("thinning", "must be at least 1 update (got 0)".into());
+        }
+        if self.threads == 0 {
+            return bad("threads", "must be at least 1 (got 0)".into());
+        }
+        if !(1..=7).contains(&self.couplings) {
+            return bad(
+                "couplings",
+                format!("must be in 1..=7, got {}", self.couplings),
+            );
+        }
+        if self.l < 8 {
+            return bad(
+                "l",
+                format!("the fine lattice must be at least 8 x 8, got {}", self.l),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The MCRG estimate of one coarse-graining.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McrgResult {
+    /// The coarse-graining's [`name`](CoarseGrain::name).
+    pub name: String,
+    /// Its scale factor `b`.
+    pub scale_factor: usize,
+    /// Configurations measured (all runs).
+    pub samples: u64,
+    /// `y_t` from the first `1, 2, ..., couplings` operators, all runs pooled.
+    pub y_t: Vec<f64>,
+    /// Jackknife standard error of each `y_t` over the independent runs.
+    pub y_t_error: Vec<f64>,
+    /// The eigenvalues of `T` with all couplings (pooled), by decreasing real part.
+    pub eigenvalues: Vec<Complex64>,
+    /// The pooled correlations (for further analysis).
+    pub correlations: Correlations,
+}
+
+/// Swendsen's MCRG for every coarse-graining in `coarse_grainings`, on the same
+/// configurations: `options.runs` independent chains at `options.temperature` on the
+/// `L x L` torus; each measured configuration `s` and its blocked image `s'` give the
+/// lattice sums `S^(0)`, `S^(1)` of the seven [`EvenOperator`](super::EvenOperator)s;
+/// from the pooled [`Correlations`], `y_t(k) = ln lambda_max(A_k^{-1} B_k) / ln b` for
+/// the first `k = 1..=couplings` operators. The error bar of each `y_t(k)` is the
+/// jackknife over runs (leave one run out, recompute from the pooled sums), which
+/// also covers the bias of the nonlinear estimator.
+///
+/// `progress` is called with the number of newly measured configurations (in steps
+/// of 1000), from the worker threads.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for bad options or an empty list; whatever a
+/// coarse-graining returns; [`Error::ShapeMismatch`] if a coarse-graining does not
+/// return an `(L/b) x (L/b)` configuration of `+-1` with `L/b >= 4`;
+/// [`Error::NoConvergence`] if the correlation matrices are singular (too few samples).
+pub fn measure(
+    coarse_grainings: &[&dyn CoarseGrain],
+    options: &McrgOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<McrgResult>> {
+    options.validate()?;
+    if coarse_grainings.is_empty() {
+        return Err(Error::invalid_argument(
+            "coarse_grainings",
+            "the list is empty",
+        ));
+    }
+    for cg in coarse_grainings {
+        let b = cg.scale_factor();
+        if b < 2 || options.l % b != 0 || options.l / b < 4 {
+            return Err(Error::invalid_argument(
+                "coarse_grainings",
+                format!(
+                    "{} has scale factor {b}, which must be >= 2 and divide L = {} into a lattice of side >= 4",
+                    cg.name(),
+                    options.l
+                ),
+            ));
+        }
+    }
+    let lattice = Lattice::square(options.l)?;
+    let runs: Vec<usize> = (0..options.runs).collect();
+    let per_thread: Vec<Vec<usize>> = (0..options.threads.min(options.runs))
+        .map(|t| {
+            runs.iter()
+                .copied()
+                .filter(|r| r % options.threads == t)
+                .collect()
+        })
+        .collect();
+    let results: Vec<Result<Vec<RunResult>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = per_thread
+            .iter()
+            .map(|mine| {
+                scope.spawn(move || {
+                    mine.iter()
+                        .map(|&r| {
+                            Ok((
+                                r,
+                                one_run(r, &lattice, coarse_grainings, options, progress)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an MCRG worker thread panicked"))
+            .collect()
+    });
+    let mut by_run: Vec<Option<Vec<Correlations>>> = vec![None; options.runs];
+    for r in results {
+        for (run, acc) in r? {
+            by_run[run] = Some(acc);
+        }
+    }
+    let by_run: Vec<Vec<Correlations>> = by_run
+        .into_iter()
+        .map(|a| a.expect("every run done"))
+        .collect();
+    coarse_grainings
+        .iter()
+        .enumerate()
+        .map(|(g, cg)| summarize(g, *cg, &by_run, options))
+        .collect()
+}
+
+/// A run's index and its correlations, one per coarse-graining.
+type RunResult = (usize, Vec<Correlations>);
+
+/// One independent chain: burn-in, then `samples / runs` (plus one for the first
+/// `samples % runs` runs) measurements.
+fn one_run(
+    run: usize,
+    lattice: &Lattice,
+    coarse_grainings: &[&dyn CoarseGrain],
+    options: &McrgOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Correlations>> {
+    let seed = options
+        .seed
+        .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut chain = MarkovChain::new(
+        lattice,
+        options.temperature,
+        options.algorithm,
+        false,
+        &mut rng,
+    )?;
+    chain.run(options.burn_in, &mut rng);
+    let n = options.samples / options.runs + usize::from(run < options.samples % options.runs);
+    let l = options.l;
+    let mut acc = vec![Correlations::new(7); coarse_grainings.len()];
+    let mut pending = 0u64;
+    for i in 0..n {
+        chain.run(options.thinning, &mut rng);
+        let fine = ArrayView2::from_shape((l, l), chain.spins()).expect("L x L spins");
+        let s0 = lattice_sums(fine);
+        for (cg, a) in coarse_grainings.iter().zip(acc.iter_mut()) {
+            let coarse = cg.coarse_grain(fine, &mut rng)?;
+            if i == 0 {
+                let side = check_configuration(coarse.view(), 1)?;
+                let want = l / cg.scale_factor();
+                if side != want {
+                    return Err(Error::shape_mismatch(
+                        format!("output of coarse-graining {}", cg.name()),
+                        [want, want],
+                        [side, side],
+                    ));
+                }
+            }
+            a.push(&s0, &lattice_sums(coarse.view()))?;
+        }
+        pending += 1;
+        if pending == 1000 {
+            progress(pending);
+            pending = 0;
+        }
+    }
+    progress(pending);
+    Ok(acc)
+}
+
+/// Pools the runs of coarse-graining `g` and jackknifes over runs.
+fn summarize(
+    g: usize,
+    cg: &dyn CoarseGrain,
+    by_run: &[Vec<Correlations>],
+    options: &McrgOptions,
+) -> Result<McrgResult> {
+    let b = cg.scale_factor();
+    let pool = |skip: Option<usize>| -> Result<Correlations> {
+        let mut acc = Correlations::new(7);
+        for (r, run) in by_run.iter().enumerate() {
+            if Some(r) != skip {
+                acc.merge(&run[g])?;
+            }
+        }
+        Ok(acc)
+    };
+    let all = pool(None)?;
+    let runs = by_run.len() as f64;
+    let mut y_t = Vec::new();
+    let mut y_t_error = Vec::new();
+    let leave_out: Vec<Correlations> = (0..by_run.len())
+        .map(|r| pool(Some(r)))
+        .collect::<Result<_>>()?;
+    for k in 1..=options.couplings {
+        y_t.push(all.thermal_exponent(k, b)?);
+        let jk: Vec<f64> = leave_out
+            .iter()
+            .map(|c| c.thermal_exponent(k, b))
+            .collect::<Result<_>>()?;
+        let mean = jk.iter().sum::<f64>() / runs;
+        let var = jk.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() * (runs - 1.0) / runs;
+        y_t_error.push(var.sqrt());
+    }
+    Ok(McrgResult {
+        name: cg.name(),
+        scale_factor: b,
+        samples: all.count(),
+        y_t,
+        y_t_error,
+        eigenvalues: all.rg_eigenvalues(options.couplings)?,
+        correlations: all,
+    })
+}
