@@ -1,7 +1,9 @@
-//! Trains an MPS Born machine on binarized MNIST, then draws samples and inpaints.
+//! Trains an MPS (or, with `--model ttn`, a tree tensor network) Born machine on
+//! binarized MNIST, then draws samples and inpaints.
 //!
 //! ```sh
 //! cargo run --release --example mnist_born_machine -- --n-train 1000 --sweeps 2
+//! cargo run --release --example mnist_born_machine -- --model ttn --max-bond 16
 //! cargo run --release --example mnist_born_machine -- --npy rand1k_thr50_train.npy
 //! cargo run --release --example mnist_born_machine -- --resume out/mnist_born_machine/model.tnlborn
 //! ```
@@ -31,7 +33,8 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{
-    BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule, SweepDirection,
+    AnyBornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule,
+    SweepDirection, TtnBornMachine,
 };
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
@@ -57,6 +60,13 @@ fn cli() -> Command {
                 .value_name("DATA.npy")
                 .help("read 0/1 images (n x 784) from a .npy file instead of the shipped subset")
                 .value_parser(value_parser!(PathBuf)),
+        )
+        .arg(
+            Arg::new("model")
+                .long("model")
+                .default_value("mps")
+                .value_parser(["mps", "ttn"])
+                .help("mps: matrix product state; ttn: tree tensor network over the 2D image (its cost grows as D^4: use --max-bond 16 to 32)"),
         )
         .arg(num("n-train", "1000", "training images (random subset)").value_parser(value_parser!(usize)))
         .arg(num("max-bond", "100", "largest bond dimension").value_parser(value_parser!(usize)))
@@ -153,14 +163,17 @@ fn main() -> Result<()> {
         options.sweeps
     );
 
-    let mut model = match m.get_one::<PathBuf>("resume") {
+    let mut model: AnyBornMachine = match m.get_one::<PathBuf>("resume") {
         Some(p) => {
-            let mut model = MpsBornMachine::load(p)?;
+            let mut model = AnyBornMachine::load(p)?;
             model.set_options(options)?;
             println!("resumed {} (max bond {})", p.display(), model.max_bond());
             model
         }
-        None => MpsBornMachine::new(train.n_sites(), 2, options)?,
+        None => match m.get_one::<String>("model").map(String::as_str) {
+            Some("ttn") => TtnBornMachine::for_image(shape.0, shape.1, 2, options)?.into(),
+            _ => MpsBornMachine::new(train.n_sites(), 2, options)?.into(),
+        },
     };
 
     let start = Instant::now();
@@ -175,7 +188,7 @@ fn main() -> Result<()> {
     let mut last_test = f64::NAN;
     model.fit_with(
         &train,
-        &mut |r: &HalfSweepReport, model: &MpsBornMachine| {
+        &mut |r: &HalfSweepReport, model: &AnyBornMachine| {
             let test_nll = model.nll(&test).unwrap_or(f64::NAN);
             last_test = test_nll;
             let dir = match r.direction {

@@ -15,6 +15,8 @@
 //! | [`tensor`] | [`Tensor`], [`contract`], [`einsum`], paths, plans |
 //! | [`linalg`] | `gemm`, `qr`, `svd`, `eigh`, [`Truncation`] |
 //! | [`mps`] | [`Mps`]: canonical forms, compression, log-space norms |
+//! | [`ttn`] | [`Ttn`](ttn::Ttn), [`Tree`](ttn::Tree): tree tensor networks over binary trees |
+//! | [`born`] | MPS and TTN Born machines: training, exact likelihoods and sampling |
 //! | [`cora`] | [`Cora`]: the classical stochastic MERA, exact cone marginals, EM |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
 //! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
@@ -45,8 +47,9 @@ pub mod linalg;
 pub mod mps;
 pub mod scalar;
 pub mod tensor;
+pub mod ttn;
 
-pub use born::{BornMachine, BornOptions, MpsBornMachine};
+pub use born::{AnyBornMachine, BornMachine, BornOptions, MpsBornMachine, TtnBornMachine};
 pub use cora::Cora;
 pub use data::Dataset;
 pub use error::{Error, Result};

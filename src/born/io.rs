@@ -15,14 +15,14 @@ use crate::linalg::{Truncation, TruncationMode};
 const MAGIC: &[u8; 8] = b"TNLBORN\0";
 const VERSION: u32 = 2;
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    path: &'a Path,
+pub(super) struct Reader<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) path: &'a Path,
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
+    pub(super) fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
         if self.bytes.len() - self.pos < n {
             return Err(format_error(
                 self.path,
@@ -37,12 +37,12 @@ impl Reader<'_> {
         self.pos += n;
         Ok(s)
     }
-    fn u64(&mut self, what: &str) -> Result<u64> {
+    pub(super) fn u64(&mut self, what: &str) -> Result<u64> {
         Ok(u64::from_le_bytes(
             self.take(8, what)?.try_into().expect("8 bytes"),
         ))
     }
-    fn usize(&mut self, what: &str) -> Result<usize> {
+    pub(super) fn usize(&mut self, what: &str) -> Result<usize> {
         let at = self.pos;
         let v = self.u64(what)?;
         usize::try_from(v).map_err(|_| {
@@ -52,7 +52,7 @@ impl Reader<'_> {
             )
         })
     }
-    fn f64(&mut self, what: &str) -> Result<f64> {
+    pub(super) fn f64(&mut self, what: &str) -> Result<f64> {
         Ok(f64::from_bits(self.u64(what)?))
     }
 }

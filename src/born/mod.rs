@@ -6,8 +6,13 @@
 //!   Phys. Rev. X 8, 031012 (2018): two-site gradient sweeps with adaptive bond
 //!   dimension, exact likelihoods, exact i.i.d. and conditional (inpainting)
 //!   sampling, exact marginals, versioned save/load.
-//! - [`BornOptions`]: the validated training options.
-//! - [`BornMachine`]: what MPS and (future) TTN Born machines share.
+//! - [`TtnBornMachine`]: the tree tensor network Born machine of Cheng, Wang, Xiang
+//!   and Zhang, *Tree tensor networks for generative modeling*, Phys. Rev. B 99,
+//!   155131 (2019), on a [`Tree`](crate::ttn::Tree) that follows the 2D image:
+//!   two-node gradient updates along the tree edges, the same exactness and API.
+//! - [`BornOptions`]: the validated training options (shared).
+//! - [`BornMachine`]: what MPS and TTN Born machines share, so evaluation code is
+//!   written once; [`AnyBornMachine`]: either model, chosen at run time.
 //! - [`FitObserver`], [`HalfSweepReport`], [`FitControl`]: progress and early stopping.
 //!
 //! ```
@@ -23,6 +28,7 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+mod any;
 mod checkpoints;
 mod environments;
 mod io;
@@ -31,21 +37,31 @@ mod observer;
 mod options;
 mod sampling;
 mod training;
+mod ttn_born;
+mod ttn_io;
+mod ttn_messages;
+mod ttn_sampling;
+mod ttn_split;
+mod ttn_training;
+
+use std::path::Path;
 
 use ndarray::{Array2, ArrayD};
 use rand::Rng;
 
+pub use any::AnyBornMachine;
 pub use mps_born::MpsBornMachine;
 pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
 pub use sampling::MAX_MARGINAL_ENTRIES;
+pub use ttn_born::TtnBornMachine;
 
 use crate::data::Dataset;
 use crate::error::Result;
 
 /// What every Born machine `p(x) = |psi(x)|^2 / Z` over `N` sites with `d` states
-/// offers, independent of the network behind `psi` (MPS now, TTN later). All
-/// quantities are exact.
+/// offers, independent of the network behind `psi` ([`MpsBornMachine`],
+/// [`TtnBornMachine`], [`AnyBornMachine`]). All quantities are exact.
 pub trait BornMachine {
     /// The number of sites `N`.
     fn num_sites(&self) -> usize;
@@ -67,6 +83,22 @@ pub trait BornMachine {
     ) -> Result<Array2<u8>>;
     /// The joint distribution of a few sites, shape `[d; sites.len()]`.
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>>;
+    /// The largest bond dimension of the network.
+    fn max_bond(&self) -> usize;
+    /// The training options.
+    fn options(&self) -> &BornOptions;
+    /// Replaces the options of the next fit (validated).
+    fn set_options(&mut self, options: BornOptions) -> Result<()>;
+    /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep.
+    fn fit_with<O: FitObserver<Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized;
+    /// Writes the model to a versioned, checksummed file.
+    fn save(&self, path: &Path) -> Result<()>;
 }
 
 impl BornMachine for MpsBornMachine {
@@ -96,5 +128,73 @@ impl BornMachine for MpsBornMachine {
     }
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         MpsBornMachine::marginal(self, sites)
+    }
+    fn max_bond(&self) -> usize {
+        MpsBornMachine::max_bond(self)
+    }
+    fn options(&self) -> &BornOptions {
+        MpsBornMachine::options(self)
+    }
+    fn set_options(&mut self, options: BornOptions) -> Result<()> {
+        MpsBornMachine::set_options(self, options)
+    }
+    fn fit_with<O: FitObserver<Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
+        MpsBornMachine::fit_with(self, train, observer)
+    }
+    fn save(&self, path: &Path) -> Result<()> {
+        MpsBornMachine::save(self, path)
+    }
+}
+
+impl BornMachine for TtnBornMachine {
+    fn num_sites(&self) -> usize {
+        TtnBornMachine::num_sites(self)
+    }
+    fn num_states(&self) -> usize {
+        TtnBornMachine::num_states(self)
+    }
+    fn log_prob(&self, x: &[u8]) -> Result<f64> {
+        TtnBornMachine::log_prob(self, x)
+    }
+    fn nll(&self, data: &Dataset) -> Result<f64> {
+        TtnBornMachine::nll(self, data)
+    }
+    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+        TtnBornMachine::sample(self, n, rng)
+    }
+    fn sample_conditional<R: Rng + ?Sized>(
+        &self,
+        x: &[u8],
+        observed: &[bool],
+        n: usize,
+        rng: &mut R,
+    ) -> Result<Array2<u8>> {
+        TtnBornMachine::sample_conditional(self, x, observed, n, rng)
+    }
+    fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
+        TtnBornMachine::marginal(self, sites)
+    }
+    fn max_bond(&self) -> usize {
+        TtnBornMachine::max_bond(self)
+    }
+    fn options(&self) -> &BornOptions {
+        TtnBornMachine::options(self)
+    }
+    fn set_options(&mut self, options: BornOptions) -> Result<()> {
+        TtnBornMachine::set_options(self, options)
+    }
+    fn fit_with<O: FitObserver<Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
+        TtnBornMachine::fit_with(self, train, observer)
+    }
+    fn save(&self, path: &Path) -> Result<()> {
+        TtnBornMachine::save(self, path)
     }
 }

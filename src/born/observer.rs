@@ -4,9 +4,12 @@
 /// The direction of a half-sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SweepDirection {
-    /// Bonds `(0,1), (1,2), ..., (N-2,N-1)`; the centre moves to site `N-1`.
+    /// MPS: bonds `(0,1), (1,2), ..., (N-2,N-1)`; the centre moves to site `N-1`.
+    /// TTN: the depth-first tour of the root's left subtree (left children first),
+    /// from the root back to the root.
     LeftToRight,
-    /// Bonds `(N-2,N-1), ..., (0,1)`; the centre moves back to site 0.
+    /// MPS: bonds `(N-2,N-1), ..., (0,1)`; the centre moves back to site 0.
+    /// TTN: the tour of the root's right subtree (right children first).
     RightToLeft,
 }
 

@@ -1,0 +1,317 @@
+//! Saving and loading TTN Born machines: [`TtnBornMachine::save`],
+//! [`TtnBornMachine::load`]. The format is documented on
+//! [`TtnBornMachine::save`]; it follows the MPS format (`TNLBORN`) with its own
+//! magic.
+
+use std::path::Path;
+
+use ndarray::Array3;
+
+use super::io::Reader;
+use super::mps_born::check_num_states;
+use super::options::{BornOptions, StepRule};
+use super::ttn_born::TtnBornMachine;
+use crate::error::{Error, Result};
+use crate::io::{format_error, read_file};
+use crate::linalg::{Truncation, TruncationMode};
+use crate::ttn::{Child, Tree, Ttn};
+
+const MAGIC: &[u8; 8] = b"TNLTTN\0\0";
+const VERSION: u32 = 1;
+
+fn put(p: &mut Vec<u8>, v: u64) {
+    p.extend_from_slice(&v.to_le_bytes());
+}
+
+impl TtnBornMachine {
+    /// Writes the model (options, tree, tensors, canonical centre) to `path` in the
+    /// versioned, checksummed `TNLTTN` format below.
+    ///
+    /// # File format `TNLTTN`, version 1 (all integers little-endian)
+    ///
+    /// | bytes | content |
+    /// |---|---|
+    /// | 8 | magic `b"TNLTTN\0\0"` |
+    /// | 4 | format version `u32` = 1 |
+    /// | 8 | payload length `u64` (bytes between this field and the checksum) |
+    /// | payload | see below |
+    /// | 4 | CRC-32 (IEEE) of every byte before it |
+    ///
+    /// Payload: `num_sites u64, num_nodes u64, num_states u64, center u64`; the
+    /// options as in the MPS format (`max_bond u64, min_bond u64, cutoff f64, mode u8
+    /// (0 relative, 1 absolute, 2 discarded weight), learning_rate f64,
+    /// steps_per_bond u64, batch_size u64 (0 = full batch), sweeps u64, seed u64,
+    /// initial_bond u64, step rule u8 (0 plain, 1 normalised), step-rule exponent
+    /// f64, checkpoint_every u64 (0 = automatic; stored for the options, unused by
+    /// the TTN)`); the tree: for each node its left then right child as
+    /// `kind u8 (0 node, 1 site), index u64`; then for each node `D_parent u64,
+    /// D_left u64, D_right u64` and its `D_parent D_left D_right` values `f64`,
+    /// row-major. Values are stored bit-exactly: a loaded model is identical to the
+    /// saved one.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path if writing fails.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let tree = self.tree();
+        let mut p = Vec::new();
+        put(&mut p, self.num_sites() as u64);
+        put(&mut p, tree.num_nodes() as u64);
+        put(&mut p, self.num_states() as u64);
+        put(&mut p, self.center() as u64);
+        let o = &self.options;
+        put(&mut p, o.truncation.max_bond as u64);
+        put(&mut p, o.truncation.min_bond as u64);
+        p.extend_from_slice(&o.truncation.cutoff.to_le_bytes());
+        p.push(match o.truncation.mode {
+            TruncationMode::Relative => 0,
+            TruncationMode::Absolute => 1,
+            TruncationMode::DiscardedWeight => 2,
+        });
+        p.extend_from_slice(&o.learning_rate.to_le_bytes());
+        put(&mut p, o.steps_per_bond as u64);
+        put(&mut p, o.batch_size.unwrap_or(0) as u64);
+        put(&mut p, o.sweeps as u64);
+        put(&mut p, o.seed);
+        put(&mut p, o.initial_bond as u64);
+        match o.step_rule {
+            StepRule::Plain => {
+                p.push(0);
+                p.extend_from_slice(&0.0f64.to_le_bytes());
+            }
+            StepRule::Normalized { size_exponent } => {
+                p.push(1);
+                p.extend_from_slice(&size_exponent.to_le_bytes());
+            }
+        }
+        put(&mut p, o.checkpoint_every.unwrap_or(0) as u64);
+        for ch in tree.all_children() {
+            for c in ch {
+                match *c {
+                    Child::Node(u) => {
+                        p.push(0);
+                        put(&mut p, u as u64);
+                    }
+                    Child::Site(s) => {
+                        p.push(1);
+                        put(&mut p, s as u64);
+                    }
+                }
+            }
+        }
+        for t in self.tensors() {
+            let (a, b, c) = t.dim();
+            put(&mut p, a as u64);
+            put(&mut p, b as u64);
+            put(&mut p, c as u64);
+            for v in t.iter() {
+                p.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let mut bytes = Vec::with_capacity(p.len() + 24);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&p);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(path, bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a model written by [`TtnBornMachine::save`], restoring it exactly.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file
+    /// and the problem for a foreign file (wrong magic; an MPS model file is named
+    /// as such), an unknown version, a truncated file or trailing bytes, a checksum
+    /// mismatch (corruption), or inconsistent contents (an invalid tree, shapes that
+    /// do not fit the tree, invalid options, non-finite values, a centre out of
+    /// range). Never panics on bad input.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = read_file(path)?;
+        let fmt = |reason: String| format_error(path, reason);
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            if bytes.starts_with(b"TNLBORN\0") {
+                return Err(fmt(
+                    "this is an MPS Born machine file (magic \"TNLBORN\"): load it with \
+                     MpsBornMachine::load"
+                        .into(),
+                ));
+            }
+            return Err(fmt(
+                "not a tnlearn TTN Born machine file (missing magic \"TNLTTN\")".into(),
+            ));
+        }
+        if bytes.len() < 24 {
+            return Err(fmt(format!(
+                "truncated: {} bytes, header needs 24",
+                bytes.len()
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(fmt(format!(
+                "unsupported format version {version} (this build reads version {VERSION})"
+            )));
+        }
+        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let expected = (plen as u128) + 24;
+        if (bytes.len() as u128) < expected {
+            return Err(fmt(format!(
+                "truncated: header announces {expected} bytes, file has {}",
+                bytes.len()
+            )));
+        }
+        if (bytes.len() as u128) > expected {
+            return Err(fmt(format!(
+                "{} unexpected trailing bytes after the checksum",
+                bytes.len() as u128 - expected
+            )));
+        }
+        let body_end = bytes.len() - 4;
+        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
+        let actual = crc32fast::hash(&bytes[..body_end]);
+        if stored != actual {
+            return Err(fmt(format!(
+                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
+                 the file is corrupted"
+            )));
+        }
+        let mut r = Reader {
+            bytes: &bytes[..body_end],
+            pos: 20,
+            path,
+        };
+        let nsites = r.usize("num_sites")?;
+        let nnodes = r.usize("num_nodes")?;
+        let d = r.usize("num_states")?;
+        let center = r.usize("center")?;
+        let max_bond = r.usize("max_bond")?;
+        let min_bond = r.usize("min_bond")?;
+        let cutoff = r.f64("cutoff")?;
+        let mode = match r.take(1, "truncation mode")?[0] {
+            0 => TruncationMode::Relative,
+            1 => TruncationMode::Absolute,
+            2 => TruncationMode::DiscardedWeight,
+            m => return Err(fmt(format!("unknown truncation mode {m}"))),
+        };
+        let learning_rate = r.f64("learning_rate")?;
+        let steps_per_bond = r.usize("steps_per_bond")?;
+        let batch = r.usize("batch_size")?;
+        let sweeps = r.usize("sweeps")?;
+        let seed = r.u64("seed")?;
+        let initial_bond = r.usize("initial_bond")?;
+        let step_rule = match r.take(1, "step rule")?[0] {
+            0 => {
+                r.f64("step rule exponent")?;
+                StepRule::Plain
+            }
+            1 => StepRule::Normalized {
+                size_exponent: r.f64("step rule exponent")?,
+            },
+            m => return Err(fmt(format!("unknown step rule {m}"))),
+        };
+        let every = r.usize("checkpoint_every")?;
+        let options = BornOptions {
+            truncation: Truncation {
+                max_bond,
+                min_bond,
+                cutoff,
+                mode,
+            },
+            learning_rate,
+            steps_per_bond,
+            batch_size: (batch > 0).then_some(batch),
+            sweeps,
+            seed,
+            initial_bond,
+            step_rule,
+            checkpoint_every: (every > 0).then_some(every),
+        };
+        options
+            .validate()
+            .map_err(|e| fmt(format!("invalid options stored: {e}")))?;
+        check_num_states(d).map_err(|e| fmt(e.to_string()))?;
+        if nsites < 3 || nnodes + 1 != nsites {
+            return Err(fmt(format!(
+                "num_sites = {nsites}, num_nodes = {nnodes}: a tree has num_nodes = \
+                 num_sites - 1 and a TTN Born machine at least 3 sites"
+            )));
+        }
+        if center >= nnodes {
+            return Err(fmt(format!(
+                "centre {center} out of range for {nnodes} nodes"
+            )));
+        }
+        // Each node needs 18 tree bytes and 24 shape bytes: bounds nnodes first.
+        if nnodes > (r.bytes.len() - r.pos) / 42 {
+            return Err(fmt(format!(
+                "truncated: {nnodes} nodes announced, too few bytes for them"
+            )));
+        }
+        let mut children = Vec::with_capacity(nnodes);
+        for v in 0..nnodes {
+            let mut ch = [Child::Site(0); 2];
+            for (side, slot) in ch.iter_mut().enumerate() {
+                let kind = r.take(1, "child kind")?[0];
+                let at = r.pos;
+                let idx = r.usize("child index")?;
+                *slot = match kind {
+                    0 => Child::Node(idx),
+                    1 => Child::Site(idx),
+                    k => {
+                        return Err(fmt(format!(
+                            "node {v}, child {side}: unknown kind {k} at offset {}",
+                            at - 1
+                        )))
+                    }
+                };
+            }
+            children.push(ch);
+        }
+        let tree = Tree::new(children).map_err(|e| fmt(format!("invalid tree: {e}")))?;
+        let mut tensors = Vec::with_capacity(nnodes);
+        for v in 0..nnodes {
+            let a = r.usize("node D_parent")?;
+            let b = r.usize("node D_left")?;
+            let c = r.usize("node D_right")?;
+            let count = a
+                .checked_mul(b)
+                .and_then(|x| x.checked_mul(c))
+                .filter(|&x| x <= (r.bytes.len() - r.pos) / 8)
+                .ok_or_else(|| {
+                    fmt(format!(
+                        "truncated: node {v} of shape ({a}, {b}, {c}) does not fit in the file"
+                    ))
+                })?;
+            let raw = r.take(count * 8, "node values")?;
+            let values: Vec<f64> = raw
+                .chunks_exact(8)
+                .map(|x| f64::from_le_bytes(x.try_into().expect("8 bytes")))
+                .collect();
+            if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+                return Err(fmt(format!(
+                    "node {v} has a non-finite value at position {i}"
+                )));
+            }
+            tensors.push(Array3::from_shape_vec((a, b, c), values).expect("count matches"));
+        }
+        if r.pos != r.bytes.len() {
+            return Err(fmt(format!(
+                "{} unexpected bytes after the last node",
+                r.bytes.len() - r.pos
+            )));
+        }
+        let mut ttn = Ttn::from_tensors(tree, d, tensors)
+            .map_err(|e| fmt(format!("node tensors do not fit the tree: {e}")))?;
+        if ttn.tensors.iter().any(|t| t.is_empty()) {
+            return Err(fmt("a node tensor has a zero dimension".into()));
+        }
+        ttn.center = Some(center);
+        Ok(TtnBornMachine { ttn, options })
+    }
+}
