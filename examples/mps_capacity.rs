@@ -79,6 +79,13 @@ fn cli() -> Command {
             .value_parser(value_parser!(usize)),
         )
         .arg(
+            Arg::new("resume")
+                .long("resume")
+                .value_name("MODEL.tnlborn")
+                .help("continue training a saved model (with the given learning rate)")
+                .value_parser(value_parser!(PathBuf)),
+        )
+        .arg(
             arg(
                 "decay",
                 "0.2",

@@ -57,7 +57,7 @@ impl MpsBornMachine {
     /// # Memory
     /// The per-sample environments (unit rows plus one log scale per sample) take
     /// `n_samples * D_k * 8` bytes for each site `k` they are kept for. With the
-    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`] (automatic by
+    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) (automatic by
     /// default: every site while `n_samples * N * max_bond * 8` bytes fit in 2 GiB,
     /// else `c = ceil(sqrt(N))`) only every `c`-th site's environments are kept
     /// and the ones in between are rebuilt when the sweep reaches them: about
