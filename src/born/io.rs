@@ -8,54 +8,12 @@ use ndarray::Array3;
 
 use super::mps_born::{check_num_states, MpsBornMachine};
 use super::options::{BornOptions, StepRule};
-use crate::error::{Error, Result};
-use crate::io::{format_error, read_file};
+use crate::error::Result;
+use crate::io::{container, format_error};
 use crate::linalg::{Truncation, TruncationMode};
 
 const MAGIC: &[u8; 8] = b"TNLBORN\0";
 const VERSION: u32 = 2;
-
-pub(super) struct Reader<'a> {
-    pub(super) bytes: &'a [u8],
-    pub(super) pos: usize,
-    pub(super) path: &'a Path,
-}
-
-impl Reader<'_> {
-    pub(super) fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
-        if self.bytes.len() - self.pos < n {
-            return Err(format_error(
-                self.path,
-                format!(
-                    "truncated: {what} needs {n} bytes at offset {} but only {} remain",
-                    self.pos,
-                    self.bytes.len() - self.pos
-                ),
-            ));
-        }
-        let s = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-    pub(super) fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8, what)?.try_into().expect("8 bytes"),
-        ))
-    }
-    pub(super) fn usize(&mut self, what: &str) -> Result<usize> {
-        let at = self.pos;
-        let v = self.u64(what)?;
-        usize::try_from(v).map_err(|_| {
-            format_error(
-                self.path,
-                format!("{what} = {v} at offset {at} is too large"),
-            )
-        })
-    }
-    pub(super) fn f64(&mut self, what: &str) -> Result<f64> {
-        Ok(f64::from_bits(self.u64(what)?))
-    }
-}
 
 impl MpsBornMachine {
     /// Writes the model (options, tensors, canonical centre, log scale) to `path` in
@@ -81,7 +39,7 @@ impl MpsBornMachine {
     /// Values are stored bit-exactly, so a loaded model is identical to the saved one.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the path if writing fails.
+    /// [`Error::Io`](crate::Error::Io) naming the path if writing fails.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let mut p = Vec::new();
@@ -125,76 +83,28 @@ impl MpsBornMachine {
                 p.extend_from_slice(&v.to_le_bytes());
             }
         }
-        let mut bytes = Vec::with_capacity(p.len() + 24);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&p);
-        let crc = crc32fast::hash(&bytes);
-        bytes.extend_from_slice(&crc.to_le_bytes());
-        std::fs::write(path, bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        container::write(path, MAGIC, VERSION, &p)
     }
 
     /// Reads a model written by [`MpsBornMachine::save`], restoring it exactly.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file
+    /// [`Error::Io`](crate::Error::Io) if the file cannot be read; [`Error::Format`](crate::Error::Format) naming the file
     /// and the problem for a foreign file (wrong magic), an unknown version, a
     /// truncated file or trailing bytes, a checksum mismatch (corruption), or
     /// inconsistent contents (bond dimensions that do not chain, invalid options,
     /// non-finite values, a centre out of range). Never panics on bad input.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_file(path)?;
         let fmt = |reason: String| format_error(path, reason);
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(fmt(
-                "not a tnlearn Born machine file (missing magic \"TNLBORN\\0\")".into(),
-            ));
-        }
-        if bytes.len() < 24 {
-            return Err(fmt(format!(
-                "truncated: {} bytes, header needs 24",
-                bytes.len()
-            )));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version == 0 || version > VERSION {
-            return Err(fmt(format!(
-                "unsupported format version {version} (this build reads versions 1 to {VERSION})"
-            )));
-        }
-        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let expected = (plen as u128) + 24;
-        if (bytes.len() as u128) < expected {
-            return Err(fmt(format!(
-                "truncated: header announces {expected} bytes, file has {}",
-                bytes.len()
-            )));
-        }
-        if (bytes.len() as u128) > expected {
-            return Err(fmt(format!(
-                "{} unexpected trailing bytes after the checksum",
-                bytes.len() as u128 - expected
-            )));
-        }
-        let body_end = bytes.len() - 4;
-        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
-        let actual = crc32fast::hash(&bytes[..body_end]);
-        if stored != actual {
-            return Err(fmt(format!(
-                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
-                 the file is corrupted"
-            )));
-        }
-        let mut r = Reader {
-            bytes: &bytes[..body_end],
-            pos: 20,
+        let file = container::open(
             path,
-        };
+            MAGIC,
+            1..=VERSION,
+            "not a tnlearn Born machine file (missing magic \"TNLBORN\\0\")",
+        )?;
+        let version = file.version;
+        let mut r = file.reader();
         let nsites = r.usize("num_sites")?;
         let d = r.usize("num_states")?;
         let center = r.usize("center")?;
@@ -261,7 +171,7 @@ impl MpsBornMachine {
             return Err(fmt(format!("log_scale = {log_scale}, expected 0")));
         }
         // Each site needs at least 24 header bytes: bounds nsites before allocating.
-        if nsites > (r.bytes.len() - r.pos) / 24 {
+        if nsites > r.remaining() / 24 {
             return Err(fmt(format!(
                 "truncated: {nsites} sites announced, too few bytes for their headers"
             )));
@@ -285,7 +195,7 @@ impl MpsBornMachine {
             let count = dl
                 .checked_mul(dk)
                 .and_then(|c| c.checked_mul(dr))
-                .filter(|&c| c <= (r.bytes.len() - r.pos) / 8)
+                .filter(|&c| c <= r.remaining() / 8)
                 .ok_or_else(|| {
                     fmt(format!(
                         "truncated: site {k} of shape ({dl}, {dk}, {dr}) does not fit in the file"
@@ -304,10 +214,10 @@ impl MpsBornMachine {
             tensors.push(Array3::from_shape_vec((dl, dk, dr), values).expect("count matches"));
             prev_right = dr;
         }
-        if r.pos != r.bytes.len() {
+        if r.remaining() != 0 {
             return Err(fmt(format!(
                 "{} unexpected bytes after the last site",
-                r.bytes.len() - r.pos
+                r.remaining()
             )));
         }
         Ok(MpsBornMachine {

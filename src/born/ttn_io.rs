@@ -7,12 +7,11 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::io::Reader;
 use super::mps_born::check_num_states;
 use super::options::{BornOptions, StepRule};
 use super::ttn_born::TtnBornMachine;
-use crate::error::{Error, Result};
-use crate::io::{format_error, read_file};
+use crate::error::Result;
+use crate::io::{container, format_error};
 use crate::linalg::{Truncation, TruncationMode};
 use crate::ttn::{Child, Tree, Ttn};
 
@@ -50,7 +49,7 @@ impl TtnBornMachine {
     /// saved one.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the path if writing fails.
+    /// [`Error::Io`](crate::Error::Io) naming the path if writing fails.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let tree = self.tree();
@@ -108,23 +107,13 @@ impl TtnBornMachine {
                 p.extend_from_slice(&v.to_le_bytes());
             }
         }
-        let mut bytes = Vec::with_capacity(p.len() + 24);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&p);
-        let crc = crc32fast::hash(&bytes);
-        bytes.extend_from_slice(&crc.to_le_bytes());
-        std::fs::write(path, bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        container::write(path, MAGIC, VERSION, &p)
     }
 
     /// Reads a model written by [`TtnBornMachine::save`], restoring it exactly.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file
+    /// [`Error::Io`](crate::Error::Io) if the file cannot be read; [`Error::Format`](crate::Error::Format) naming the file
     /// and the problem for a foreign file (wrong magic; an MPS model file is named
     /// as such), an unknown version, a truncated file or trailing bytes, a checksum
     /// mismatch (corruption), or inconsistent contents (an invalid tree, shapes that
@@ -132,60 +121,21 @@ impl TtnBornMachine {
     /// range). Never panics on bad input.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_file(path)?;
         let fmt = |reason: String| format_error(path, reason);
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            if bytes.starts_with(b"TNLBORN\0") {
-                return Err(fmt(
-                    "this is an MPS Born machine file (magic \"TNLBORN\"): load it with \
-                     MpsBornMachine::load"
-                        .into(),
-                ));
-            }
+        if std::fs::read(path).is_ok_and(|b| b.starts_with(b"TNLBORN\0")) {
             return Err(fmt(
-                "not a tnlearn TTN Born machine file (missing magic \"TNLTTN\")".into(),
+                "this is an MPS Born machine file (magic \"TNLBORN\"): load it with \
+                 MpsBornMachine::load"
+                    .into(),
             ));
         }
-        if bytes.len() < 24 {
-            return Err(fmt(format!(
-                "truncated: {} bytes, header needs 24",
-                bytes.len()
-            )));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(fmt(format!(
-                "unsupported format version {version} (this build reads version {VERSION})"
-            )));
-        }
-        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let expected = (plen as u128) + 24;
-        if (bytes.len() as u128) < expected {
-            return Err(fmt(format!(
-                "truncated: header announces {expected} bytes, file has {}",
-                bytes.len()
-            )));
-        }
-        if (bytes.len() as u128) > expected {
-            return Err(fmt(format!(
-                "{} unexpected trailing bytes after the checksum",
-                bytes.len() as u128 - expected
-            )));
-        }
-        let body_end = bytes.len() - 4;
-        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
-        let actual = crc32fast::hash(&bytes[..body_end]);
-        if stored != actual {
-            return Err(fmt(format!(
-                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
-                 the file is corrupted"
-            )));
-        }
-        let mut r = Reader {
-            bytes: &bytes[..body_end],
-            pos: 20,
+        let file = container::open(
             path,
-        };
+            MAGIC,
+            VERSION..=VERSION,
+            "not a tnlearn TTN Born machine file (missing magic \"TNLTTN\")",
+        )?;
+        let mut r = file.reader();
         let nsites = r.usize("num_sites")?;
         let nnodes = r.usize("num_nodes")?;
         let d = r.usize("num_states")?;
@@ -248,7 +198,7 @@ impl TtnBornMachine {
             )));
         }
         // Each node needs 18 tree bytes and 24 shape bytes: bounds nnodes first.
-        if nnodes > (r.bytes.len() - r.pos) / 42 {
+        if nnodes > r.remaining() / 42 {
             return Err(fmt(format!(
                 "truncated: {nnodes} nodes announced, too few bytes for them"
             )));
@@ -258,7 +208,7 @@ impl TtnBornMachine {
             let mut ch = [Child::Site(0); 2];
             for (side, slot) in ch.iter_mut().enumerate() {
                 let kind = r.take(1, "child kind")?[0];
-                let at = r.pos;
+                let at = r.pos();
                 let idx = r.usize("child index")?;
                 *slot = match kind {
                     0 => Child::Node(idx),
@@ -282,7 +232,7 @@ impl TtnBornMachine {
             let count = a
                 .checked_mul(b)
                 .and_then(|x| x.checked_mul(c))
-                .filter(|&x| x <= (r.bytes.len() - r.pos) / 8)
+                .filter(|&x| x <= r.remaining() / 8)
                 .ok_or_else(|| {
                     fmt(format!(
                         "truncated: node {v} of shape ({a}, {b}, {c}) does not fit in the file"
@@ -300,10 +250,10 @@ impl TtnBornMachine {
             }
             tensors.push(Array3::from_shape_vec((a, b, c), values).expect("count matches"));
         }
-        if r.pos != r.bytes.len() {
+        if r.remaining() != 0 {
             return Err(fmt(format!(
                 "{} unexpected bytes after the last node",
-                r.bytes.len() - r.pos
+                r.remaining()
             )));
         }
         let mut ttn = Ttn::from_tensors(tree, d, tensors)

@@ -6,54 +6,25 @@ use super::geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing}
 use super::model::Cora;
 use super::network::PlanCache;
 use super::params::StochasticMap;
-use crate::error::{Error, Result};
-use crate::io::{format_error, read_file};
+use crate::error::Result;
+use crate::io::container::{self, Reader};
+use crate::io::format_error;
 
 const MAGIC: &[u8; 8] = b"TNLCORA\0";
 const VERSION: u32 = 1;
-const HEADER: usize = 20;
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    path: &'a Path,
+/// CORA's extra read: a stochastic map of known shape.
+trait ReadMap {
+    fn map(&mut self, what: &str, outputs: usize, inputs: usize) -> Result<StochasticMap>;
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
-        if self.bytes.len() - self.pos < n {
-            return Err(format_error(
-                self.path,
-                format!(
-                    "truncated: {what} needs {n} bytes at offset {} but only {} remain",
-                    self.pos,
-                    self.bytes.len() - self.pos
-                ),
-            ));
-        }
-        let s = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-    fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
-    }
-    fn usize(&mut self, what: &str) -> Result<usize> {
-        let at = self.pos;
-        let v = u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes"));
-        usize::try_from(v).map_err(|_| {
-            format_error(
-                self.path,
-                format!("{what} = {v} at offset {at} is too large"),
-            )
-        })
-    }
+impl ReadMap for Reader<'_> {
     fn map(&mut self, what: &str, outputs: usize, inputs: usize) -> Result<StochasticMap> {
-        let at = self.pos;
+        let at = self.pos();
         let (o, i) = (self.usize(what)?, self.usize(what)?);
         if (o, i) != (outputs, inputs) {
             return Err(format_error(
-                self.path,
+                self.path(),
                 format!(
                     "{what} at offset {at} is {o} x {i}, the architecture needs {outputs} x {inputs}"
                 ),
@@ -65,7 +36,7 @@ impl Reader<'_> {
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect();
         StochasticMap::new(o, i, values)
-            .map_err(|e| format_error(self.path, format!("{what} at offset {at}: {e}")))
+            .map_err(|e| format_error(self.path(), format!("{what} at offset {at}: {e}")))
     }
 }
 
@@ -103,7 +74,7 @@ impl Cora {
     /// one map. Values are stored bit-exactly: a loaded model is identical.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the path if writing fails.
+    /// [`Error::Io`](crate::Error::Io) naming the path if writing fails.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let a = self.architecture();
@@ -138,77 +109,27 @@ impl Cora {
             }
         }
         put_map(&mut p, &self.top);
-        let mut bytes = Vec::with_capacity(p.len() + HEADER + 4);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&p);
-        let crc = crc32fast::hash(&bytes);
-        bytes.extend_from_slice(&crc.to_le_bytes());
-        std::fs::write(path, bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        container::write(path, MAGIC, VERSION, &p)
     }
 
     /// Reads a model written by [`Cora::save`], restoring it exactly.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file and
+    /// [`Error::Io`](crate::Error::Io) if the file cannot be read; [`Error::Format`](crate::Error::Format) naming the file and
     /// the problem for a foreign file (wrong magic), an unknown version, a truncated
     /// file or trailing bytes, a checksum mismatch, an invalid architecture, a map
     /// of the wrong shape or one that is not column-stochastic. Never panics on bad
     /// input.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_file(path)?;
         let fmt = |reason: String| format_error(path, reason);
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(fmt(
-                "not a tnlearn CORA file (missing magic \"TNLCORA\\0\")".into(),
-            ));
-        }
-        if bytes.len() < HEADER + 4 {
-            return Err(fmt(format!(
-                "truncated: {} bytes, header and checksum need {}",
-                bytes.len(),
-                HEADER + 4
-            )));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(fmt(format!(
-                "unsupported format version {version} (this build reads version {VERSION})"
-            )));
-        }
-        let plen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let expected = plen as u128 + HEADER as u128 + 4;
-        if (bytes.len() as u128) < expected {
-            return Err(fmt(format!(
-                "truncated: header announces {expected} bytes, file has {}",
-                bytes.len()
-            )));
-        }
-        if (bytes.len() as u128) > expected {
-            return Err(fmt(format!(
-                "{} unexpected trailing bytes after the checksum",
-                bytes.len() as u128 - expected
-            )));
-        }
-        let body_end = bytes.len() - 4;
-        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
-        let actual = crc32fast::hash(&bytes[..body_end]);
-        if stored != actual {
-            return Err(fmt(format!(
-                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): \
-                 the file is corrupted"
-            )));
-        }
-        let mut r = Reader {
-            bytes: &bytes[..body_end],
-            pos: HEADER,
+        let file = container::open(
             path,
-        };
+            MAGIC,
+            VERSION..=VERSION,
+            "not a tnlearn CORA file (missing magic \"TNLCORA\\0\")",
+        )?;
+        let mut r = file.reader();
         let scheme = match r.u8("scheme")? {
             0 => BlockScheme::Chain,
             1 => BlockScheme::Square2x2,
@@ -285,10 +206,10 @@ impl Cora {
         }
         let top_len = geometry.chi(levels).pow(geometry.num_sites(levels) as u32);
         let top = r.map("top distribution", top_len, 1)?;
-        if r.pos != r.bytes.len() {
+        if r.remaining() != 0 {
             return Err(fmt(format!(
                 "{} unread payload bytes after the top distribution",
-                r.bytes.len() - r.pos
+                r.remaining()
             )));
         }
         let model = Cora {

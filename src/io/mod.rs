@@ -11,6 +11,7 @@
 //! [`Error::Format`] naming the path and the byte offset, record or member when its
 //! contents are wrong. No reader panics on a bad file.
 
+pub(crate) mod container;
 pub mod idx;
 pub mod npy;
 pub mod packed;
