@@ -7,10 +7,9 @@ use std::path::Path;
 use ndarray::Array3;
 
 use super::mps_born::{check_num_states, MpsBornMachine};
-use super::options::{BornOptions, StepRule};
+use super::options::BornOptions;
 use crate::error::Result;
 use crate::io::{container, format_error};
-use crate::linalg::{Truncation, TruncationMode};
 
 const MAGIC: &[u8; 8] = b"TNLBORN\0";
 const VERSION: u32 = 2;
@@ -48,32 +47,7 @@ impl MpsBornMachine {
         put(&mut p, self.num_states as u64);
         put(&mut p, self.center as u64);
         p.extend_from_slice(&0.0f64.to_le_bytes());
-        let o = &self.options;
-        put(&mut p, o.truncation.max_bond as u64);
-        put(&mut p, o.truncation.min_bond as u64);
-        p.extend_from_slice(&o.truncation.cutoff.to_le_bytes());
-        p.push(match o.truncation.mode {
-            TruncationMode::Relative => 0,
-            TruncationMode::Absolute => 1,
-            TruncationMode::DiscardedWeight => 2,
-        });
-        p.extend_from_slice(&o.learning_rate.to_le_bytes());
-        put(&mut p, o.steps_per_bond as u64);
-        put(&mut p, o.batch_size.unwrap_or(0) as u64);
-        put(&mut p, o.sweeps as u64);
-        put(&mut p, o.seed);
-        put(&mut p, o.initial_bond as u64);
-        match o.step_rule {
-            StepRule::Plain => {
-                p.push(0);
-                p.extend_from_slice(&0.0f64.to_le_bytes());
-            }
-            StepRule::Normalized { size_exponent } => {
-                p.push(1);
-                p.extend_from_slice(&size_exponent.to_le_bytes());
-            }
-        }
-        put(&mut p, o.checkpoint_every.unwrap_or(0) as u64);
+        self.options.write_bytes(&mut p);
         for a in &self.tensors {
             let (dl, d, dr) = a.dim();
             put(&mut p, dl as u64);
@@ -109,55 +83,7 @@ impl MpsBornMachine {
         let d = r.usize("num_states")?;
         let center = r.usize("center")?;
         let log_scale = r.f64("log_scale")?;
-        let max_bond = r.usize("max_bond")?;
-        let min_bond = r.usize("min_bond")?;
-        let cutoff = r.f64("cutoff")?;
-        let mode = match r.take(1, "truncation mode")?[0] {
-            0 => TruncationMode::Relative,
-            1 => TruncationMode::Absolute,
-            2 => TruncationMode::DiscardedWeight,
-            m => return Err(fmt(format!("unknown truncation mode {m}"))),
-        };
-        let learning_rate = r.f64("learning_rate")?;
-        let steps_per_bond = r.usize("steps_per_bond")?;
-        let batch = r.usize("batch_size")?;
-        let sweeps = r.usize("sweeps")?;
-        let seed = r.u64("seed")?;
-        let initial_bond = r.usize("initial_bond")?;
-        let (step_rule, checkpoint_every) = if version >= 2 {
-            let rule = r.take(1, "step rule")?[0];
-            let exponent = r.f64("step rule exponent")?;
-            let rule = match rule {
-                0 => StepRule::Plain,
-                1 => StepRule::Normalized {
-                    size_exponent: exponent,
-                },
-                m => return Err(fmt(format!("unknown step rule {m}"))),
-            };
-            let every = r.usize("checkpoint_every")?;
-            (rule, (every > 0).then_some(every))
-        } else {
-            (StepRule::Plain, None)
-        };
-        let options = BornOptions {
-            truncation: Truncation {
-                max_bond,
-                min_bond,
-                cutoff,
-                mode,
-            },
-            learning_rate,
-            steps_per_bond,
-            batch_size: (batch > 0).then_some(batch),
-            sweeps,
-            seed,
-            initial_bond,
-            step_rule,
-            checkpoint_every,
-        };
-        options
-            .validate()
-            .map_err(|e| fmt(format!("invalid options stored: {e}")))?;
+        let options = BornOptions::read_bytes(&mut r, version >= 2)?;
         check_num_states(d).map_err(|e| fmt(e.to_string()))?;
         if nsites < 2 {
             return Err(fmt(format!("num_sites = {nsites}, need at least 2")));

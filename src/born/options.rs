@@ -1,6 +1,8 @@
 //! Validated training options for Born machines: [`BornOptions`].
 
 use crate::error::{Error, Result};
+use crate::io::container::Reader;
+use crate::io::format_error;
 use crate::linalg::{Truncation, TruncationMode};
 
 /// Environment memory (bytes) up to which [`BornOptions::checkpoint_spacing`] keeps
@@ -261,5 +263,97 @@ impl BornOptions {
             ));
         }
         Ok(())
+    }
+}
+
+impl BornOptions {
+    /// Appends the options in the layout both model files (TNLBORN v2, TNLTTN) use:
+    /// `max_bond u64, min_bond u64, cutoff f64, mode u8 (0 relative, 1 absolute,
+    /// 2 discarded weight), learning_rate f64, steps_per_bond u64, batch_size u64
+    /// (0 = full batch), sweeps u64, seed u64, initial_bond u64, step rule u8
+    /// (0 plain, 1 normalised), step-rule exponent f64, checkpoint_every u64
+    /// (0 = automatic)`, all little-endian.
+    pub(crate) fn write_bytes(&self, p: &mut Vec<u8>) {
+        let put = |p: &mut Vec<u8>, v: u64| p.extend_from_slice(&v.to_le_bytes());
+        put(p, self.truncation.max_bond as u64);
+        put(p, self.truncation.min_bond as u64);
+        p.extend_from_slice(&self.truncation.cutoff.to_le_bytes());
+        p.push(match self.truncation.mode {
+            TruncationMode::Relative => 0,
+            TruncationMode::Absolute => 1,
+            TruncationMode::DiscardedWeight => 2,
+        });
+        p.extend_from_slice(&self.learning_rate.to_le_bytes());
+        put(p, self.steps_per_bond as u64);
+        put(p, self.batch_size.unwrap_or(0) as u64);
+        put(p, self.sweeps as u64);
+        put(p, self.seed);
+        put(p, self.initial_bond as u64);
+        let (rule, exponent) = match self.step_rule {
+            StepRule::Plain => (0, 0.0),
+            StepRule::Normalized { size_exponent } => (1, size_exponent),
+        };
+        p.push(rule);
+        p.extend_from_slice(&exponent.to_le_bytes());
+        put(p, self.checkpoint_every.unwrap_or(0) as u64);
+    }
+
+    /// Reads options written by [`BornOptions::write_bytes`] (`with_rule_fields =
+    /// false`: the older layout without the step rule and checkpoint fields, which
+    /// then take their defaults) and validates them. Errors are
+    /// [`Error::Format`] naming the file.
+    pub(crate) fn read_bytes(r: &mut Reader<'_>, with_rule_fields: bool) -> Result<Self> {
+        let path = r.path();
+        let fmt = |reason: String| format_error(path, reason);
+        let max_bond = r.usize("max_bond")?;
+        let min_bond = r.usize("min_bond")?;
+        let cutoff = r.f64("cutoff")?;
+        let mode = match r.u8("truncation mode")? {
+            0 => TruncationMode::Relative,
+            1 => TruncationMode::Absolute,
+            2 => TruncationMode::DiscardedWeight,
+            m => return Err(fmt(format!("unknown truncation mode {m}"))),
+        };
+        let learning_rate = r.f64("learning_rate")?;
+        let steps_per_bond = r.usize("steps_per_bond")?;
+        let batch = r.usize("batch_size")?;
+        let sweeps = r.usize("sweeps")?;
+        let seed = r.u64("seed")?;
+        let initial_bond = r.usize("initial_bond")?;
+        let (step_rule, checkpoint_every) = if with_rule_fields {
+            let rule = r.u8("step rule")?;
+            let exponent = r.f64("step rule exponent")?;
+            let rule = match rule {
+                0 => StepRule::Plain,
+                1 => StepRule::Normalized {
+                    size_exponent: exponent,
+                },
+                m => return Err(fmt(format!("unknown step rule {m}"))),
+            };
+            let every = r.usize("checkpoint_every")?;
+            (rule, (every > 0).then_some(every))
+        } else {
+            (StepRule::Plain, None)
+        };
+        let options = BornOptions {
+            truncation: Truncation {
+                max_bond,
+                min_bond,
+                cutoff,
+                mode,
+            },
+            learning_rate,
+            steps_per_bond,
+            batch_size: (batch > 0).then_some(batch),
+            sweeps,
+            seed,
+            initial_bond,
+            step_rule,
+            checkpoint_every,
+        };
+        options
+            .validate()
+            .map_err(|e| fmt(format!("invalid options stored: {e}")))?;
+        Ok(options)
     }
 }

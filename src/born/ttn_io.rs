@@ -8,11 +8,10 @@ use std::path::Path;
 use ndarray::Array3;
 
 use super::mps_born::check_num_states;
-use super::options::{BornOptions, StepRule};
+use super::options::BornOptions;
 use super::ttn_born::TtnBornMachine;
 use crate::error::Result;
 use crate::io::{container, format_error};
-use crate::linalg::{Truncation, TruncationMode};
 use crate::ttn::{Child, Tree, Ttn};
 
 const MAGIC: &[u8; 8] = b"TNLTTN\0\0";
@@ -58,32 +57,7 @@ impl TtnBornMachine {
         put(&mut p, tree.num_nodes() as u64);
         put(&mut p, self.num_states() as u64);
         put(&mut p, self.center() as u64);
-        let o = &self.options;
-        put(&mut p, o.truncation.max_bond as u64);
-        put(&mut p, o.truncation.min_bond as u64);
-        p.extend_from_slice(&o.truncation.cutoff.to_le_bytes());
-        p.push(match o.truncation.mode {
-            TruncationMode::Relative => 0,
-            TruncationMode::Absolute => 1,
-            TruncationMode::DiscardedWeight => 2,
-        });
-        p.extend_from_slice(&o.learning_rate.to_le_bytes());
-        put(&mut p, o.steps_per_bond as u64);
-        put(&mut p, o.batch_size.unwrap_or(0) as u64);
-        put(&mut p, o.sweeps as u64);
-        put(&mut p, o.seed);
-        put(&mut p, o.initial_bond as u64);
-        match o.step_rule {
-            StepRule::Plain => {
-                p.push(0);
-                p.extend_from_slice(&0.0f64.to_le_bytes());
-            }
-            StepRule::Normalized { size_exponent } => {
-                p.push(1);
-                p.extend_from_slice(&size_exponent.to_le_bytes());
-            }
-        }
-        put(&mut p, o.checkpoint_every.unwrap_or(0) as u64);
+        self.options.write_bytes(&mut p);
         for ch in tree.all_children() {
             for c in ch {
                 match *c {
@@ -140,51 +114,7 @@ impl TtnBornMachine {
         let nnodes = r.usize("num_nodes")?;
         let d = r.usize("num_states")?;
         let center = r.usize("center")?;
-        let max_bond = r.usize("max_bond")?;
-        let min_bond = r.usize("min_bond")?;
-        let cutoff = r.f64("cutoff")?;
-        let mode = match r.take(1, "truncation mode")?[0] {
-            0 => TruncationMode::Relative,
-            1 => TruncationMode::Absolute,
-            2 => TruncationMode::DiscardedWeight,
-            m => return Err(fmt(format!("unknown truncation mode {m}"))),
-        };
-        let learning_rate = r.f64("learning_rate")?;
-        let steps_per_bond = r.usize("steps_per_bond")?;
-        let batch = r.usize("batch_size")?;
-        let sweeps = r.usize("sweeps")?;
-        let seed = r.u64("seed")?;
-        let initial_bond = r.usize("initial_bond")?;
-        let step_rule = match r.take(1, "step rule")?[0] {
-            0 => {
-                r.f64("step rule exponent")?;
-                StepRule::Plain
-            }
-            1 => StepRule::Normalized {
-                size_exponent: r.f64("step rule exponent")?,
-            },
-            m => return Err(fmt(format!("unknown step rule {m}"))),
-        };
-        let every = r.usize("checkpoint_every")?;
-        let options = BornOptions {
-            truncation: Truncation {
-                max_bond,
-                min_bond,
-                cutoff,
-                mode,
-            },
-            learning_rate,
-            steps_per_bond,
-            batch_size: (batch > 0).then_some(batch),
-            sweeps,
-            seed,
-            initial_bond,
-            step_rule,
-            checkpoint_every: (every > 0).then_some(every),
-        };
-        options
-            .validate()
-            .map_err(|e| fmt(format!("invalid options stored: {e}")))?;
+        let options = BornOptions::read_bytes(&mut r, true)?;
         check_num_states(d).map_err(|e| fmt(e.to_string()))?;
         if nsites < 3 || nnodes + 1 != nsites {
             return Err(fmt(format!(
