@@ -30,6 +30,7 @@
 
 mod any;
 mod checkpoints;
+mod checks;
 mod environments;
 mod io;
 mod mps_born;

@@ -5,6 +5,7 @@ use ndarray::{Array2, Array3, ArrayView2, Ix3};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use super::checks;
 use super::environments::{advance_left, Env};
 use super::options::BornOptions;
 use crate::data::Dataset;
@@ -235,56 +236,11 @@ impl MpsBornMachine {
     // ------------------------------------------------------------- validation
 
     pub(crate) fn check_config(&self, x: &[u8], name: &str) -> Result<()> {
-        if x.len() != self.num_sites() {
-            return Err(Error::shape_mismatch(
-                format!(
-                    "{name}: a configuration needs one value per site ({} sites), got {}",
-                    self.num_sites(),
-                    x.len()
-                ),
-                vec![self.num_sites()],
-                vec![x.len()],
-            ));
-        }
-        if let Some(k) = x.iter().position(|&v| usize::from(v) >= self.num_states) {
-            return Err(Error::invalid_argument(
-                name,
-                format!(
-                    "site {k} has value {}, but values must be < num_states = {}",
-                    x[k], self.num_states
-                ),
-            ));
-        }
-        Ok(())
+        checks::check_config(x, self.num_sites(), self.num_states, name)
     }
 
     pub(crate) fn check_samples(&self, samples: ArrayView2<'_, u8>, name: &str) -> Result<()> {
-        if samples.nrows() == 0 {
-            return Err(Error::invalid_argument(name, "no samples (0 rows)"));
-        }
-        if samples.ncols() != self.num_sites() {
-            return Err(Error::invalid_argument(
-                name,
-                format!(
-                    "samples have {} sites but the model has {} sites",
-                    samples.ncols(),
-                    self.num_sites()
-                ),
-            ));
-        }
-        if let Some(((i, k), &v)) = samples
-            .indexed_iter()
-            .find(|(_, &v)| usize::from(v) >= self.num_states)
-        {
-            return Err(Error::invalid_argument(
-                name,
-                format!(
-                    "sample {i}, site {k} has value {v}, but values must be < num_states = {}",
-                    self.num_states
-                ),
-            ));
-        }
-        Ok(())
+        checks::check_samples(samples, self.num_sites(), self.num_states, name)
     }
 
     pub(crate) fn check_dataset(&self, data: &Dataset, name: &str) -> Result<()> {

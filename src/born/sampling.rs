@@ -6,33 +6,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
+use super::checks::{check_evidence, draw, zero_state};
 use super::mps_born::{as_matrix, MpsBornMachine};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 
 /// Above this many entries [`MpsBornMachine::marginal`] refuses (`2^20`).
 pub const MAX_MARGINAL_ENTRIES: usize = 1 << 20;
-
-/// Draws one index from unnormalised non-negative weights with a uniform `u`.
-fn draw(weights: &[f64], u: f64) -> Option<usize> {
-    let total: f64 = weights.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
-        return None;
-    }
-    let target = u * total;
-    let mut acc = 0.0;
-    let mut last_positive = None;
-    for (s, &w) in weights.iter().enumerate() {
-        if w > 0.0 {
-            last_positive = Some(s);
-            acc += w;
-            if target < acc {
-                return Some(s);
-            }
-        }
-    }
-    last_positive
-}
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
@@ -109,13 +89,9 @@ fn zip_step<R: Rng + ?Sized>(
     for (i, value) in out_values.iter_mut().enumerate().take(n) {
         let s = match (fixed, &weights) {
             (Some(s), _) => s,
-            (None, Some(w)) => draw(
-                w.row(i)
-                    .as_slice()
-                    .expect("rows of a standard-layout matrix"),
-                rng.random::<f64>(),
-            )
-            .ok_or_else(zero_state)?,
+            (None, Some(w)) => {
+                draw(w.row(i).iter().copied(), rng.random::<f64>()).ok_or_else(zero_state)?
+            }
             (None, None) => unreachable!("weights are computed whenever no value is fixed"),
         };
         *value = s as u8;
@@ -180,13 +156,6 @@ fn zip_chunk<R: Rng + ?Sized>(
     Ok(out)
 }
 
-fn zero_state() -> Error {
-    Error::NoConvergence {
-        routine: "Born machine sampling".into(),
-        detail: "all conditional weights are zero or non-finite (zero state?)".into(),
-    }
-}
-
 impl MpsBornMachine {
     /// `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
     ///
@@ -232,30 +201,7 @@ impl MpsBornMachine {
         rng: &mut R,
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
-        if observed.len() != nsites {
-            return Err(Error::shape_mismatch(
-                format!(
-                    "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
-                    observed.len()
-                ),
-                vec![nsites],
-                vec![observed.len()],
-            ));
-        }
-        if x.len() != nsites {
-            self.check_config(x, "x")?;
-        }
-        for k in 0..nsites {
-            if observed[k] && usize::from(x[k]) >= self.num_states {
-                return Err(Error::invalid_argument(
-                    "x",
-                    format!(
-                        "observed site {k} has value {}, but values must be < num_states = {}",
-                        x[k], self.num_states
-                    ),
-                ));
-            }
-        }
+        check_evidence(x, observed, nsites, self.num_states)?;
         let tensors = self.right_canonical()?;
         let last_obs = observed.iter().rposition(|&o| o);
         // envs[k] = E_k for k in 1..=last_obs (None: identity).

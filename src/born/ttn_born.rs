@@ -4,6 +4,7 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use super::checks::{check_config, check_samples};
 use super::mps_born::check_num_states;
 use super::options::BornOptions;
 use super::ttn_messages::{node_message, Msgs};
@@ -256,54 +257,4 @@ pub(crate) fn root_message(ttn: &Ttn<f64>, samples: ArrayView2<'_, u8>) -> Msgs 
     up[tree.root()]
         .take()
         .expect("the root is last in post order")
-}
-
-pub(crate) fn check_config(x: &[u8], nsites: usize, d: usize, name: &str) -> Result<()> {
-    if x.len() != nsites {
-        return Err(Error::shape_mismatch(
-            format!(
-                "{name}: a configuration needs one value per site ({nsites} sites), got {}",
-                x.len()
-            ),
-            vec![nsites],
-            vec![x.len()],
-        ));
-    }
-    if let Some(k) = x.iter().position(|&v| usize::from(v) >= d) {
-        return Err(Error::invalid_argument(
-            name,
-            format!(
-                "site {k} has value {}, but values must be < num_states = {d}",
-                x[k]
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_samples(
-    samples: ArrayView2<'_, u8>,
-    nsites: usize,
-    d: usize,
-    name: &str,
-) -> Result<()> {
-    if samples.nrows() == 0 {
-        return Err(Error::invalid_argument(name, "no samples (0 rows)"));
-    }
-    if samples.ncols() != nsites {
-        return Err(Error::invalid_argument(
-            name,
-            format!(
-                "samples have {} sites but the model has {nsites} sites",
-                samples.ncols()
-            ),
-        ));
-    }
-    if let Some(((i, k), &v)) = samples.indexed_iter().find(|(_, &v)| usize::from(v) >= d) {
-        return Err(Error::invalid_argument(
-            name,
-            format!("sample {i}, site {k} has value {v}, but values must be < num_states = {d}"),
-        ));
-    }
-    Ok(())
 }

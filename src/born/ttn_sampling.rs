@@ -23,7 +23,8 @@
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
 use rand::Rng;
 
-use super::ttn_born::{check_config, TtnBornMachine};
+use super::checks::{check_evidence, draw, zero_state};
+use super::ttn_born::TtnBornMachine;
 use super::MAX_MARGINAL_ENTRIES;
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
@@ -113,27 +114,6 @@ fn child_density(
         }
         Child::Site(_) => None,
     }
-}
-
-/// Draws one index from unnormalised non-negative weights with a uniform `u`.
-fn draw(weights: impl Iterator<Item = f64> + Clone, u: f64) -> Option<usize> {
-    let total: f64 = weights.clone().map(|w| w.max(0.0)).sum();
-    if !(total > 0.0 && total.is_finite()) {
-        return None;
-    }
-    let target = u * total;
-    let mut acc = 0.0;
-    let mut last = None;
-    for (s, w) in weights.enumerate() {
-        if w > 0.0 {
-            last = Some(s);
-            acc += w;
-            if target < acc {
-                return Some(s);
-            }
-        }
-    }
-    last
 }
 
 /// Divides every row (a flattened `D x D` matrix) by its trace.
@@ -247,13 +227,6 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
     }
 }
 
-fn zero_state() -> Error {
-    Error::NoConvergence {
-        routine: "Born machine sampling".into(),
-        detail: "all conditional weights are zero or non-finite (zero state?)".into(),
-    }
-}
-
 impl TtnBornMachine {
     /// `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
     ///
@@ -299,30 +272,7 @@ impl TtnBornMachine {
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
         let d = self.num_states();
-        if observed.len() != nsites {
-            return Err(Error::shape_mismatch(
-                format!(
-                    "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
-                    observed.len()
-                ),
-                vec![nsites],
-                vec![observed.len()],
-            ));
-        }
-        if x.len() != nsites {
-            check_config(x, nsites, d, "x")?;
-        }
-        for k in 0..nsites {
-            if observed[k] && usize::from(x[k]) >= d {
-                return Err(Error::invalid_argument(
-                    "x",
-                    format!(
-                        "observed site {k} has value {}, but values must be < num_states = {d}",
-                        x[k]
-                    ),
-                ));
-            }
-        }
+        check_evidence(x, observed, nsites, d)?;
         let ttn = self.root_canonical()?;
         let (dens, _) = densities(&ttn, observed, x)?;
         let mut s = Sampler {

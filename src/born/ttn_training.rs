@@ -15,9 +15,10 @@ use ndarray::{Array2, Array4, ArrayView2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use super::checks::check_samples;
 use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
 use super::options::BornOptions;
-use super::ttn_born::{check_samples, TtnBornMachine};
+use super::ttn_born::TtnBornMachine;
 use super::ttn_messages::{khatri_rao, node_message, Msgs};
 use super::ttn_split::split_svd;
 use crate::data::Dataset;

@@ -1,0 +1,119 @@
+//! Input checks and sampling pieces shared by the MPS and TTN Born machines.
+
+use ndarray::ArrayView2;
+
+use crate::error::{Error, Result};
+
+/// `x` must hold one value `< d` per site; the error names the site.
+pub(crate) fn check_config(x: &[u8], nsites: usize, d: usize, name: &str) -> Result<()> {
+    if x.len() != nsites {
+        return Err(Error::shape_mismatch(
+            format!(
+                "{name}: a configuration needs one value per site ({nsites} sites), got {}",
+                x.len()
+            ),
+            vec![nsites],
+            vec![x.len()],
+        ));
+    }
+    if let Some(k) = x.iter().position(|&v| usize::from(v) >= d) {
+        return Err(Error::invalid_argument(
+            name,
+            format!(
+                "site {k} has value {}, but values must be < num_states = {d}",
+                x[k]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Samples must be a non-empty `n x nsites` array of values `< d`; the error names
+/// the sample and the site.
+pub(crate) fn check_samples(
+    samples: ArrayView2<'_, u8>,
+    nsites: usize,
+    d: usize,
+    name: &str,
+) -> Result<()> {
+    if samples.nrows() == 0 {
+        return Err(Error::invalid_argument(name, "no samples (0 rows)"));
+    }
+    if samples.ncols() != nsites {
+        return Err(Error::invalid_argument(
+            name,
+            format!(
+                "samples have {} sites but the model has {nsites} sites",
+                samples.ncols()
+            ),
+        ));
+    }
+    if let Some(((i, k), &v)) = samples.indexed_iter().find(|(_, &v)| usize::from(v) >= d) {
+        return Err(Error::invalid_argument(
+            name,
+            format!("sample {i}, site {k} has value {v}, but values must be < num_states = {d}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The evidence of a conditional sampler: a mask with one entry per site, and a
+/// value `< d` at every observed site (`x` may be shorter than `nsites` only if it
+/// is then rejected by [`check_config`]).
+pub(crate) fn check_evidence(x: &[u8], observed: &[bool], nsites: usize, d: usize) -> Result<()> {
+    if observed.len() != nsites {
+        return Err(Error::shape_mismatch(
+            format!(
+                "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
+                observed.len()
+            ),
+            vec![nsites],
+            vec![observed.len()],
+        ));
+    }
+    if x.len() != nsites {
+        check_config(x, nsites, d, "x")?;
+    }
+    for k in 0..nsites {
+        if observed[k] && usize::from(x[k]) >= d {
+            return Err(Error::invalid_argument(
+                "x",
+                format!(
+                    "observed site {k} has value {}, but values must be < num_states = {d}",
+                    x[k]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Draws one index from unnormalised weights (negative ones count as 0) with a
+/// uniform `u`; `None` if they do not sum to a positive finite total.
+pub(crate) fn draw(weights: impl Iterator<Item = f64> + Clone, u: f64) -> Option<usize> {
+    let total: f64 = weights.clone().map(|w| w.max(0.0)).sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return None;
+    }
+    let target = u * total;
+    let mut acc = 0.0;
+    let mut last = None;
+    for (s, w) in weights.enumerate() {
+        if w > 0.0 {
+            last = Some(s);
+            acc += w;
+            if target < acc {
+                return Some(s);
+            }
+        }
+    }
+    last
+}
+
+/// The error of a sampler whose conditional weights all vanish.
+pub(crate) fn zero_state() -> Error {
+    Error::NoConvergence {
+        routine: "Born machine sampling".into(),
+        detail: "all conditional weights are zero or non-finite (zero state?)".into(),
+    }
+}
