@@ -102,100 +102,60 @@ pub trait BornMachine {
     fn save(&self, path: &Path) -> Result<()>;
 }
 
-impl BornMachine for MpsBornMachine {
-    fn num_sites(&self) -> usize {
-        MpsBornMachine::num_sites(self)
-    }
-    fn num_states(&self) -> usize {
-        MpsBornMachine::num_states(self)
-    }
-    fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        MpsBornMachine::log_prob(self, x)
-    }
-    fn nll(&self, data: &Dataset) -> Result<f64> {
-        MpsBornMachine::nll(self, data)
-    }
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        MpsBornMachine::sample(self, n, rng)
-    }
-    fn sample_conditional<R: Rng + ?Sized>(
-        &self,
-        x: &[u8],
-        observed: &[bool],
-        n: usize,
-        rng: &mut R,
-    ) -> Result<Array2<u8>> {
-        MpsBornMachine::sample_conditional(self, x, observed, n, rng)
-    }
-    fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-        MpsBornMachine::marginal(self, sites)
-    }
-    fn max_bond(&self) -> usize {
-        MpsBornMachine::max_bond(self)
-    }
-    fn options(&self) -> &BornOptions {
-        MpsBornMachine::options(self)
-    }
-    fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        MpsBornMachine::set_options(self, options)
-    }
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
-        &mut self,
-        train: &Dataset,
-        observer: &mut O,
-    ) -> Result<Vec<HalfSweepReport>> {
-        MpsBornMachine::fit_with(self, train, observer)
-    }
-    fn save(&self, path: &Path) -> Result<()> {
-        MpsBornMachine::save(self, path)
-    }
+/// Implements [`BornMachine`] by forwarding to the model's inherent methods of the
+/// same names (which therefore work without importing the trait).
+macro_rules! forward_born_machine {
+    ($model:ident) => {
+        impl BornMachine for $model {
+            fn num_sites(&self) -> usize {
+                $model::num_sites(self)
+            }
+            fn num_states(&self) -> usize {
+                $model::num_states(self)
+            }
+            fn log_prob(&self, x: &[u8]) -> Result<f64> {
+                $model::log_prob(self, x)
+            }
+            fn nll(&self, data: &Dataset) -> Result<f64> {
+                $model::nll(self, data)
+            }
+            fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+                $model::sample(self, n, rng)
+            }
+            fn sample_conditional<R: Rng + ?Sized>(
+                &self,
+                x: &[u8],
+                observed: &[bool],
+                n: usize,
+                rng: &mut R,
+            ) -> Result<Array2<u8>> {
+                $model::sample_conditional(self, x, observed, n, rng)
+            }
+            fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
+                $model::marginal(self, sites)
+            }
+            fn max_bond(&self) -> usize {
+                $model::max_bond(self)
+            }
+            fn options(&self) -> &BornOptions {
+                $model::options(self)
+            }
+            fn set_options(&mut self, options: BornOptions) -> Result<()> {
+                $model::set_options(self, options)
+            }
+            fn fit_with<O: FitObserver<Self> + ?Sized>(
+                &mut self,
+                train: &Dataset,
+                observer: &mut O,
+            ) -> Result<Vec<HalfSweepReport>> {
+                $model::fit_with(self, train, observer)
+            }
+            fn save(&self, path: &Path) -> Result<()> {
+                $model::save(self, path)
+            }
+        }
+    };
 }
 
-impl BornMachine for TtnBornMachine {
-    fn num_sites(&self) -> usize {
-        TtnBornMachine::num_sites(self)
-    }
-    fn num_states(&self) -> usize {
-        TtnBornMachine::num_states(self)
-    }
-    fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        TtnBornMachine::log_prob(self, x)
-    }
-    fn nll(&self, data: &Dataset) -> Result<f64> {
-        TtnBornMachine::nll(self, data)
-    }
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        TtnBornMachine::sample(self, n, rng)
-    }
-    fn sample_conditional<R: Rng + ?Sized>(
-        &self,
-        x: &[u8],
-        observed: &[bool],
-        n: usize,
-        rng: &mut R,
-    ) -> Result<Array2<u8>> {
-        TtnBornMachine::sample_conditional(self, x, observed, n, rng)
-    }
-    fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-        TtnBornMachine::marginal(self, sites)
-    }
-    fn max_bond(&self) -> usize {
-        TtnBornMachine::max_bond(self)
-    }
-    fn options(&self) -> &BornOptions {
-        TtnBornMachine::options(self)
-    }
-    fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        TtnBornMachine::set_options(self, options)
-    }
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
-        &mut self,
-        train: &Dataset,
-        observer: &mut O,
-    ) -> Result<Vec<HalfSweepReport>> {
-        TtnBornMachine::fit_with(self, train, observer)
-    }
-    fn save(&self, path: &Path) -> Result<()> {
-        TtnBornMachine::save(self, path)
-    }
-}
+forward_born_machine!(MpsBornMachine);
+forward_born_machine!(TtnBornMachine);
