@@ -2,6 +2,8 @@
 //! matrix products, finite differences, chi-square goodness of fit, a learning task
 //! with a known optimum, file round trips and failure modes.
 
+mod born_common;
+use born_common::{bars_and_stripes, chi2, chi2_critical, configs, random_data};
 use ndarray::{Array2, Array3, Array4};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -11,21 +13,6 @@ use tnlearn::born::{
 use tnlearn::{Dataset, Error};
 
 // ------------------------------------------------------------------ references
-
-/// All configurations of `n` sites with `d` states, site 0 most significant.
-fn configs(n: usize, d: usize) -> Vec<Vec<u8>> {
-    let total = d.pow(n as u32);
-    (0..total)
-        .map(|mut i| {
-            let mut x = vec![0u8; n];
-            for k in (0..n).rev() {
-                x[k] = (i % d) as u8;
-                i /= d;
-            }
-            x
-        })
-        .collect()
-}
 
 /// psi(x) by explicit vector-matrix products over the site tensors.
 fn psi(tensors: &[Array3<f64>], x: &[u8]) -> f64 {
@@ -80,11 +67,6 @@ fn enumerate_p(model: &MpsBornMachine) -> (Vec<Vec<u8>>, Vec<f64>) {
     let amps: Vec<f64> = cs.iter().map(|x| psi(model.tensors(), x).powi(2)).collect();
     let z: f64 = amps.iter().sum();
     (cs, amps.iter().map(|a| a / z).collect())
-}
-
-fn random_data(n: usize, sites: usize, d: usize, rng: &mut StdRng) -> Dataset {
-    let s = Array2::from_shape_fn((n, sites), |_| rng.random_range(0..d as u8));
-    Dataset::new(s, d).unwrap()
 }
 
 fn random_model(n: usize, d: usize, bond: usize, seed: u64) -> MpsBornMachine {
@@ -219,38 +201,6 @@ fn two_site_gradient_matches_finite_differences() {
 
 // ----------------------------------------------------------------- samplers
 
-/// Upper quantile of chi-square with `k` degrees of freedom at significance 1e-4
-/// (Wilson-Hilferty, z_{1-1e-4} = 3.7190), with a 3% safety margin.
-fn chi2_critical(k: usize) -> f64 {
-    let k = k as f64;
-    let z = 3.719_016;
-    let c = 2.0 / (9.0 * k);
-    1.03 * k * (1.0 - c + z * c.sqrt()).powi(3)
-}
-
-/// Pearson chi-square of observed counts against probabilities, pooling cells
-/// with expected count < 5; returns (statistic, degrees of freedom).
-fn chi2(counts: &[usize], probs: &[f64], n: usize) -> (f64, usize) {
-    let mut stat = 0.0;
-    let mut cells = 0;
-    let (mut pool_o, mut pool_e) = (0.0, 0.0);
-    for (&o, &p) in counts.iter().zip(probs) {
-        let e = p * n as f64;
-        if e < 5.0 {
-            pool_o += o as f64;
-            pool_e += e;
-        } else {
-            stat += (o as f64 - e).powi(2) / e;
-            cells += 1;
-        }
-    }
-    if pool_e > 0.0 {
-        stat += (pool_o - pool_e).powi(2) / pool_e.max(1e-300);
-        cells += 1;
-    }
-    (stat, cells - 1)
-}
-
 #[test]
 fn unconditional_samples_pass_chi_square() {
     for (n, d) in [(8usize, 2usize), (5, 3)] {
@@ -337,22 +287,6 @@ fn conditional_samples_pass_chi_square() {
 }
 
 // ----------------------------------------------------------------- learning
-
-fn bars_and_stripes(side: usize) -> Array2<u8> {
-    let mut set = std::collections::BTreeSet::new();
-    for mask in 0..(1u32 << side) {
-        let stripes: Vec<u8> = (0..side * side)
-            .map(|i| ((mask >> (i / side)) & 1) as u8)
-            .collect();
-        let bars: Vec<u8> = (0..side * side)
-            .map(|i| ((mask >> (i % side)) & 1) as u8)
-            .collect();
-        set.insert(stripes);
-        set.insert(bars);
-    }
-    let rows: Vec<u8> = set.iter().flatten().copied().collect();
-    Array2::from_shape_vec((set.len(), side * side), rows).unwrap()
-}
 
 #[test]
 fn learns_bars_and_stripes_to_ln_30() {
