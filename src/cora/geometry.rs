@@ -222,7 +222,11 @@ impl Architecture {
                 format!("empty lattice {} x {}", self.rows, self.cols),
             ));
         }
-        if self.rows.checked_mul(self.cols).is_none_or(|n| n > MAX_SITES) {
+        if self
+            .rows
+            .checked_mul(self.cols)
+            .is_none_or(|n| n > MAX_SITES)
+        {
             return Err(Error::invalid_argument(
                 "lattice",
                 format!(
@@ -632,8 +636,7 @@ impl Geometry {
     /// If `level` is not in `1..=J`; [`Geometry::try_num_groups`] returns an error
     /// instead.
     pub fn num_groups(&self, level: usize) -> usize {
-        self.try_num_groups(level)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_num_groups(level).unwrap_or_else(|e| panic!("{e}"))
     }
     /// Number of box groups of level `level`, checked.
     ///

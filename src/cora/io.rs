@@ -222,7 +222,8 @@ impl Cora {
             box_maps.push(read.pop().expect("3 lists"));
             refine.push(read.pop().expect("3 lists"));
         }
-        let top_len = top_entries(&geometry).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
+        let top_len =
+            top_entries(&geometry).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
         let top = r.map("top distribution", top_len, 1)?;
         if r.remaining() != 0 {
             return Err(fmt(format!(

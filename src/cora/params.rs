@@ -173,7 +173,10 @@ impl StochasticMap {
         if output >= self.outputs {
             return Err(Error::invalid_argument(
                 "output",
-                format!("{output} out of range for a map with {} outputs", self.outputs),
+                format!(
+                    "{output} out of range for a map with {} outputs",
+                    self.outputs
+                ),
             ));
         }
         if input >= self.inputs {

@@ -97,7 +97,9 @@ fn gamma0(k: f64) -> (f64, f64, f64) {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `l < 2` or the temperature is not finite and `> 0`.
+/// [`Error::InvalidArgument`] if `l < 2`, `l^2` exceeds the lattice limit of
+/// [`Lattice::square`](crate::ising::Lattice::square) (`u32::MAX` sites), or the
+/// temperature is not finite and `> 0`.
 pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
     if l < 2 {
         return Err(Error::invalid_argument(
@@ -105,6 +107,8 @@ pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
             format!("the torus needs l >= 2, got {l}"),
         ));
     }
+    // Bounds l (the product below loops over l and computes l * l).
+    crate::ising::Lattice::square(l)?;
     let k = coupling(temperature)?;
     let lf = l as f64;
     let n = lf * lf;

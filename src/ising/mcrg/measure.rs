@@ -273,12 +273,12 @@ fn one_run(
     chain.run(options.burn_in, &mut rng);
     let n = options.samples / options.runs + usize::from(run < options.samples % options.runs);
     let l = options.l;
-    let mut acc = vec![Correlations::new(7); coarse_grainings.len()];
+    let mut acc = vec![Correlations::new(7)?; coarse_grainings.len()];
     let mut pending = 0u64;
     for i in 0..n {
         chain.run(options.thinning, &mut rng);
         let fine = ArrayView2::from_shape((l, l), chain.spins()).expect("L x L spins");
-        let s0 = lattice_sums(fine);
+        let s0 = lattice_sums(fine)?;
         for (cg, a) in coarse_grainings.iter().zip(acc.iter_mut()) {
             let coarse = cg.coarse_grain(fine, &mut rng)?;
             if i == 0 {
@@ -292,7 +292,7 @@ fn one_run(
                     ));
                 }
             }
-            a.push(&s0, &lattice_sums(coarse.view()))?;
+            a.push(&s0, &lattice_sums(coarse.view())?)?;
         }
         pending += 1;
         if pending == 1000 {
@@ -313,7 +313,7 @@ fn summarize(
 ) -> Result<McrgResult> {
     let b = cg.scale_factor();
     let pool = |skip: Option<usize>| -> Result<Correlations> {
-        let mut acc = Correlations::new(7);
+        let mut acc = Correlations::new(7)?;
         for (r, run) in by_run.iter().enumerate() {
             if Some(r) != skip {
                 acc.merge(&run[g])?;
