@@ -357,3 +357,75 @@ fn ising_sizes_that_cannot_be_held_are_errors() {
     assert_eq!(lattice.try_bonds().unwrap(), lattice.bonds());
     assert_eq!(lattice.try_neighbors().unwrap(), lattice.neighbors());
 }
+
+#[test]
+fn exact_answers_are_finite_or_errors_at_extreme_temperatures() {
+    let temperatures = [1e-6, 1e-3, 0.5, 1e3, 1e6, 1e7, 1e100, 1e300, f64::MAX];
+    let finite = |t: &exact::Thermodynamics| {
+        [
+            t.log_z_per_site,
+            t.energy_per_site,
+            t.heat_capacity_per_site,
+            t.entropy_per_site,
+        ]
+        .iter()
+        .all(|v| v.is_finite())
+    };
+    let mut failures = Vec::new();
+    for &temp in &temperatures {
+        let results = [
+            exact::chain(6, temp),
+            exact::chain_limit(temp),
+            exact::square(4, temp),
+            exact::enumerate(&Lattice::square(3).unwrap(), temp).map(|e| e.thermodynamics),
+        ];
+        for (k, r) in results.iter().enumerate() {
+            match r {
+                Ok(t) if !finite(t) => failures.push(format!("function {k} at T = {temp}: {t:?}")),
+                Err(e) if !message(e).contains("temperature") => failures.push(e.to_string()),
+                _ => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn mcrg_options_bound_runs_and_threads() {
+    use tnlearn::ising::mcrg::{McrgOptions, MAX_RUNS, MAX_THREADS};
+    // 2 * runs used to overflow; runs and threads were allocated/spawned unbounded.
+    let e = McrgOptions::new()
+        .runs(usize::MAX)
+        .samples(usize::MAX)
+        .validate()
+        .unwrap_err();
+    assert!(message(&e).contains("runs"), "{e}");
+    assert!(McrgOptions::new()
+        .runs(MAX_RUNS + 1)
+        .samples(usize::MAX)
+        .validate()
+        .is_err());
+    assert!(McrgOptions::new()
+        .threads(MAX_THREADS + 1)
+        .validate()
+        .is_err());
+    assert!(McrgOptions::new().validate().is_ok());
+}
+
+#[test]
+fn cones_and_importance_weights_check_their_inputs() {
+    use tnlearn::cora::Cone;
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let model = Cora::random(Architecture::chain(8).levels(2), &mut rng).unwrap();
+    let geo = model.geometry();
+    // Levels beyond J used to index out of bounds.
+    assert!(message(&Cone::compute(geo, 0, &[1], 3).unwrap_err()).contains("top"));
+    assert!(message(&Cone::compute(geo, 5, &[1], 2).unwrap_err()).contains("base"));
+    assert!(Cone::compute(geo, 0, &[1, 2], 2).is_ok());
+    // k importance samples used to be allocated with vec![0.0; k].
+    let data = tnlearn::data::Dataset::binary(model.sample(2, &mut rng).unwrap()).unwrap();
+    let e = model
+        .log_likelihood_bounds(&data, usize::MAX, &mut rng)
+        .unwrap_err();
+    assert!(message(&e).contains('k'), "{e}");
+}
