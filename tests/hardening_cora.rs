@@ -52,6 +52,19 @@ fn too_many_levels_report_the_real_divisor_and_the_maximum() {
     assert!(!m.contains("0 x 0"), "{m}");
     assert!(m.contains("2^100"), "{m}");
     assert!(m.contains("at most 1 levels"), "{m}");
+    // A map too large because of the data states names num_states, not chi.
+    let e = Architecture::square_3x3(9, 9)
+        .num_states(256)
+        .levels(1)
+        .validate()
+        .unwrap_err();
+    assert!(message(&e).contains("num_states"), "{e}");
+    let e = Architecture::square_3x3(9, 9)
+        .chi_per_level(vec![256, 2])
+        .levels(2)
+        .validate()
+        .unwrap_err();
+    assert!(message(&e).contains("chi"), "{e}");
     let e = Architecture::chain(12).levels(3).validate().unwrap_err();
     assert!(message(&e).contains("divisible by 1 x 8"), "{e}");
 }

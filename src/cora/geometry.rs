@@ -193,6 +193,10 @@ impl Architecture {
     }
 
     /// `chi_j` for `j >= 1`, `d` for `j = 0` (no range check).
+    ///
+    /// # Panics
+    /// If `chi` has one entry per level and `level > chi.len()` (a validated
+    /// architecture has `level <= J = chi.len()`; see [`Geometry::chi`]).
     pub fn chi_at(&self, level: usize) -> usize {
         if level == 0 {
             self.num_states
@@ -309,10 +313,18 @@ impl Architecture {
                 0
             };
             if refine.max(boxes) > MAX_MAP_ENTRIES as u128 {
+                // The block of level 1 is made of data sites: there the culprit is
+                // num_states, above it is the chi of the level below.
+                let (name, what) = if j == 1 {
+                    ("num_states", "data states")
+                } else {
+                    ("chi", "states")
+                };
                 return Err(Error::invalid_argument(
-                    "chi",
+                    name,
                     format!(
-                        "the maps of level {j} would have {} entries (limit {MAX_MAP_ENTRIES})",
+                        "the maps of level {j} would have {} entries (limit {MAX_MAP_ENTRIES}): \
+                         blocks of {block} sites of {fine} {what} each",
                         refine.max(boxes)
                     ),
                 ));
@@ -538,6 +550,9 @@ impl Geometry {
         Ok(r * c)
     }
     /// States of a site of `Gamma_level` (`d` at level 0, `chi_j` above).
+    ///
+    /// # Panics
+    /// If `level > J` and `chi` was given per level.
     pub fn chi(&self, level: usize) -> usize {
         self.arch.chi_at(level)
     }

@@ -226,7 +226,7 @@ impl StochasticMap {
     /// Replaces the map by normalised expected counts (the EM M-step):
     /// `M(o | i) = (n(o, i) + alpha) / sum_o' (n(o', i) + alpha)`; a column with no
     /// counts at all (`alpha = 0` and an input never used) is left unchanged.
-    /// Checks the invariant afterwards.
+    /// Checks the invariant afterwards; on failure the map is left unchanged.
     pub(crate) fn set_from_counts(
         &mut self,
         counts: &[f64],
@@ -234,6 +234,7 @@ impl StochasticMap {
         context: &str,
     ) -> Result<()> {
         debug_assert_eq!(counts.len(), self.values.len());
+        let saved = self.values.clone();
         let (no, ni) = (self.outputs, self.inputs);
         for i in 0..ni {
             let total: f64 = (0..no).map(|o| counts[o * ni + i] + alpha).sum();
@@ -243,7 +244,7 @@ impl StochasticMap {
                 }
             }
         }
-        self.check(context)
+        self.check(context).inspect_err(|_| self.values = saved)
     }
 }
 
@@ -257,7 +258,8 @@ impl StochasticMap {
     /// The EM M-step constrained to product form
     /// `M(o | i) = prod_k r_k(o_k | i)`: per-site counts
     /// `n_k(y, i) = sum_{o: o_k = y} n(o, i)`, `r_k = (n_k + alpha) / sum (n_k + alpha)`
-    /// (columns without counts keep their current marginals). Checks the invariant.
+    /// (columns without counts keep their current marginals). Checks the invariant;
+    /// on failure the map is left unchanged.
     pub(crate) fn set_product_from_counts(
         &mut self,
         counts: &[f64],
@@ -281,8 +283,9 @@ impl StochasticMap {
                 }
             }
         }
+        let saved = self.values.clone();
         self.set_product(&r, dim, sites);
-        self.check(context)
+        self.check(context).inspect_err(|_| self.values = saved)
     }
 
     /// Sets `M(o | i) = prod_k r_k(o_k | i)`.
