@@ -442,3 +442,18 @@ fn cones_and_importance_weights_check_their_inputs() {
         .unwrap_err();
     assert!(message(&e).contains('k'), "{e}");
 }
+
+#[test]
+fn windows_refuse_tables_that_cannot_be_held() {
+    use tnlearn::cora::Geometry;
+    // 2^28 data sites are fine to describe (nothing is allocated per site)...
+    let geo = Geometry::new(Architecture::square_2x2(1 << 14, 1 << 14).levels(13)).unwrap();
+    assert_eq!(geo.num_sites(0), 1 << 28);
+    // ...but (2^13 + 1)^2 windows of 2^26 sites each used to be allocated.
+    let e = geo.windows(0, (1 << 13, 1 << 13)).unwrap_err();
+    assert!(message(&e).contains("patch"), "{e}");
+    // 2^28 windows of one site: each window's own vector counts too.
+    assert!(geo.windows(0, (1, 1)).is_err());
+    let small = Geometry::new(Architecture::square_2x2(8, 8).levels(2)).unwrap();
+    assert_eq!(small.windows(0, (2, 2)).unwrap().len(), 49);
+}

@@ -69,8 +69,13 @@ pub const MAX_SITES: usize = 1 << 30;
 /// that cannot be held from being allocated.
 pub const MAX_MODEL_ENTRIES: usize = 1 << 28;
 
-/// Largest total number of site indices returned by [`Geometry::windows`].
+/// Largest size, in `usize` words, of the result of [`Geometry::windows`]: the site
+/// indices plus [`WINDOW_OVERHEAD`] words of bookkeeping per window (2 GiB).
 pub const MAX_WINDOW_ENTRIES: usize = 1 << 28;
+
+/// Words of bookkeeping counted per window against [`MAX_WINDOW_ENTRIES`] (the
+/// vector's header and the allocator's minimum block).
+pub const WINDOW_OVERHEAD: usize = 6;
 
 /// Largest number of entries of one local map (`chi_{j-1}^(block) x chi_j` for a
 /// refine map, `chi^4 x chi^4` for a 2x2 box).
@@ -829,13 +834,14 @@ impl Geometry {
             (rows - height + 1, cols - width + 1)
         };
         // nr * nc <= sites and height * width <= sites, both <= MAX_SITES.
-        let entries = (nr as u128) * (nc as u128) * (height as u128) * (width as u128);
+        let entries =
+            (nr as u128) * (nc as u128) * ((height * width) as u128 + WINDOW_OVERHEAD as u128);
         if entries > MAX_WINDOW_ENTRIES as u128 {
             return Err(Error::invalid_argument(
                 "patch",
                 format!(
-                    "{nr} x {nc} windows of {height} x {width} sites are {entries} site \
-                     indices (limit {MAX_WINDOW_ENTRIES}); use a smaller patch"
+                    "{nr} x {nc} windows of {height} x {width} sites take {entries} words \
+                     (limit {MAX_WINDOW_ENTRIES}); use a smaller patch or lattice"
                 ),
             ));
         }
