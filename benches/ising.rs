@@ -76,12 +76,14 @@ fn bench_mcrg_sample(c: &mut Criterion) {
     group.bench_function("three_wolff_clusters", |b| {
         b.iter(|| chain.run(3, &mut rng))
     });
-    group.bench_function("lattice_sums", |b| b.iter(|| black_box(lattice_sums(fine))));
+    group.bench_function("lattice_sums", |b| {
+        b.iter(|| black_box(lattice_sums(fine).unwrap()))
+    });
     group.bench_function("majority_rule", |b| {
         b.iter(|| black_box(majority.coarse_grain(fine, &mut rng).unwrap()))
     });
-    let s0 = lattice_sums(fine);
-    let mut acc = Correlations::new(7);
+    let s0 = lattice_sums(fine).unwrap();
+    let mut acc = Correlations::new(7).unwrap();
     group.bench_function("correlations_push", |b| {
         b.iter(|| acc.push(&s0, &s0).unwrap())
     });

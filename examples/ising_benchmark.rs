@@ -84,7 +84,7 @@ fn run_model(name: &str, train: &Dataset, test: &Dataset, s: &Settings) -> Resul
 /// The MPS Born machine on the snake ordering of the lattice.
 fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
     let (rows, cols) = train.image_shape().unwrap_or((1, train.n_sites()));
-    let order = snake_order(rows, cols);
+    let order = snake_order(rows, cols)?;
     let reorder = |d: &Dataset| Dataset::binary(d.samples().select(Axis(1), &order));
     let (train, test) = (reorder(train)?, reorder(test)?);
     let options = BornOptions::new()

@@ -581,13 +581,13 @@ fn invariant_is_enforced() {
     assert!(StochasticMap::new(2, 2, vec![0.5, 0.5, 0.5, 0.6]).is_err());
     assert!(StochasticMap::new(2, 2, vec![1.5, 0.5, -0.5, 0.5]).is_err());
     assert!(StochasticMap::new(2, 2, vec![1.0, 0.5, 0.0, 0.5 + 5e-13]).is_ok());
-    let bad_shape = StochasticMap::uniform(2, 2);
+    let bad_shape = StochasticMap::uniform(2, 2).unwrap();
     assert!(model.set_refine_map(1, 0, bad_shape).is_err());
     assert!(model
-        .set_refine_map(3, 0, StochasticMap::uniform(4, 2))
+        .set_refine_map(3, 0, StochasticMap::uniform(4, 2).unwrap())
         .is_err());
     assert!(model
-        .set_refine_map(1, 0, StochasticMap::uniform(4, 2))
+        .set_refine_map(1, 0, StochasticMap::uniform(4, 2).unwrap())
         .is_ok());
     assert!(Architecture::chain(12).levels(3).validate().is_err());
     assert!(Architecture::chain(16).levels(0).validate().is_err());
@@ -752,7 +752,7 @@ fn chain_coarse_graining_is_the_exact_posterior() {
         let arch = Architecture::chain(8).levels(1).boundary(boundary);
         let mut model = Cora::random(arch, &mut rng).unwrap();
         let mut top = vec![1.0];
-        let q = StochasticMap::random(2, 1, &mut rng);
+        let q = StochasticMap::random(2, 1, &mut rng).unwrap();
         for _ in 0..4 {
             top = top
                 .iter()

@@ -543,7 +543,8 @@ impl Cora {
     /// K-sample bound); each value is a random estimate.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for data of the wrong size or `k = 0`.
+    /// [`Error::InvalidArgument`] for data of the wrong size, `k = 0`, or naming `k`
+    /// if its weights cannot be allocated.
     pub fn log_likelihood_bounds<R: Rng + ?Sized>(
         &self,
         data: &Dataset,
@@ -559,7 +560,14 @@ impl Cora {
         let big_j = self.levels();
         let chi_top = self.geometry.chi(big_j);
         let mut out = Vec::with_capacity(data.len());
-        let mut logw = vec![0.0; k];
+        let mut logw: Vec<f64> = Vec::new();
+        logw.try_reserve_exact(k).map_err(|e| {
+            Error::invalid_argument(
+                "k",
+                format!("cannot allocate the weights of {k} importance samples ({e})"),
+            )
+        })?;
+        logw.resize(k, 0.0);
         for x in data.samples().rows() {
             let x: Vec<usize> = x.iter().map(|&v| v as usize).collect();
             for lw in logw.iter_mut() {

@@ -41,8 +41,20 @@ impl Cone {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty region, a site out of range or a
-    /// repeated site.
+    /// repeated site, or naming `base` or `top` unless `base <= top <= J`.
     pub fn compute(geometry: &Geometry, base: usize, region: &[usize], top: usize) -> Result<Self> {
+        geometry.try_dims(top).map_err(|_| {
+            Error::invalid_argument(
+                "top",
+                format!("must be in 0..={} (got {top})", geometry.levels()),
+            )
+        })?;
+        if base > top {
+            return Err(Error::invalid_argument(
+                "base",
+                format!("must be at most top = {top} (got {base})"),
+            ));
+        }
         let n = geometry.num_sites(base);
         if region.is_empty() {
             return Err(Error::invalid_argument("region", "is empty"));

@@ -59,6 +59,24 @@ pub enum MapSharing {
 /// top lattice): `chi_J ^ (sites of Gamma_J)`.
 pub const MAX_TOP_ENTRIES: usize = 1 << 22;
 
+/// Largest number of data sites `rows x cols` of a lattice (every index and every
+/// per-site allocation stays far from overflow).
+pub const MAX_SITES: usize = 1 << 30;
+
+/// Largest total number of map entries of a model (refine, box and prior maps of
+/// every level plus the top table): `2^28` values, 2 GiB of `f64`. Per-position
+/// sharing multiplies the maps by the number of sites; this bound keeps a model
+/// that cannot be held from being allocated.
+pub const MAX_MODEL_ENTRIES: usize = 1 << 28;
+
+/// Largest size, in `usize` words, of the result of [`Geometry::windows`]: the site
+/// indices plus [`WINDOW_OVERHEAD`] words of bookkeeping per window (2 GiB).
+pub const MAX_WINDOW_ENTRIES: usize = 1 << 28;
+
+/// Words of bookkeeping counted per window against [`MAX_WINDOW_ENTRIES`] (the
+/// vector's header and the allocator's minimum block).
+pub const WINDOW_OVERHEAD: usize = 6;
+
 /// Largest number of entries of one local map (`chi_{j-1}^(block) x chi_j` for a
 /// refine map, `chi^4 x chi^4` for a 2x2 box).
 pub const MAX_MAP_ENTRIES: usize = 1 << 24;
@@ -108,7 +126,7 @@ pub struct Architecture {
 /// `rows_factor` is 1).
 fn max_levels(rows: usize, cols: usize, row_factor: usize, col_factor: usize) -> usize {
     let (mut r, mut c, mut j) = (rows, cols, 0);
-    while r > 0 && c > 0 && r % row_factor == 0 && c % col_factor == 0 && r * c > 1 {
+    while r > 0 && c > 0 && r % row_factor == 0 && c % col_factor == 0 && (r > 1 || c > 1) {
         r /= row_factor;
         c /= col_factor;
         j += 1;
@@ -180,6 +198,10 @@ impl Architecture {
     }
 
     /// `chi_j` for `j >= 1`, `d` for `j = 0` (no range check).
+    ///
+    /// # Panics
+    /// If `chi` has one entry per level and `level > chi.len()` (a validated
+    /// architecture has `level <= J = chi.len()`; see [`Geometry::chi`]).
     pub fn chi_at(&self, level: usize) -> usize {
         if level == 0 {
             self.num_states
@@ -209,6 +231,19 @@ impl Architecture {
                 format!("empty lattice {} x {}", self.rows, self.cols),
             ));
         }
+        if self
+            .rows
+            .checked_mul(self.cols)
+            .is_none_or(|n| n > MAX_SITES)
+        {
+            return Err(Error::invalid_argument(
+                "lattice",
+                format!(
+                    "{} x {} data sites exceed the limit of {MAX_SITES} sites",
+                    self.rows, self.cols
+                ),
+            ));
+        }
         if self.levels == 0 {
             return Err(Error::invalid_argument("levels", "must be at least 1"));
         }
@@ -218,15 +253,16 @@ impl Architecture {
                 return Err(Error::invalid_argument(
                     "levels",
                     format!(
-                        "{} levels of {:?} blocks need a {} x {} lattice divisible by {} x {} \
-                         (level {j} would refine a {r} x {c} lattice); pad or crop the data \
-                         or use fewer levels",
+                        "{} levels of {:?} blocks need a {} x {} lattice divisible by {} x {}, \
+                         but level {j} would refine a {r} x {c} lattice (this lattice allows at \
+                         most {} levels); pad or crop the data or use fewer levels",
                         self.levels,
                         self.scheme,
                         self.rows,
                         self.cols,
-                        rf.pow(self.levels as u32),
-                        cf.pow(self.levels as u32)
+                        power(rf, self.levels),
+                        power(cf, self.levels),
+                        max_levels(self.rows, self.cols, rf, cf)
                     ),
                 ));
             }
@@ -259,7 +295,8 @@ impl Architecture {
                 format!("must be in 2..=256 (got {})", self.num_states),
             ));
         }
-        let top_sites = (r * c) as u32;
+        // r * c <= rows * cols <= MAX_SITES: no overflow; the exponent saturates.
+        let top_sites = u32::try_from(r * c).unwrap_or(u32::MAX);
         let top = (self.chi_at(self.levels) as u128).saturating_pow(top_sites);
         if top > MAX_TOP_ENTRIES as u128 {
             return Err(Error::invalid_argument(
@@ -281,16 +318,42 @@ impl Architecture {
                 0
             };
             if refine.max(boxes) > MAX_MAP_ENTRIES as u128 {
+                // The block of level 1 is made of data sites: there the culprit is
+                // num_states, above it is the chi of the level below.
+                let (name, what) = if j == 1 {
+                    ("num_states", "data states")
+                } else {
+                    ("chi", "states")
+                };
                 return Err(Error::invalid_argument(
-                    "chi",
+                    name,
                     format!(
-                        "the maps of level {j} would have {} entries (limit {MAX_MAP_ENTRIES})",
+                        "the maps of level {j} would have {} entries (limit {MAX_MAP_ENTRIES}): \
+                         blocks of {block} sites of {fine} {what} each",
                         refine.max(boxes)
                     ),
                 ));
             }
         }
+        let total = Geometry::unchecked(self.clone()).model_entries();
+        if total > MAX_MODEL_ENTRIES as u128 {
+            return Err(Error::invalid_argument(
+                "sharing",
+                format!(
+                    "the model would hold {total} map entries (limit {MAX_MODEL_ENTRIES}); use \
+                     MapSharing::PerLevel, a smaller lattice or a smaller chi"
+                ),
+            ));
+        }
         Ok(())
+    }
+}
+
+/// `f^l` as a number when it fits in `usize`, else as `"f^l"`.
+fn power(f: usize, l: usize) -> String {
+    match u32::try_from(l).ok().and_then(|l| f.checked_pow(l)) {
+        Some(v) => v.to_string(),
+        None => format!("{f}^{l}"),
     }
 }
 
@@ -414,6 +477,12 @@ impl Geometry {
     /// As [`Architecture::validate`].
     pub fn new(arch: Architecture) -> Result<Self> {
         arch.validate()?;
+        Ok(Self::unchecked(arch))
+    }
+
+    /// The geometry of an architecture whose lattice is divisible at every level
+    /// (checked by [`Architecture::validate`] before any other use).
+    fn unchecked(arch: Architecture) -> Self {
         let (rf, cf) = arch.scheme.factors();
         let mut dims = vec![(arch.rows, arch.cols)];
         for j in 1..=arch.levels {
@@ -421,7 +490,26 @@ impl Geometry {
             dims.push((r / rf, c / cf));
         }
         let rules = arch.scheme.axis_rules();
-        Ok(Geometry { arch, dims, rules })
+        Geometry { arch, dims, rules }
+    }
+
+    /// Total map entries of a model of this geometry (all levels, all maps, top
+    /// table), in `u128` saturating arithmetic.
+    fn model_entries(&self) -> u128 {
+        let block = self.block_size() as u32;
+        let group = self.group_size() as u32;
+        let mut total: u128 = 0;
+        for j in 1..=self.levels() {
+            let fine = self.chi(j - 1) as u128;
+            let coarse = self.chi(j) as u128;
+            let refine = fine.saturating_pow(block).saturating_mul(coarse);
+            let boxes = fine.saturating_pow(2 * group);
+            total = total
+                .saturating_add((self.num_refine_maps(j) as u128).saturating_mul(refine + coarse))
+                .saturating_add((self.num_box_maps(j) as u128).saturating_mul(boxes));
+        }
+        let top_sites = u32::try_from(self.num_sites(self.levels())).unwrap_or(u32::MAX);
+        total.saturating_add((self.chi(self.levels()) as u128).saturating_pow(top_sites))
     }
     /// The settings.
     pub fn architecture(&self) -> &Architecture {
@@ -432,15 +520,44 @@ impl Geometry {
         self.arch.levels
     }
     /// `(rows, cols)` of `Gamma_level` (`level <= J`).
+    ///
+    /// # Panics
+    /// If `level > J`; [`Geometry::try_dims`] returns an error instead.
     pub fn dims(&self, level: usize) -> (usize, usize) {
-        self.dims[level]
+        self.try_dims(level).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// `(rows, cols)` of `Gamma_level`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` if `level > J`.
+    pub fn try_dims(&self, level: usize) -> Result<(usize, usize)> {
+        self.dims.get(level).copied().ok_or_else(|| {
+            Error::invalid_argument(
+                "level",
+                format!("must be in 0..={} (got {level})", self.levels()),
+            )
+        })
     }
     /// Number of sites of `Gamma_level`.
+    ///
+    /// # Panics
+    /// If `level > J`; [`Geometry::try_num_sites`] returns an error instead.
     pub fn num_sites(&self, level: usize) -> usize {
-        let (r, c) = self.dims[level];
-        r * c
+        self.try_num_sites(level).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// Number of sites of `Gamma_level`.
+    ///
+    /// # Errors
+    /// As [`Geometry::try_dims`].
+    pub fn try_num_sites(&self, level: usize) -> Result<usize> {
+        // rows * cols <= MAX_SITES at level 0 and shrinks above (validated).
+        let (r, c) = self.try_dims(level)?;
+        Ok(r * c)
     }
     /// States of a site of `Gamma_level` (`d` at level 0, `chi_j` above).
+    ///
+    /// # Panics
+    /// If `level > J` and `chi` was given per level.
     pub fn chi(&self, level: usize) -> usize {
         self.arch.chi_at(level)
     }
@@ -455,9 +572,43 @@ impl Geometry {
     fn periodic(&self) -> bool {
         self.arch.boundary == Boundary::Periodic
     }
+    /// Checks `level` in `1..=J` (a level with a map) and `index < count`.
+    fn check_map_level(&self, level: usize) -> Result<()> {
+        if level == 0 || level > self.levels() {
+            return Err(Error::invalid_argument(
+                "level",
+                format!("must be in 1..={} (got {level})", self.levels()),
+            ));
+        }
+        Ok(())
+    }
+    fn check_index(what: &str, index: usize, count: usize, level: usize) -> Result<()> {
+        if index >= count {
+            return Err(Error::invalid_argument(
+                what,
+                format!("{what} {index} out of range: level {level} has {count}"),
+            ));
+        }
+        Ok(())
+    }
     /// The block of site `site` of `Gamma_level` (`level >= 1`): its children on
     /// `Gamma_{level-1}`, row-major.
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J` or `site` is not a site of `Gamma_level`;
+    /// [`Geometry::try_children`] returns an error instead.
     pub fn children(&self, level: usize, site: usize) -> Vec<usize> {
+        self.try_children(level, site)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// The block of site `site` of `Gamma_level`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` (not in `1..=J`) or `site` (not a
+    /// site of `Gamma_level`).
+    pub fn try_children(&self, level: usize, site: usize) -> Result<Vec<usize>> {
+        self.check_map_level(level)?;
+        Self::check_index("site", site, self.num_sites(level), level)?;
         let (_, cols) = self.dims[level];
         let (_, fcols) = self.dims[level - 1];
         let (r, c) = (site / cols, site % cols);
@@ -468,16 +619,31 @@ impl Geometry {
                 out.push((r * rb + u) * fcols + c * cb + v);
             }
         }
-        out
+        Ok(out)
     }
     /// The parent on `Gamma_level` of site `site` of `Gamma_{level-1}`, and its
     /// position in the parent's block.
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J` or `site` is not a site of `Gamma_{level-1}`;
+    /// [`Geometry::try_parent`] returns an error instead.
     pub fn parent(&self, level: usize, site: usize) -> (usize, usize) {
+        self.try_parent(level, site)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// The parent of site `site` of `Gamma_{level-1}`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` (not in `1..=J`) or `site` (not a
+    /// site of `Gamma_{level-1}`).
+    pub fn try_parent(&self, level: usize, site: usize) -> Result<(usize, usize)> {
+        self.check_map_level(level)?;
+        Self::check_index("site", site, self.num_sites(level - 1), level - 1)?;
         let (_, fcols) = self.dims[level - 1];
         let (_, cols) = self.dims[level];
         let (r, c) = (site / fcols, site % fcols);
         let (rb, cb) = (self.rules[0].block, self.rules[1].block);
-        ((r / rb) * cols + c / cb, (r % rb) * cb + c % cb)
+        Ok(((r / rb) * cols + c / cb, (r % rb) * cb + c % cb))
     }
     fn anchors(&self, level: usize) -> (usize, usize) {
         let (fr, fc) = self.dims[level - 1];
@@ -485,16 +651,42 @@ impl Geometry {
         (self.rules[0].anchors(fr, p), self.rules[1].anchors(fc, p))
     }
     /// Number of box groups of level `level` (0 when boxes are off).
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J`; [`Geometry::try_num_groups`] returns an error
+    /// instead.
     pub fn num_groups(&self, level: usize) -> usize {
+        self.try_num_groups(level).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// Number of box groups of level `level`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` if it is not in `1..=J`.
+    pub fn try_num_groups(&self, level: usize) -> Result<usize> {
+        self.check_map_level(level)?;
         if !self.arch.boxes {
-            return 0;
+            return Ok(0);
         }
         let (a, b) = self.anchors(level);
-        a * b
+        Ok(a * b)
     }
     /// The sites of `Gamma_{level-1}` in box group `group` of level `level`, row-major
     /// relative to the anchor.
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J` or `group` is not a group of the level;
+    /// [`Geometry::try_group_sites`] returns an error instead.
     pub fn group_sites(&self, level: usize, group: usize) -> Vec<usize> {
+        self.try_group_sites(level, group)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// The sites of box group `group` of level `level`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` (not in `1..=J`) or `group` (not
+    /// below [`Geometry::num_groups`]).
+    pub fn try_group_sites(&self, level: usize, group: usize) -> Result<Vec<usize>> {
+        Self::check_index("group", group, self.try_num_groups(level)?, level)?;
         let (fr, fc) = self.dims[level - 1];
         let (_, nb) = self.anchors(level);
         let (a, b) = (group / nb, group % nb);
@@ -504,21 +696,40 @@ impl Geometry {
                 out.push(self.rules[0].member(a, u, fr) * fc + self.rules[1].member(b, v, fc));
             }
         }
-        out
+        Ok(out)
     }
     /// The box group of level `level` containing site `site` of `Gamma_{level-1}`, and
     /// the site's position in it; `None` if the site passes through unchanged.
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J` or `site` is not a site of `Gamma_{level-1}`;
+    /// [`Geometry::try_group_of`] returns an error instead.
     pub fn group_of(&self, level: usize, site: usize) -> Option<(usize, usize)> {
+        self.try_group_of(level, site)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// The box group containing site `site` of `Gamma_{level-1}`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `level` (not in `1..=J`) or `site` (not a
+    /// site of `Gamma_{level-1}`).
+    pub fn try_group_of(&self, level: usize, site: usize) -> Result<Option<(usize, usize)>> {
+        self.check_map_level(level)?;
+        Self::check_index("site", site, self.num_sites(level - 1), level - 1)?;
         if !self.arch.boxes {
-            return None;
+            return Ok(None);
         }
         let (fr, fc) = self.dims[level - 1];
         let p = self.periodic();
         let (r, c) = (site / fc, site % fc);
-        let (a, u) = self.rules[0].group_of(r, fr, p)?;
-        let (b, v) = self.rules[1].group_of(c, fc, p)?;
+        let Some((a, u)) = self.rules[0].group_of(r, fr, p) else {
+            return Ok(None);
+        };
+        let Some((b, v)) = self.rules[1].group_of(c, fc, p) else {
+            return Ok(None);
+        };
         let (_, nb) = self.anchors(level);
-        Some((a * nb + b, u * self.rules[1].extent + v))
+        Ok(Some((a * nb + b, u * self.rules[1].extent + v)))
     }
     /// Index of the refine map used by site `site` of `Gamma_level`.
     pub fn refine_index(&self, _level: usize, site: usize) -> usize {
@@ -535,6 +746,9 @@ impl Geometry {
         }
     }
     /// Number of distinct refine maps of level `level`.
+    ///
+    /// # Panics
+    /// If `level > J` (check with [`Geometry::try_dims`]).
     pub fn num_refine_maps(&self, level: usize) -> usize {
         match self.arch.sharing {
             MapSharing::PerLevel => 1,
@@ -542,6 +756,9 @@ impl Geometry {
         }
     }
     /// Number of distinct box maps of level `level` (0 without boxes).
+    ///
+    /// # Panics
+    /// If `level` is not in `1..=J` (check with [`Geometry::try_num_groups`]).
     pub fn num_box_maps(&self, level: usize) -> usize {
         let g = self.num_groups(level);
         match self.arch.sharing {
@@ -570,7 +787,9 @@ impl Geometry {
                 format!("{height} x {width} window on a {rows} x {cols} lattice"),
             ));
         }
-        let fits = row + height <= rows && col + width <= cols;
+        // height <= rows and width <= cols: the subtractions cannot wrap, and unlike
+        // `row + height` they cannot overflow for a huge `row`.
+        let fits = row <= rows - height && col <= cols - width;
         if !(fits || (self.periodic() && row < rows && col < cols)) {
             return Err(Error::invalid_argument(
                 "window",
@@ -614,6 +833,18 @@ impl Geometry {
         } else {
             (rows - height + 1, cols - width + 1)
         };
+        // nr * nc <= sites and height * width <= sites, both <= MAX_SITES.
+        let entries =
+            (nr as u128) * (nc as u128) * ((height * width) as u128 + WINDOW_OVERHEAD as u128);
+        if entries > MAX_WINDOW_ENTRIES as u128 {
+            return Err(Error::invalid_argument(
+                "patch",
+                format!(
+                    "{nr} x {nc} windows of {height} x {width} sites take {entries} words \
+                     (limit {MAX_WINDOW_ENTRIES}); use a smaller patch or lattice"
+                ),
+            ));
+        }
         let mut out = Vec::with_capacity(nr * nc);
         for r in 0..nr {
             for c in 0..nc {

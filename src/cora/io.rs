@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
-use super::model::Cora;
+use super::model::{top_entries, Cora};
 use super::network::PlanCache;
 use super::params::StochasticMap;
 use crate::error::Result;
@@ -30,7 +30,16 @@ impl ReadMap for Reader<'_> {
                 ),
             ));
         }
-        let raw = self.take(8 * o * i, what)?;
+        let bytes = o
+            .checked_mul(i)
+            .and_then(|n| n.checked_mul(8))
+            .ok_or_else(|| {
+                format_error(
+                    self.path(),
+                    format!("{what} at offset {at}: {o} x {i} entries overflow"),
+                )
+            })?;
+        let raw = self.take(bytes, what)?;
         let values: Vec<f64> = raw
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -175,6 +184,15 @@ impl Cora {
         };
         let geometry =
             Geometry::new(arch).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
+        // What the architecture needs must be in the file before anything is allocated.
+        let needed = payload_bytes_needed(&geometry);
+        if needed > r.remaining() as u128 {
+            return Err(fmt(format!(
+                "the architecture ({rows} x {cols} sites, {levels} levels) needs {needed} bytes \
+                 of maps, the file holds {} after the header (truncated file or corrupt header)",
+                r.remaining()
+            )));
+        }
         let mut refine = Vec::with_capacity(levels);
         let mut box_maps = Vec::with_capacity(levels);
         let mut priors = Vec::with_capacity(levels);
@@ -204,7 +222,8 @@ impl Cora {
             box_maps.push(read.pop().expect("3 lists"));
             refine.push(read.pop().expect("3 lists"));
         }
-        let top_len = geometry.chi(levels).pow(geometry.num_sites(levels) as u32);
+        let top_len =
+            top_entries(&geometry).map_err(|e| fmt(format!("invalid architecture: {e}")))?;
         let top = r.map("top distribution", top_len, 1)?;
         if r.remaining() != 0 {
             return Err(fmt(format!(
@@ -223,4 +242,26 @@ impl Cora {
         model.check_all()?;
         Ok(model)
     }
+}
+
+/// The payload bytes the maps of `geometry` take (counts, shapes and values of every
+/// list of every level, and the top table), in saturating `u128` arithmetic.
+fn payload_bytes_needed(geometry: &Geometry) -> u128 {
+    let map = |o: u128, i: u128| 16u128.saturating_add(o.saturating_mul(i).saturating_mul(8));
+    let mut total: u128 = 0;
+    for j in 1..=geometry.levels() {
+        let (fine, coarse) = (geometry.chi(j - 1) as u128, geometry.chi(j) as u128);
+        let rows = fine.saturating_pow(geometry.block_size() as u32);
+        let g = fine.saturating_pow(geometry.group_size() as u32);
+        let nref = geometry.num_refine_maps(j) as u128;
+        let nbox = geometry.num_box_maps(j) as u128;
+        total = total
+            .saturating_add(24)
+            .saturating_add(nref.saturating_mul(map(rows, coarse)))
+            .saturating_add(nbox.saturating_mul(map(g, g)))
+            .saturating_add(nref.saturating_mul(map(coarse, 1)));
+    }
+    let top_sites = u32::try_from(geometry.num_sites(geometry.levels())).unwrap_or(u32::MAX);
+    let top = (geometry.chi(geometry.levels()) as u128).saturating_pow(top_sites);
+    total.saturating_add(map(top, 1))
 }

@@ -7,6 +7,25 @@ use super::network::PlanCache;
 use super::params::StochasticMap;
 use crate::error::{Error, Result};
 
+/// `chi_J^(sites of Gamma_J)`, the entries of the top table, checked (validated
+/// to be at most [`MAX_TOP_ENTRIES`](super::geometry::MAX_TOP_ENTRIES)).
+pub(crate) fn top_entries(geometry: &Geometry) -> Result<usize> {
+    let big_j = geometry.levels();
+    u32::try_from(geometry.num_sites(big_j))
+        .ok()
+        .and_then(|sites| geometry.chi(big_j).checked_pow(sites))
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                "levels",
+                format!(
+                    "the top table over {} sites of {} states overflows",
+                    geometry.num_sites(big_j),
+                    geometry.chi(big_j)
+                ),
+            )
+        })
+}
+
 /// CORA, the classical stochastic MERA of Beny (arXiv:1301.3124): a distribution on
 /// the data lattice `Gamma_0` generated from a top distribution `e` by local
 /// column-stochastic maps,
@@ -55,7 +74,7 @@ impl Cora {
     /// Builds a model whose maps come from `make(is_box, outputs, inputs)`.
     fn build(
         arch: Architecture,
-        mut make: impl FnMut(bool, usize, usize) -> StochasticMap,
+        mut make: impl FnMut(bool, usize, usize) -> Result<StochasticMap>,
     ) -> Result<Self> {
         let geometry = Geometry::new(arch)?;
         let big_j = geometry.levels();
@@ -68,22 +87,22 @@ impl Cora {
             refine.push(
                 (0..geometry.num_refine_maps(j))
                     .map(|_| make(false, rows, coarse))
-                    .collect(),
+                    .collect::<Result<_>>()?,
             );
             let g = fine.pow(geometry.group_size() as u32);
             boxes.push(
                 (0..geometry.num_box_maps(j))
                     .map(|_| make(true, g, g))
-                    .collect(),
+                    .collect::<Result<_>>()?,
             );
             priors.push(
                 (0..geometry.num_refine_maps(j))
                     .map(|_| StochasticMap::uniform(coarse, 1))
-                    .collect(),
+                    .collect::<Result<_>>()?,
             );
         }
-        let top_len = geometry.chi(big_j).pow(geometry.num_sites(big_j) as u32);
-        let top = make(false, top_len, 1);
+        let top_len = top_entries(&geometry)?;
+        let top = make(false, top_len, 1)?;
         Ok(Cora {
             geometry,
             refine,

@@ -2,6 +2,7 @@
 
 use rand::Rng;
 
+use super::geometry::MAX_MAP_ENTRIES;
 use crate::error::{Error, Result};
 
 /// Tolerance of the stochasticity invariant: every column sums to 1 within this.
@@ -39,7 +40,7 @@ impl StochasticMap {
     /// [`Error::InvalidArgument`] naming the entry or column if an entry is negative
     /// or not finite or a column does not sum to 1 within [`STOCHASTIC_TOLERANCE`].
     pub fn new(outputs: usize, inputs: usize, values: Vec<f64>) -> Result<Self> {
-        if values.len() != outputs * inputs || outputs == 0 || inputs == 0 {
+        if outputs.checked_mul(inputs) != Some(values.len()) || outputs == 0 || inputs == 0 {
             return Err(Error::shape_mismatch(
                 "StochasticMap::new",
                 vec![outputs, inputs],
@@ -56,37 +57,53 @@ impl StochasticMap {
     }
 
     /// The uniform map: every column `1 / outputs`.
-    pub fn uniform(outputs: usize, inputs: usize) -> Self {
-        StochasticMap {
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `outputs` or `inputs` if one is 0 or the map
+    /// would have more than [`MAX_MAP_ENTRIES`] entries.
+    pub fn uniform(outputs: usize, inputs: usize) -> Result<Self> {
+        let len = checked_len(outputs, inputs, "StochasticMap::uniform")?;
+        Ok(StochasticMap {
             outputs,
             inputs,
-            values: vec![1.0 / outputs as f64; outputs * inputs],
-        }
+            values: vec![1.0 / outputs as f64; len],
+        })
     }
 
     /// A random map: every column drawn from the flat Dirichlet distribution
     /// (normalised `-ln u`, `u` uniform in `(0, 1]`), so all entries are positive.
-    pub fn random<R: Rng + ?Sized>(outputs: usize, inputs: usize, rng: &mut R) -> Self {
-        let mut values: Vec<f64> = (0..outputs * inputs)
+    ///
+    /// # Errors
+    /// As [`StochasticMap::uniform`].
+    pub fn random<R: Rng + ?Sized>(outputs: usize, inputs: usize, rng: &mut R) -> Result<Self> {
+        let len = checked_len(outputs, inputs, "StochasticMap::random")?;
+        let mut values: Vec<f64> = (0..len)
             .map(|_| -(1.0 - rng.random::<f64>()).ln() + 1e-300)
             .collect();
         normalize_columns(&mut values, outputs, inputs);
-        StochasticMap {
+        let m = StochasticMap {
             outputs,
             inputs,
             values,
-        }
+        };
+        m.check("StochasticMap::random")?;
+        Ok(m)
     }
 
     /// A random map mixed with the uniform one: `(1 - noise) / outputs + noise * D`
     /// with `D` a flat-Dirichlet column; `noise in [0, 1]` (the usual EM start).
+    ///
+    /// # Errors
+    /// As [`StochasticMap::uniform`]; [`Error::InvalidArgument`] naming `noise` if it
+    /// is not in `[0, 1]` (NaN included).
     pub fn near_uniform<R: Rng + ?Sized>(
         outputs: usize,
         inputs: usize,
         noise: f64,
         rng: &mut R,
-    ) -> Self {
-        let d = Self::random(outputs, inputs, rng);
+    ) -> Result<Self> {
+        check_noise(noise)?;
+        let d = Self::random(outputs, inputs, rng)?;
         let u = 1.0 / outputs as f64;
         let mut values: Vec<f64> = d
             .values
@@ -94,27 +111,35 @@ impl StochasticMap {
             .map(|&x| (1.0 - noise) * u + noise * x)
             .collect();
         normalize_columns(&mut values, outputs, inputs);
-        StochasticMap {
+        let m = StochasticMap {
             outputs,
             inputs,
             values,
-        }
+        };
+        m.check("StochasticMap::near_uniform")?;
+        Ok(m)
     }
 
     /// A square map near the identity: `(1 - noise) * I + noise * D`, `D` flat
     /// Dirichlet columns, `noise in [0, 1]`.
-    pub fn near_identity<R: Rng + ?Sized>(n: usize, noise: f64, rng: &mut R) -> Self {
-        let d = Self::random(n, n, rng);
+    ///
+    /// # Errors
+    /// As [`StochasticMap::near_uniform`].
+    pub fn near_identity<R: Rng + ?Sized>(n: usize, noise: f64, rng: &mut R) -> Result<Self> {
+        check_noise(noise)?;
+        let d = Self::random(n, n, rng)?;
         let mut values: Vec<f64> = d.values.iter().map(|&x| noise * x).collect();
         for k in 0..n {
             values[k * n + k] += 1.0 - noise;
         }
         normalize_columns(&mut values, n, n);
-        StochasticMap {
+        let m = StochasticMap {
             outputs: n,
             inputs: n,
             values,
-        }
+        };
+        m.check("StochasticMap::near_identity")?;
+        Ok(m)
     }
 
     /// Number of output configurations (rows).
@@ -126,8 +151,41 @@ impl StochasticMap {
         self.inputs
     }
     /// `M(o | i)`.
+    ///
+    /// # Panics
+    /// If `output >= outputs()` or `input >= inputs()`; [`StochasticMap::try_get`]
+    /// returns an error instead.
+    #[inline]
     pub fn get(&self, output: usize, input: usize) -> f64 {
+        assert!(
+            output < self.outputs && input < self.inputs,
+            "StochasticMap::get({output}, {input}) on a {} x {} map",
+            self.outputs,
+            self.inputs
+        );
         self.values[output * self.inputs + input]
+    }
+    /// `M(o | i)`, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `output` or `input` if it is out of range.
+    pub fn try_get(&self, output: usize, input: usize) -> Result<f64> {
+        if output >= self.outputs {
+            return Err(Error::invalid_argument(
+                "output",
+                format!(
+                    "{output} out of range for a map with {} outputs",
+                    self.outputs
+                ),
+            ));
+        }
+        if input >= self.inputs {
+            return Err(Error::invalid_argument(
+                "input",
+                format!("{input} out of range for a map with {} inputs", self.inputs),
+            ));
+        }
+        Ok(self.values[output * self.inputs + input])
     }
     /// The values, row-major `outputs x inputs`.
     pub fn values(&self) -> &[f64] {
@@ -168,7 +226,7 @@ impl StochasticMap {
     /// Replaces the map by normalised expected counts (the EM M-step):
     /// `M(o | i) = (n(o, i) + alpha) / sum_o' (n(o', i) + alpha)`; a column with no
     /// counts at all (`alpha = 0` and an input never used) is left unchanged.
-    /// Checks the invariant afterwards.
+    /// Checks the invariant afterwards; on failure the map is left unchanged.
     pub(crate) fn set_from_counts(
         &mut self,
         counts: &[f64],
@@ -176,6 +234,7 @@ impl StochasticMap {
         context: &str,
     ) -> Result<()> {
         debug_assert_eq!(counts.len(), self.values.len());
+        let saved = self.values.clone();
         let (no, ni) = (self.outputs, self.inputs);
         for i in 0..ni {
             let total: f64 = (0..no).map(|o| counts[o * ni + i] + alpha).sum();
@@ -185,7 +244,7 @@ impl StochasticMap {
                 }
             }
         }
-        self.check(context)
+        self.check(context).inspect_err(|_| self.values = saved)
     }
 }
 
@@ -199,7 +258,8 @@ impl StochasticMap {
     /// The EM M-step constrained to product form
     /// `M(o | i) = prod_k r_k(o_k | i)`: per-site counts
     /// `n_k(y, i) = sum_{o: o_k = y} n(o, i)`, `r_k = (n_k + alpha) / sum (n_k + alpha)`
-    /// (columns without counts keep their current marginals). Checks the invariant.
+    /// (columns without counts keep their current marginals). Checks the invariant;
+    /// on failure the map is left unchanged.
     pub(crate) fn set_product_from_counts(
         &mut self,
         counts: &[f64],
@@ -223,8 +283,9 @@ impl StochasticMap {
                 }
             }
         }
+        let saved = self.values.clone();
         self.set_product(&r, dim, sites);
-        self.check(context)
+        self.check(context).inspect_err(|_| self.values = saved)
     }
 
     /// Sets `M(o | i) = prod_k r_k(o_k | i)`.
@@ -243,6 +304,36 @@ impl StochasticMap {
         }
         normalize_columns(&mut self.values, self.outputs, ni);
     }
+}
+
+/// `outputs * inputs`, checked: both at least 1, at most [`MAX_MAP_ENTRIES`].
+fn checked_len(outputs: usize, inputs: usize, context: &str) -> Result<usize> {
+    if outputs == 0 || inputs == 0 {
+        return Err(Error::invalid_argument(
+            if outputs == 0 { "outputs" } else { "inputs" },
+            format!("{context}: a {outputs} x {inputs} map is empty (both must be at least 1)"),
+        ));
+    }
+    match outputs.checked_mul(inputs) {
+        Some(n) if n <= MAX_MAP_ENTRIES => Ok(n),
+        _ => Err(Error::invalid_argument(
+            "outputs",
+            format!(
+                "{context}: a {outputs} x {inputs} map exceeds the limit of {MAX_MAP_ENTRIES} entries"
+            ),
+        )),
+    }
+}
+
+/// `noise` in `[0, 1]`.
+fn check_noise(noise: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&noise) {
+        return Err(Error::invalid_argument(
+            "noise",
+            format!("must be in [0, 1] (got {noise})"),
+        ));
+    }
+    Ok(())
 }
 
 /// Per-site marginals of a row-major `outputs x inputs` table over `sites` sites.

@@ -89,11 +89,24 @@ impl Lattice {
     }
 
     /// Every bond `(i, j)` once (see the type's documentation for the order).
+    ///
+    /// # Panics
+    /// Aborts like any allocation if the `16 x bonds` bytes cannot be allocated (a
+    /// lattice near the size limit); [`Lattice::try_bonds`] returns an error instead.
     pub fn bonds(&self) -> Vec<(usize, usize)> {
+        self.try_bonds().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Every bond `(i, j)` once, allocated fallibly.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the lattice if the table cannot be allocated.
+    pub fn try_bonds(&self) -> Result<Vec<(usize, usize)>> {
+        let count = self.n_sites() * self.coordination() / 2;
+        let mut bonds = try_vec_with_capacity(count, "bond list", self)?;
         match *self {
-            Lattice::Ring { n } => (0..n).map(|i| (i, (i + 1) % n)).collect(),
+            Lattice::Ring { n } => bonds.extend((0..n).map(|i| (i, (i + 1) % n))),
             Lattice::Square { l } => {
-                let mut bonds = Vec::with_capacity(2 * l * l);
                 for r in 0..l {
                     for c in 0..l {
                         let i = r * l + c;
@@ -101,25 +114,58 @@ impl Lattice {
                         bonds.push((i, ((r + 1) % l) * l + c));
                     }
                 }
-                bonds
             }
         }
+        Ok(bonds)
     }
 
     /// The neighbour table: entries `z * i .. z * (i + 1)` (with `z` the
     /// [`coordination`](Self::coordination)) are the neighbours of site `i`, one entry
     /// per bond (so a doubled bond appears twice).
+    ///
+    /// # Panics
+    /// Aborts like any allocation if the table cannot be allocated (a lattice near
+    /// the size limit); [`Lattice::try_neighbors`] returns an error instead.
     pub fn neighbors(&self) -> Vec<u32> {
+        self.try_neighbors().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The neighbour table, allocated fallibly.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the lattice if the table cannot be allocated.
+    pub fn try_neighbors(&self) -> Result<Vec<u32>> {
         let z = self.coordination();
-        let mut table = vec![0u32; z * self.n_sites()];
-        let mut filled = vec![0usize; self.n_sites()];
-        for (i, j) in self.bonds() {
-            table[z * i + filled[i]] = j as u32;
+        let n = self.n_sites();
+        let mut table = try_vec_with_capacity(z * n, "neighbour table", self)?;
+        table.resize(z * n, 0u32);
+        let mut filled: Vec<u8> = try_vec_with_capacity(n, "neighbour table", self)?;
+        filled.resize(n, 0);
+        let mut add = |i: usize, j: usize| {
+            table[z * i + filled[i] as usize] = j as u32;
             filled[i] += 1;
-            table[z * j + filled[j]] = i as u32;
-            filled[j] += 1;
+        };
+        match *self {
+            Lattice::Ring { n } => {
+                for i in 0..n {
+                    let j = (i + 1) % n;
+                    add(i, j);
+                    add(j, i);
+                }
+            }
+            Lattice::Square { l } => {
+                for r in 0..l {
+                    for c in 0..l {
+                        let i = r * l + c;
+                        for j in [r * l + (c + 1) % l, ((r + 1) % l) * l + c] {
+                            add(i, j);
+                            add(j, i);
+                        }
+                    }
+                }
+            }
         }
-        table
+        Ok(table)
     }
 
     /// The energy `E = -sum_<ij> s_i s_j` of a configuration of spins `+-1`.
@@ -171,6 +217,27 @@ impl Lattice {
     }
 }
 
+/// An empty vector with room for `len` items, allocated fallibly (site counts are
+/// at most `u32::MAX`, so `len` times a small item size cannot overflow `isize`).
+pub(crate) fn try_vec_with_capacity<T>(
+    len: usize,
+    what: &str,
+    lattice: &Lattice,
+) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|e| {
+        Error::invalid_argument(
+            "lattice",
+            format!(
+                "cannot allocate the {what} of {} sites ({len} entries of {} bytes): {e}",
+                lattice.n_sites(),
+                std::mem::size_of::<T>()
+            ),
+        )
+    })?;
+    Ok(v)
+}
+
 /// The snake (boustrophedon) order of an `rows x cols` image: row 0 left to right,
 /// row 1 right to left, and so on, so that consecutive positions are always lattice
 /// neighbours. Entry `k` is the row-major site at position `k`; use it to lay a 2D
@@ -178,10 +245,29 @@ impl Lattice {
 /// (`dataset.samples().select(Axis(1), &order)`).
 ///
 /// ```
-/// assert_eq!(tnlearn::ising::snake_order(2, 3), vec![0, 1, 2, 5, 4, 3]);
+/// assert_eq!(tnlearn::ising::snake_order(2, 3)?, vec![0, 1, 2, 5, 4, 3]);
+/// # Ok::<(), tnlearn::Error>(())
 /// ```
-pub fn snake_order(rows: usize, cols: usize) -> Vec<usize> {
-    (0..rows)
-        .flat_map(|r| (0..cols).map(move |k| r * cols + if r % 2 == 0 { k } else { cols - 1 - k }))
-        .collect()
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming `rows` and `cols` if `rows x cols` overflows or
+/// the order cannot be allocated.
+pub fn snake_order(rows: usize, cols: usize) -> Result<Vec<usize>> {
+    let too_big = |detail: String| {
+        Error::invalid_argument(
+            "rows",
+            format!("snake order of a {rows} x {cols} image: {detail}"),
+        )
+    };
+    let len = rows
+        .checked_mul(cols)
+        .ok_or_else(|| too_big("the number of sites overflows".into()))?;
+    let mut order = Vec::new();
+    order
+        .try_reserve_exact(len)
+        .map_err(|e| too_big(format!("cannot allocate {len} indices ({e})")))?;
+    order.extend((0..rows).flat_map(|r| {
+        (0..cols).map(move |k| r * cols + if r % 2 == 0 { k } else { cols - 1 - k })
+    }));
+    Ok(order)
 }

@@ -19,8 +19,12 @@ pub struct Blocking {
 
 impl Blocking {
     /// The integrated autocorrelation time `tau = (std_error / naive_std_error)^2 / 2`
-    /// in units of the series' spacing (`1/2` for independent samples).
+    /// in units of the series' spacing (`1/2` for independent samples). A constant
+    /// series (both errors 0) has no fluctuations to correlate: `1/2`, not `0/0`.
     pub fn autocorrelation_time(&self) -> f64 {
+        if self.naive_std_error == 0.0 {
+            return 0.5;
+        }
         0.5 * (self.std_error / self.naive_std_error).powi(2)
     }
 }
@@ -69,15 +73,25 @@ pub fn blocking(series: &[f64]) -> Result<Blocking> {
             format!("value {i} is {}, not finite", series[i]),
         ));
     }
-    let mean = series.iter().sum::<f64>() / series.len() as f64;
-    let mut x: Vec<f64> = series.iter().map(|v| v - mean).collect();
+    // Work on the series scaled by a power of two (exact) so that sums and squares
+    // of values near 1e308 or 1e-308 neither overflow nor underflow.
+    let largest = series.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = if largest > 0.0 {
+        2f64.powi((largest.log2().floor() as i32).clamp(-1000, 1000))
+    } else {
+        1.0
+    };
+    let scaled: Vec<f64> = series.iter().map(|v| v / scale).collect();
+    let mean_scaled = scaled.iter().sum::<f64>() / scaled.len() as f64;
+    let mean = mean_scaled * scale;
+    let mut x: Vec<f64> = scaled.iter().map(|v| v - mean_scaled).collect();
     let mut levels = Vec::new();
     while x.len() >= MIN_BLOCKS {
         let n = x.len() as f64;
         let m = x.iter().sum::<f64>() / n;
         let var = x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n;
         let err = (var / (n - 1.0)).sqrt();
-        levels.push((x.len(), err, err / (2.0 * (n - 1.0)).sqrt()));
+        levels.push((x.len(), err * scale, err * scale / (2.0 * (n - 1.0)).sqrt()));
         x = x.chunks_exact(2).map(|p| 0.5 * (p[0] + p[1])).collect();
     }
     let std_error = levels.iter().map(|l| l.1).fold(0.0, f64::max);

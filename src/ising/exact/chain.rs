@@ -36,7 +36,7 @@ pub fn chain(n: usize, temperature: f64) -> Result<Thermodynamics> {
     } else {
         0.0
     };
-    let log_cosh2 = (2.0 * k.cosh()).ln();
+    let log_cosh2 = ln_2cosh(k);
     let log_z = nf * log_cosh2 + r.ln_1p();
     let d1 = nf * t + r1 / (1.0 + r);
     let d2 = nf * sech2 + (r2 * (1.0 + r) - r1 * r1) / ((1.0 + r) * (1.0 + r));
@@ -66,8 +66,13 @@ pub fn chain_limit(temperature: f64) -> Result<Thermodynamics> {
     Ok(Thermodynamics::from_log_z(
         temperature,
         None,
-        (2.0 * k.cosh()).ln(),
+        ln_2cosh(k),
         k.tanh(),
         sech2,
     ))
+}
+
+/// `ln(2 cosh K)` for `K >= 0` without overflow: `K + ln(1 + e^{-2K})`.
+pub(super) fn ln_2cosh(k: f64) -> f64 {
+    k + (-2.0 * k).exp().ln_1p()
 }

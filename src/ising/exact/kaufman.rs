@@ -97,7 +97,11 @@ fn gamma0(k: f64) -> (f64, f64, f64) {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `l < 2` or the temperature is not finite and `> 0`.
+/// [`Error::InvalidArgument`] if `l < 2`, `l^2` exceeds the lattice limit of
+/// [`Lattice::square`](crate::ising::Lattice::square) (`u32::MAX` sites), or the
+/// temperature is not finite and `> 0`; [`Error::NoConvergence`] naming the
+/// temperature if Kaufman's sum or its derivatives are not finite in floating point
+/// (very low or very high temperatures).
 pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
     if l < 2 {
         return Err(Error::invalid_argument(
@@ -105,6 +109,8 @@ pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
             format!("the torus needs l >= 2, got {l}"),
         ));
     }
+    // Bounds l (the product below loops over l and computes l * l).
+    crate::ising::Lattice::square(l)?;
     let k = coupling(temperature)?;
     let lf = l as f64;
     let n = lf * lf;
@@ -153,7 +159,8 @@ pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
             routine: "ising::exact::square".into(),
             detail: format!(
                 "Kaufman's sum (Y1 + Y2 + Y3 + Y4)/Y1 = {a} is not positive at L = {l}, \
-                 T = {temperature}"
+                 temperature T = {temperature} (in floating point; use a temperature closer \
+                 to T_c or exact::enumerate for a small torus)"
             ),
         });
     }
@@ -162,6 +169,14 @@ pub fn square(l: usize, temperature: f64) -> Result<Thermodynamics> {
     let log_z = -std::f64::consts::LN_2 + n / 2.0 * (2.0 * s2k).ln() + top + a.ln();
     let d1 = n * (2.0 * k).cosh() / s2k + y1.d1 + b / a;
     let d2 = -2.0 * n / (s2k * s2k) + y1.d2 + c / a - (b / a) * (b / a);
+    if !(log_z.is_finite() && d1.is_finite() && d2.is_finite()) {
+        return Err(Error::NoConvergence {
+            routine: "ising::exact::square".into(),
+            detail: format!(
+                "ln Z or its derivatives are not finite at L = {l}, temperature T = {temperature}"
+            ),
+        });
+    }
     Ok(Thermodynamics::from_log_z(
         temperature,
         Some(l * l),

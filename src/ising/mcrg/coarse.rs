@@ -40,15 +40,29 @@ pub trait CoarseGrain: Sync {
     fn coarse_grain(&self, fine: ArrayView2<'_, i8>, rng: &mut dyn RngCore) -> Result<Array2<i8>>;
 }
 
-/// Checks that `fine` is an `L x L` configuration of `+-1` with `b | L`, `L >= b`.
+/// Checks that `fine` is an `L x L` configuration of `+-1` with `b | L`, `L >= b`;
+/// returns `L`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming `b` if `b = 0`; [`Error::ShapeMismatch`] if
+/// `fine` is not square, is empty or its side is not a multiple of `b`;
+/// [`Error::InvalidArgument`] naming the spin if one is not `+1` or `-1`.
 pub fn check_configuration(fine: ArrayView2<'_, i8>, b: usize) -> Result<usize> {
+    if b == 0 {
+        return Err(Error::invalid_argument(
+            "b",
+            "the block size must be at least 1 (got 0)",
+        ));
+    }
     let (rows, cols) = fine.dim();
     if rows != cols || rows == 0 || rows % b != 0 {
+        // The nearest valid side; b itself if that overflows.
+        let side = rows.max(b).checked_next_multiple_of(b).unwrap_or(b);
         return Err(Error::shape_mismatch(
             format!(
                 "coarse-graining by b = {b} (a square configuration whose side is a multiple of b)"
             ),
-            [rows.max(b).next_multiple_of(b); 2],
+            [side; 2],
             [rows, cols],
         ));
     }

@@ -30,10 +30,26 @@ pub struct Correlations {
     sum_cf: Vec<f64>,
 }
 
+/// Largest number of operators of a [`Correlations`] (its matrices are `n x n`).
+pub const MAX_OPERATORS: usize = 1024;
+
+/// Largest magnitude of a lattice sum relative to the first sample that
+/// [`Correlations::push`] accepts: products of two stay far below `f64::MAX`.
+pub const MAX_LATTICE_SUM: f64 = 1e150;
+
 impl Correlations {
     /// An empty accumulator for `n_ops` operators.
-    pub fn new(n_ops: usize) -> Self {
-        Correlations {
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `n_ops` if it is 0 or above [`MAX_OPERATORS`].
+    pub fn new(n_ops: usize) -> Result<Self> {
+        if !(1..=MAX_OPERATORS).contains(&n_ops) {
+            return Err(Error::invalid_argument(
+                "n_ops",
+                format!("must be in 1..={MAX_OPERATORS} (got {n_ops})"),
+            ));
+        }
+        Ok(Correlations {
             n_ops,
             count: 0,
             shift_fine: Vec::new(),
@@ -42,7 +58,7 @@ impl Correlations {
             sum_coarse: vec![0.0; n_ops],
             sum_cc: vec![0.0; n_ops * n_ops],
             sum_cf: vec![0.0; n_ops * n_ops],
-        }
+        })
     }
 
     /// The number of samples accumulated.
@@ -59,7 +75,10 @@ impl Correlations {
     /// configuration.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if a slice does not have `n_ops` entries.
+    /// [`Error::ShapeMismatch`] if a slice does not have `n_ops` entries;
+    /// [`Error::InvalidArgument`] naming the slice and operator if a value is not
+    /// finite or differs from the first sample's by more than [`MAX_LATTICE_SUM`]
+    /// (the accumulator is left unchanged).
     pub fn push(&mut self, fine: &[f64], coarse: &[f64]) -> Result<()> {
         let n = self.n_ops;
         if fine.len() != n || coarse.len() != n {
@@ -68,6 +87,23 @@ impl Correlations {
                 [n, n],
                 [fine.len(), coarse.len()],
             ));
+        }
+        for (name, values, shift) in [
+            ("fine", fine, &self.shift_fine),
+            ("coarse", coarse, &self.shift_coarse),
+        ] {
+            for (a, &v) in values.iter().enumerate() {
+                let d = shift.get(a).map_or(0.0, |s| v - s);
+                if !v.is_finite() || d.abs() > MAX_LATTICE_SUM || v.abs() > MAX_LATTICE_SUM {
+                    return Err(Error::invalid_argument(
+                        name,
+                        format!(
+                            "lattice sum of operator {a} is {v}: it must be finite and at most \
+                             {MAX_LATTICE_SUM:e} in magnitude"
+                        ),
+                    ));
+                }
+            }
         }
         if self.count == 0 && self.shift_fine.is_empty() {
             self.shift_fine = fine.to_vec();
@@ -147,8 +183,8 @@ impl Correlations {
     /// row-major `k x k`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `k` is 0 or above `n_ops`, or fewer than 2
-    /// samples were accumulated.
+    /// [`Error::InvalidArgument`] if `k` is 0 or above `n_ops`, or fewer than `k + 1`
+    /// samples were accumulated (a `k x k` covariance of fewer samples is singular).
     pub fn matrices(&self, k: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         let n = self.n_ops;
         if k == 0 || k > n {
@@ -157,11 +193,12 @@ impl Correlations {
                 format!("must be in 1..={n}, got {k}"),
             ));
         }
-        if self.count < 2 {
+        if self.count <= k as u64 {
             return Err(Error::invalid_argument(
                 "samples",
                 format!(
-                    "connected correlations need at least 2 samples, got {}",
+                    "connected correlations of {k} operators need at least {} samples, got {}",
+                    k + 1,
                     self.count
                 ),
             ));
@@ -221,6 +258,15 @@ impl Correlations {
             routine: "MCRG eigenvalues of T".into(),
             detail: format!("{e:?}"),
         })?;
+        if let Some(z) = eig.iter().find(|z| !(z.re.is_finite() && z.im.is_finite())) {
+            return Err(Error::NoConvergence {
+                routine: "MCRG eigenvalues of T".into(),
+                detail: format!(
+                    "eigenvalue {z} of T is not finite: A is numerically singular (too few \
+                     samples or an operator that barely fluctuates)"
+                ),
+            });
+        }
         eig.sort_by(|p, q| q.re.total_cmp(&p.re));
         Ok(eig
             .into_iter()
@@ -232,9 +278,16 @@ impl Correlations {
     /// operators, with `lambda_max` the eigenvalue of `T` with the largest real part.
     ///
     /// # Errors
-    /// As [`rg_eigenvalues`](Self::rg_eigenvalues); [`Error::NoConvergence`] if the
+    /// [`Error::InvalidArgument`] naming `b` if `b < 2` (`ln b` must be positive); as
+    /// [`rg_eigenvalues`](Self::rg_eigenvalues); [`Error::NoConvergence`] if the
     /// leading eigenvalue is not positive and real (too few samples).
     pub fn thermal_exponent(&self, k: usize, b: usize) -> Result<f64> {
+        if b < 2 {
+            return Err(Error::invalid_argument(
+                "b",
+                format!("the scale factor must be at least 2 (got {b})"),
+            ));
+        }
         let eig = self.rg_eigenvalues(k)?;
         let top = eig[0];
         if top.re <= 0.0 || top.im.abs() > 1e-8 * top.re.abs() {
@@ -256,7 +309,8 @@ fn cholesky(a: &Mat<f64>) -> Option<Mat<f64>> {
         for p in 0..j {
             diag -= l[(j, p)] * l[(j, p)];
         }
-        if diag.is_nan() || diag <= 0.0 {
+        // `a` has unit diagonal: a pivot at rounding level means a singular `A`.
+        if diag.is_nan() || diag <= n as f64 * f64::EPSILON {
             return None;
         }
         l[(j, j)] = diag.sqrt();

@@ -12,6 +12,12 @@ use crate::ising::exact::coupling;
 use crate::ising::sampling::{ClusterAlgorithm, MarkovChain};
 use crate::ising::{Lattice, CRITICAL_TEMPERATURE};
 
+/// Largest number of independent runs of [`measure`] (one accumulator each).
+pub const MAX_RUNS: usize = 1 << 16;
+
+/// Largest number of worker threads of [`measure`].
+pub const MAX_THREADS: usize = 1024;
+
 /// Settings of [`measure`], builder-style, checked by [`validate`](Self::validate).
 ///
 /// | setting | default | meaning |
@@ -93,8 +99,10 @@ impl McrgOptions {
     setter!(threads, usize);
     setter!(seed, u64);
 
-    /// Checks: temperature finite and `> 0`; `runs >= 2`; `samples >= 2 runs`;
-    /// `thinning >= 1`; `threads >= 1`; `couplings` in `1..=7`; `l >= 8`.
+    /// Checks: temperature finite and `> 0`; `runs` in `2..=`[`MAX_RUNS`];
+    /// `samples >= 2 runs`; `thinning >= 1`; `threads` in `1..=`[`MAX_THREADS`];
+    /// `couplings` in `1..=7`; `l >= 8` (and `l^2` within the lattice limit, checked
+    /// by [`measure`]).
     pub fn validate(&self) -> Result<()> {
         coupling(self.temperature)?;
         let bad = |name: &str, reason: String| Err(Error::invalid_argument(name, reason));
@@ -107,6 +115,13 @@ impl McrgOptions {
                 ),
             );
         }
+        if self.runs > MAX_RUNS {
+            return bad(
+                "runs",
+                format!("at most {MAX_RUNS} independent runs, got {}", self.runs),
+            );
+        }
+        // runs <= MAX_RUNS: 2 * runs cannot overflow.
         if self.samples < 2 * self.runs {
             return bad(
                 "samples",
@@ -119,8 +134,11 @@ impl McrgOptions {
         if self.thinning == 0 {
             return bad("thinning", "must be at least 1 update (got 0)".into());
         }
-        if self.threads == 0 {
-            return bad("threads", "must be at least 1 (got 0)".into());
+        if !(1..=MAX_THREADS).contains(&self.threads) {
+            return bad(
+                "threads",
+                format!("must be in 1..={MAX_THREADS} (got {})", self.threads),
+            );
         }
         if !(1..=7).contains(&self.couplings) {
             return bad(
@@ -273,12 +291,12 @@ fn one_run(
     chain.run(options.burn_in, &mut rng);
     let n = options.samples / options.runs + usize::from(run < options.samples % options.runs);
     let l = options.l;
-    let mut acc = vec![Correlations::new(7); coarse_grainings.len()];
+    let mut acc = vec![Correlations::new(7)?; coarse_grainings.len()];
     let mut pending = 0u64;
     for i in 0..n {
         chain.run(options.thinning, &mut rng);
         let fine = ArrayView2::from_shape((l, l), chain.spins()).expect("L x L spins");
-        let s0 = lattice_sums(fine);
+        let s0 = lattice_sums(fine)?;
         for (cg, a) in coarse_grainings.iter().zip(acc.iter_mut()) {
             let coarse = cg.coarse_grain(fine, &mut rng)?;
             if i == 0 {
@@ -292,7 +310,7 @@ fn one_run(
                     ));
                 }
             }
-            a.push(&s0, &lattice_sums(coarse.view()))?;
+            a.push(&s0, &lattice_sums(coarse.view())?)?;
         }
         pending += 1;
         if pending == 1000 {
@@ -313,7 +331,7 @@ fn summarize(
 ) -> Result<McrgResult> {
     let b = cg.scale_factor();
     let pool = |skip: Option<usize>| -> Result<Correlations> {
-        let mut acc = Correlations::new(7);
+        let mut acc = Correlations::new(7)?;
         for (r, run) in by_run.iter().enumerate() {
             if Some(r) != skip {
                 acc.merge(&run[g])?;

@@ -32,6 +32,6 @@ mod measure;
 mod operators;
 
 pub use coarse::{check_configuration, CoarseGrain, MajorityRule};
-pub use correlations::Correlations;
-pub use measure::{measure, McrgOptions, McrgResult};
+pub use correlations::{Correlations, MAX_LATTICE_SUM, MAX_OPERATORS};
+pub use measure::{measure, McrgOptions, McrgResult, MAX_RUNS, MAX_THREADS};
 pub use operators::{lattice_sums, EvenOperator};

@@ -2,6 +2,8 @@
 
 use ndarray::ArrayView2;
 
+use crate::error::Result;
+
 /// An even (spin-flip symmetric) operator of the square-lattice Ising model; its
 /// lattice sum `S_a = sum_i prod_{j in a + i} s_j` runs over all translates `i`,
 /// each shape counted once (never two translates of the same operator). Offsets are
@@ -53,10 +55,12 @@ impl EvenOperator {
 
 /// The lattice sums of all seven [`EvenOperator`]s (in the order of
 /// [`EvenOperator::ALL`]) of an `L x L` periodic configuration of `+-1`, in one pass.
-/// Shapes are not checked here (the caller has, see
-/// [`check_configuration`](super::check_configuration)).
-pub fn lattice_sums(s: ArrayView2<'_, i8>) -> [f64; 7] {
-    let l = s.nrows();
+///
+/// # Errors
+/// As [`check_configuration`](super::check_configuration) with `b = 1`: `s` must be
+/// a non-empty square configuration of `+-1`.
+pub fn lattice_sums(s: ArrayView2<'_, i8>) -> Result<[f64; 7]> {
+    let l = super::check_configuration(s, 1)?;
     // Periodic padding by 2 on every side, so the loop needs no modulo.
     let w = l + 4;
     let mut p = vec![0i32; w * w];
@@ -86,5 +90,5 @@ pub fn lattice_sums(s: ArrayView2<'_, i8>) -> [f64; 7] {
             }
         }
     }
-    sums.map(|v| v as f64)
+    Ok(sums.map(|v| v as f64))
 }

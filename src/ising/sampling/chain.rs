@@ -5,6 +5,7 @@ use rand::Rng;
 use super::{swendsen_wang, wolff, ClusterAlgorithm};
 use crate::error::Result;
 use crate::ising::exact::coupling;
+use crate::ising::lattice::try_vec_with_capacity;
 use crate::ising::Lattice;
 
 /// A running cluster Monte Carlo chain: the current configuration and the scratch
@@ -45,7 +46,7 @@ impl MarkovChain {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if the temperature is
-    /// not finite and `> 0`.
+    /// not finite and `> 0`, or naming the lattice if its tables cannot be allocated.
     pub fn new<R: Rng + ?Sized>(
         lattice: &Lattice,
         temperature: f64,
@@ -62,27 +63,38 @@ impl MarkovChain {
             (p * 18_446_744_073_709_551_616.0) as u64
         };
         let n = lattice.n_sites();
-        let spins = if cold_start {
-            vec![1i8; n]
+        let mut spins = try_vec_with_capacity(n, "spins", lattice)?;
+        if cold_start {
+            spins.resize(n, 1i8);
         } else {
-            (0..n)
-                .map(|_| if rng.random::<bool>() { 1 } else { -1 })
-                .collect()
+            spins.extend((0..n).map(|_| if rng.random::<bool>() { 1i8 } else { -1 }));
+        }
+        // Only the table the algorithm uses is built.
+        let (neighbors, bonds) = match algorithm {
+            ClusterAlgorithm::Wolff => (lattice.try_neighbors()?, Vec::new()),
+            ClusterAlgorithm::SwendsenWang => {
+                let list = lattice.try_bonds()?;
+                let mut bonds = try_vec_with_capacity(list.len(), "bond list", lattice)?;
+                // Site indices fit in u32 (Lattice's limit).
+                bonds.extend(list.into_iter().map(|(i, j)| (i as u32, j as u32)));
+                (Vec::new(), bonds)
+            }
         };
         Ok(MarkovChain {
             lattice: *lattice,
             temperature,
             algorithm,
             spins,
-            neighbors: lattice.neighbors(),
-            bonds: lattice
-                .bonds()
-                .into_iter()
-                .map(|(i, j)| (i as u32, j as u32))
-                .collect(),
+            neighbors,
+            bonds,
             threshold,
-            scratch: Vec::with_capacity(n),
-            flips: Vec::with_capacity(n),
+            scratch: try_vec_with_capacity(n, "cluster scratch space", lattice)?,
+            flips: match algorithm {
+                ClusterAlgorithm::Wolff => Vec::new(),
+                ClusterAlgorithm::SwendsenWang => {
+                    try_vec_with_capacity(n, "cluster flips", lattice)?
+                }
+            },
         })
     }
 

@@ -152,7 +152,8 @@ impl SamplerOptions {
 /// or [`io::packed::write_packed`](crate::io::packed::write_packed).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a bad temperature or options.
+/// [`Error::InvalidArgument`] for a bad temperature or options, or naming `n` if the
+/// `n x N` bytes overflow or cannot be allocated (checked before the chain runs).
 pub fn sample<R: Rng + ?Sized>(
     lattice: &Lattice,
     temperature: f64,
@@ -161,6 +162,8 @@ pub fn sample<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<Dataset> {
     options.validate()?;
+    // Allocated first, so that an impossible `n` fails before the chain runs.
+    let mut bits = bits_array(n, lattice.n_sites())?;
     let mut chain = MarkovChain::new(
         lattice,
         temperature,
@@ -169,8 +172,6 @@ pub fn sample<R: Rng + ?Sized>(
         rng,
     )?;
     chain.run(options.burn_in, rng);
-    let sites = lattice.n_sites();
-    let mut bits = Array2::<u8>::zeros((n, sites));
     for mut row in bits.rows_mut() {
         chain.run(options.thinning, rng);
         for (b, &s) in row.iter_mut().zip(chain.spins()) {
@@ -178,6 +179,26 @@ pub fn sample<R: Rng + ?Sized>(
         }
     }
     Dataset::binary(bits)?.with_image_shape(lattice.image_shape())
+}
+
+/// An `n x sites` array of zero bits, allocated fallibly: an overflowing or
+/// unsatisfiable size is an error naming `n`, not an abort.
+fn bits_array(n: usize, sites: usize) -> Result<Array2<u8>> {
+    let too_big = |detail: String| {
+        Error::invalid_argument(
+            "n",
+            format!("{n} configurations of {sites} sites: {detail}; ask for fewer samples"),
+        )
+    };
+    let len = n
+        .checked_mul(sites)
+        .filter(|&len| len <= isize::MAX as usize)
+        .ok_or_else(|| too_big("the byte count overflows".into()))?;
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|e| too_big(format!("cannot allocate {len} bytes ({e})")))?;
+    v.resize(len, 0);
+    Array2::from_shape_vec((n, sites), v).map_err(|e| too_big(e.to_string()))
 }
 
 /// Spins `+-1` of a bit row (`1` = up): the inverse of the encoding of [`sample`].
