@@ -5,11 +5,12 @@ use std::path::Path;
 use ndarray::{Array2, ArrayD, ArrayView2};
 use rand::Rng;
 
-use super::observer::{FitObserver, HalfSweepReport};
+use super::observer::HalfSweepReport;
 use super::options::BornOptions;
 use super::{BornMachine, MpsBornMachine, TtnBornMachine};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::fit::{FitObserver, NoObserver};
 use crate::io::{format_error, read_file};
 
 /// Either Born machine, for programs that choose the model at run time (a
@@ -146,7 +147,7 @@ impl AnyBornMachine {
     /// Trains the model inside (see [`MpsBornMachine::fit_with`] and
     /// [`TtnBornMachine::fit_with`]). The observer sees a copy of the model wrapped
     /// as an `AnyBornMachine` after each half-sweep (one clone per half-sweep).
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
@@ -154,12 +155,12 @@ impl AnyBornMachine {
         match self {
             AnyBornMachine::Mps(m) => {
                 m.fit_with(train, &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
-                    observer.on_half_sweep(r, &AnyBornMachine::Mps(inner.clone()))
+                    observer.on_report(r, &AnyBornMachine::Mps(inner.clone()))
                 })
             }
             AnyBornMachine::Ttn(m) => {
                 m.fit_with(train, &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
-                    observer.on_half_sweep(r, &AnyBornMachine::Ttn(inner.clone()))
+                    observer.on_report(r, &AnyBornMachine::Ttn(inner.clone()))
                 })
             }
         }
@@ -167,7 +168,7 @@ impl AnyBornMachine {
 
     /// Trains with `options.sweeps` sweeps.
     pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut super::NoObserver)
+        self.fit_with(train, &mut NoObserver)
     }
 
     /// Writes the model in its own format (`TNLBORN` or `TNLTTN`).
@@ -213,7 +214,7 @@ impl BornMachine for AnyBornMachine {
     fn set_options(&mut self, options: BornOptions) -> Result<()> {
         AnyBornMachine::set_options(self, options)
     }
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
+    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,

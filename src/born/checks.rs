@@ -117,3 +117,17 @@ pub(crate) fn zero_state() -> Error {
         detail: "all conditional weights are zero or non-finite (zero state?)".into(),
     }
 }
+
+/// Above this many entries `marginal` refuses (`2^20`), for both models.
+pub const MAX_MARGINAL_ENTRIES: usize = 1 << 20;
+
+/// `num_states` must be in `2..=256` (data values are `u8`).
+pub(crate) fn check_num_states(d: usize) -> Result<()> {
+    if !(2..=256).contains(&d) {
+        return Err(Error::invalid_argument(
+            "num_states",
+            format!("must be in 2..=256 (values are u8), got {d}"),
+        ));
+    }
+    Ok(())
+}

@@ -13,7 +13,8 @@
 //! - [`BornOptions`]: the validated training options (shared).
 //! - [`BornMachine`]: what MPS and TTN Born machines share, so evaluation code is
 //!   written once; [`AnyBornMachine`]: either model, chosen at run time.
-//! - [`FitObserver`], [`HalfSweepReport`], [`FitControl`]: progress and early stopping.
+//! - [`HalfSweepReport`]; [`FitObserver`], [`FitControl`] (from [`crate::fit`]):
+//!   progress and early stopping.
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -29,33 +30,26 @@
 //! ```
 
 mod any;
-mod checkpoints;
 mod checks;
-mod environments;
-mod io;
-mod mps_born;
+mod mps;
 mod observer;
 mod options;
-mod sampling;
-mod training;
-mod ttn_born;
-mod ttn_io;
-mod ttn_messages;
-mod ttn_sampling;
-mod ttn_split;
-mod ttn_training;
+mod rows;
+mod ttn;
 
 use std::path::Path;
 
 use ndarray::{Array2, ArrayD};
 use rand::Rng;
 
+/// Re-exported from [`crate::fit`], shared with CORA.
+pub use crate::fit::{FitControl, FitObserver, NoObserver};
 pub use any::AnyBornMachine;
-pub use mps_born::MpsBornMachine;
-pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+pub use checks::MAX_MARGINAL_ENTRIES;
+pub use mps::MpsBornMachine;
+pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
-pub use sampling::MAX_MARGINAL_ENTRIES;
-pub use ttn_born::TtnBornMachine;
+pub use ttn::TtnBornMachine;
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -91,7 +85,7 @@ pub trait BornMachine {
     /// Replaces the options of the next fit (validated).
     fn set_options(&mut self, options: BornOptions) -> Result<()>;
     /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep.
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
+    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
@@ -143,7 +137,7 @@ macro_rules! forward_born_machine {
             fn set_options(&mut self, options: BornOptions) -> Result<()> {
                 $model::set_options(self, options)
             }
-            fn fit_with<O: FitObserver<Self> + ?Sized>(
+            fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
                 &mut self,
                 train: &Dataset,
                 observer: &mut O,

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::mps_born::check_num_states;
-use super::options::BornOptions;
-use super::ttn_born::TtnBornMachine;
+use super::TtnBornMachine;
+use crate::born::checks::check_num_states;
+use crate::born::options::BornOptions;
 use crate::error::Result;
 use crate::io::{container, format_error};
 use crate::ttn::{Child, Tree, Ttn};

@@ -6,13 +6,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::checks::{check_evidence, draw, zero_state};
-use super::mps_born::{as_matrix, MpsBornMachine};
+use super::{as_matrix, MpsBornMachine};
+use crate::born::checks::{check_evidence, draw, zero_state, MAX_MARGINAL_ENTRIES};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
-
-/// Above this many entries [`MpsBornMachine::marginal`] refuses (`2^20`).
-pub const MAX_MARGINAL_ENTRIES: usize = 1 << 20;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()

@@ -4,10 +4,14 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::checks::{check_config, check_samples};
-use super::mps_born::check_num_states;
-use super::options::BornOptions;
-use super::ttn_messages::{node_message, Msgs};
+use crate::born::checks::{check_config, check_num_states, check_samples};
+use crate::born::options::BornOptions;
+use messages::{node_message, Msgs};
+
+mod io;
+mod messages;
+mod sampling;
+mod training;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::ttn::{Child, Tree, Ttn};
@@ -23,7 +27,7 @@ use crate::ttn::{Child, Tree, Ttn};
 /// over the `N` sites of a binary [`Tree`] ([`Tree::image`] for images, so that
 /// neighbouring pixels are a few tree edges apart in both directions) with `d`
 /// states each. Same options ([`BornOptions`]), observer and file conventions as
-/// [`MpsBornMachine`](super::MpsBornMachine): training by two-node gradient updates
+/// [`MpsBornMachine`](crate::born::MpsBornMachine): training by two-node gradient updates
 /// along the tree edges with adaptive bond dimension, exact likelihoods, exact
 /// i.i.d. and conditional samples, exact marginals, versioned save/load.
 ///

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::mps_born::{check_num_states, MpsBornMachine};
-use super::options::BornOptions;
+use super::MpsBornMachine;
+use crate::born::checks::check_num_states;
+use crate::born::options::BornOptions;
 use crate::error::Result;
 use crate::io::{container, format_error};
 

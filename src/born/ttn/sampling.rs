@@ -23,9 +23,8 @@
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
 use rand::Rng;
 
-use super::checks::{check_evidence, draw, zero_state};
-use super::ttn_born::TtnBornMachine;
-use super::MAX_MARGINAL_ENTRIES;
+use super::TtnBornMachine;
+use crate::born::checks::{check_evidence, draw, zero_state, MAX_MARGINAL_ENTRIES};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 use crate::ttn::{from_leg_last, leg_last, Child, Ttn};
@@ -189,7 +188,7 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
         normalise_traces(&mut er, dc);
         let mr = self.child(r, &er)?;
         // Upward message m[a] = sum T[a,b,c] ml[b] mr[c], rows normalised.
-        let kr = super::ttn_messages::khatri_rao(ml.view(), mr.view());
+        let kr = super::messages::khatri_rao(ml.view(), mr.view());
         let tup =
             ArrayView2::from_shape((da, db * dc), t.as_slice().expect("standard")).expect("sizes");
         let mut up = Array2::zeros((n, da));

@@ -4,7 +4,7 @@
 //! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the
 //! bond dimension there, plus `8 n_samples` bytes of log scales). They are kept at
 //! checkpoints only when they would not fit comfortably (see
-//! [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) and
+//! [`BornOptions::checkpoint_spacing`](crate::born::BornOptions::checkpoint_spacing) and
 //! the `checkpoints` module): with spacing `c`, about `N/c + c` environments are
 //! held instead of `N`.
 
@@ -16,10 +16,11 @@ use rand::SeedableRng;
 
 use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
-use super::mps_born::{as_matrix, matrix_to_array3, MpsBornMachine};
-use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+use super::{as_matrix, matrix_to_array3, MpsBornMachine};
+use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::fit::{FitControl, FitObserver, NoObserver};
 use crate::linalg::{matmul, range_truncated};
 
 impl MpsBornMachine {
@@ -38,7 +39,7 @@ impl MpsBornMachine {
     /// 1. merge `B = A_k A_{k+1}` (shape `(D_{k-1}, d, d, D_{k+1})`; the centre is on
     ///    the bond, so `Z = ||B||^2`);
     /// 2. `steps_per_bond` times: a step against the gradient (`B <- B - eta dL/dB`,
-    ///    or normalised: see [`StepRule`](super::StepRule)) on a batch (all samples,
+    ///    or normalised: see [`StepRule`](crate::born::StepRule)) on a batch (all samples,
     ///    or `batch_size` drawn without replacement), with
     ///    `dL/dB = 2B/Z - (2/|T|) sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x)/psi(x)`
     ///    computed as one GEMM `L_g^T diag(1/psi) R_g` per group
@@ -57,7 +58,7 @@ impl MpsBornMachine {
     /// # Memory
     /// The per-sample environments (unit rows plus one log scale per sample) take
     /// `n_samples * D_k * 8` bytes for each site `k` they are kept for. With the
-    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) (automatic by
+    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`](crate::born::BornOptions::checkpoint_spacing) (automatic by
     /// default: every site while `n_samples * N * max_bond * 8` bytes fit in 2 GiB,
     /// else `c = ceil(sqrt(N))`) only every `c`-th site's environments are kept
     /// and the ones in between are rebuilt when the sweep reaches them: about
@@ -71,7 +72,7 @@ impl MpsBornMachine {
     /// data set, wrong number of sites, or a value `>= d` (naming sample and site),
     /// before any work; linear-algebra failures ([`Error::NoConvergence`],
     /// [`Error::NonFinite`] e.g. after a divergent learning rate) during training.
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
@@ -141,7 +142,7 @@ impl MpsBornMachine {
                 reports.push(report);
                 // After a left-to-right half the centre is at N-1; every method of
                 // the model handles any centre (sampling works on a moved copy).
-                let control = observer.on_half_sweep(&report, self);
+                let control = observer.on_report(&report, self);
                 if control == FitControl::Stop {
                     break 'outer;
                 }

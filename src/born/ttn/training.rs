@@ -15,15 +15,15 @@ use ndarray::{Array2, Array4, ArrayView2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::checks::check_samples;
-use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
-use super::options::BornOptions;
-use super::ttn_born::TtnBornMachine;
-use super::ttn_messages::{khatri_rao, node_message, Msgs};
-use super::ttn_split::split_svd;
+use super::messages::{khatri_rao, node_message, Msgs};
+use super::TtnBornMachine;
+use crate::born::checks::check_samples;
+use crate::born::observer::{HalfSweepReport, SweepDirection};
+use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::linalg::{gemm_unchecked, matmul};
+use crate::fit::{FitControl, FitObserver, NoObserver};
+use crate::linalg::{gemm_unchecked, matmul, svd_truncated_randomized};
 use crate::ttn::{from_leg_last, leg_last, Child, Tree, Ttn};
 
 /// Lazily recomputed per-sample messages of a TTN on a data set.
@@ -295,7 +295,7 @@ impl TtnBornMachine {
     /// number of sites, or a value `>= d` (naming sample and site), before any work;
     /// linear-algebra failures and [`Error::NonFinite`] (a divergent learning rate)
     /// during training.
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
@@ -351,7 +351,7 @@ impl TtnBornMachine {
                     env_bytes: peak_bytes,
                 };
                 reports.push(report);
-                if observer.on_half_sweep(&report, self) == FitControl::Stop {
+                if observer.on_report(&report, self) == FitControl::Stop {
                     break 'outer;
                 }
             }
@@ -379,7 +379,8 @@ impl TtnBornMachine {
         descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
             format!("edge ({p}, {c})")
         })?;
-        let (u, s, vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
+        let t = svd_truncated_randomized(b.view(), &opts.truncation, rng)?;
+        let (u, s, vh, err) = (t.u, t.s, t.vh, t.truncation_error);
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
         let s = s.mapv(|v| v / snorm);
@@ -431,7 +432,8 @@ impl TtnBornMachine {
         descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
             "the root bond".to_string()
         })?;
-        let (mut u, s, mut vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
+        let t = svd_truncated_randomized(b.view(), &opts.truncation, rng)?;
+        let (mut u, s, mut vh, err) = (t.u, t.s, t.vh, t.truncation_error);
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
         let s = s.mapv(|v| v / snorm);

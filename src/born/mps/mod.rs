@@ -5,9 +5,15 @@ use ndarray::{Array2, Array3, ArrayView2, Ix3};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::checks;
-use super::environments::{advance_left, Env};
-use super::options::BornOptions;
+use crate::born::checks::{self, check_num_states};
+use environments::{advance_left, Env};
+
+mod checkpoints;
+mod environments;
+mod io;
+mod sampling;
+mod training;
+use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, qr};
@@ -300,16 +306,6 @@ impl MpsBornMachine {
             Ok(std::borrow::Cow::Owned(m.tensors))
         }
     }
-}
-
-pub(crate) fn check_num_states(d: usize) -> Result<()> {
-    if !(2..=256).contains(&d) {
-        return Err(Error::invalid_argument(
-            "num_states",
-            format!("must be in 2..=256 (values are u8), got {d}"),
-        ));
-    }
-    Ok(())
 }
 
 /// A standard-layout 3-tensor viewed as a `rows x cols` matrix.
