@@ -131,3 +131,54 @@ pub(crate) fn check_num_states(d: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The largest number of sampled values (`n * num_sites`) one call to `sample` or
+/// `sample_conditional` returns: `2^32` (4 GiB of `u8`).
+pub const MAX_SAMPLE_ENTRIES: usize = 1 << 32;
+
+/// `n` samples of `nsites` sites must fit in [`MAX_SAMPLE_ENTRIES`] values (checked
+/// arithmetic), so a huge `n` is an error naming `n`, not an allocation failure.
+pub(crate) fn check_sample_count(n: usize, nsites: usize) -> Result<()> {
+    match n.checked_mul(nsites) {
+        Some(total) if total <= MAX_SAMPLE_ENTRIES => Ok(()),
+        _ => Err(Error::invalid_argument(
+            "n",
+            format!(
+                "{n} samples of {nsites} sites exceed the limit of {MAX_SAMPLE_ENTRIES} \
+                 sampled values per call; draw them in smaller batches"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use crate::born::{BornOptions, MpsBornMachine, TtnBornMachine};
+    use crate::Error;
+
+    fn names_n<T: std::fmt::Debug>(r: crate::Result<T>) {
+        match r {
+            Err(Error::InvalidArgument { name, .. }) => assert_eq!(name, "n"),
+            other => panic!("expected an InvalidArgument naming n, got {other:?}"),
+        }
+    }
+
+    /// A sample count whose `n * N` overflows, or exceeds the limit, is an error
+    /// naming `n` (before any allocation), for both models and both samplers.
+    #[test]
+    fn huge_sample_counts_are_errors_naming_n() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let mps = MpsBornMachine::new(4, 2, BornOptions::new()).unwrap();
+        let ttn = TtnBornMachine::for_image(2, 2, 2, BornOptions::new()).unwrap();
+        let (x, obs) = ([0u8; 4], [true, false, false, false]);
+        for n in [usize::MAX, usize::MAX / 4 + 1, (1 << 30) + 1] {
+            names_n(mps.sample(n, &mut rng));
+            names_n(ttn.sample(n, &mut rng));
+            names_n(mps.sample_conditional(&x, &obs, n, &mut rng));
+            names_n(ttn.sample_conditional(&x, &obs, n, &mut rng));
+        }
+        assert_eq!(mps.sample(3, &mut rng).unwrap().dim(), (3, 4));
+    }
+}

@@ -39,13 +39,13 @@ mod ttn;
 
 use std::path::Path;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::{Array2, ArrayD, ArrayView2};
 use rand::Rng;
 
 /// Re-exported from [`crate::fit`], shared with CORA.
 pub use crate::fit::{FitControl, FitObserver, NoObserver};
 pub use any::AnyBornMachine;
-pub use checks::MAX_MARGINAL_ENTRIES;
+pub use checks::{MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
 pub use mps::MpsBornMachine;
 pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
@@ -57,15 +57,22 @@ use crate::error::Result;
 /// What every Born machine `p(x) = |psi(x)|^2 / Z` over `N` sites with `d` states
 /// offers, independent of the network behind `psi` ([`MpsBornMachine`],
 /// [`TtnBornMachine`], [`AnyBornMachine`]). All quantities are exact.
+///
+/// A model implements the primitives (sizes, batched `log_probs`, samplers,
+/// marginals, training, saving); `log_prob`, `nll` and `fit` are written once here
+/// on top of them. Import the trait to call any of these methods.
 pub trait BornMachine {
     /// The number of sites `N`.
     fn num_sites(&self) -> usize;
     /// The number of states `d` per site.
     fn num_states(&self) -> usize;
-    /// `ln p(x)` for one configuration (`-inf` if `p(x) = 0`).
-    fn log_prob(&self, x: &[u8]) -> Result<f64>;
-    /// `-(1/|T|) sum_{x in T} ln p(x)`, nats per sample.
-    fn nll(&self, data: &Dataset) -> Result<f64>;
+    /// `ln p(x)` for every row of `samples` (`n x N`), exact, in log space (`-inf`
+    /// where `p(x) = 0`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for another number
+    /// of sites or a value `>= d`, naming sample and site.
+    fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>>;
     /// `n` independent exact samples, `n x N`.
     fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>>;
     /// `n` exact samples of `p(x_free | x_observed)`, observed sites copied from `x`.
@@ -80,7 +87,8 @@ pub trait BornMachine {
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>>;
     /// The largest bond dimension of the network.
     fn max_bond(&self) -> usize;
-    /// The training options.
+    /// The training options (model state: saved with the model and used by every
+    /// later fit).
     fn options(&self) -> &BornOptions;
     /// Replaces the options of the next fit (validated).
     fn set_options(&mut self, options: BornOptions) -> Result<()>;
@@ -93,11 +101,46 @@ pub trait BornMachine {
     where
         Self: Sized;
     /// Writes the model to a versioned, checksummed file.
-    fn save(&self, path: &Path) -> Result<()>;
+    fn save(&self, path: impl AsRef<Path>) -> Result<()>;
+
+    /// `ln p(x) = 2 ln |psi(x)| - ln Z` for one configuration, exact, in log space
+    /// (`-inf` if `p(x) = 0`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x.len() != N`,
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the site if
+    /// a value is `>= d`.
+    fn log_prob(&self, x: &[u8]) -> Result<f64> {
+        checks::check_config(x, self.num_sites(), self.num_states(), "x")?;
+        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
+        Ok(self.log_probs(row)?[0])
+    }
+
+    /// The negative log-likelihood in nats per sample,
+    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space); `+inf` if some
+    /// sample has probability 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an empty data
+    /// set, another number of sites, or a value `>= d` (naming sample and site).
+    fn nll(&self, data: &Dataset) -> Result<f64> {
+        checks::check_samples(data.samples(), self.num_sites(), self.num_states(), "data")?;
+        let lp = self.log_probs(data.samples())?;
+        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
+    }
+
+    /// Trains on `train` with `options().sweeps` sweeps (see
+    /// [`BornMachine::fit_with`]); returns the half-sweep reports.
+    fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized,
+    {
+        self.fit_with(train, &mut NoObserver)
+    }
 }
 
-/// Implements [`BornMachine`] by forwarding to the model's inherent methods of the
-/// same names (which therefore work without importing the trait).
+/// Implements [`BornMachine`] by forwarding the primitives to the model's inherent
+/// methods of the same names.
 macro_rules! forward_born_machine {
     ($model:ident) => {
         impl BornMachine for $model {
@@ -107,11 +150,8 @@ macro_rules! forward_born_machine {
             fn num_states(&self) -> usize {
                 $model::num_states(self)
             }
-            fn log_prob(&self, x: &[u8]) -> Result<f64> {
-                $model::log_prob(self, x)
-            }
-            fn nll(&self, data: &Dataset) -> Result<f64> {
-                $model::nll(self, data)
+            fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
+                $model::log_probs(self, samples)
             }
             fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
                 $model::sample(self, n, rng)
@@ -144,7 +184,7 @@ macro_rules! forward_born_machine {
             ) -> Result<Vec<HalfSweepReport>> {
                 $model::fit_with(self, train, observer)
             }
-            fn save(&self, path: &Path) -> Result<()> {
+            fn save(&self, path: impl AsRef<Path>) -> Result<()> {
                 $model::save(self, path)
             }
         }

@@ -11,6 +11,7 @@ use environments::{advance_left, Env};
 mod checkpoints;
 mod environments;
 mod io;
+pub(crate) use io::MAGIC;
 mod sampling;
 mod training;
 use crate::born::options::BornOptions;
@@ -41,7 +42,7 @@ use crate::tensor::Tensor;
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tnlearn::born::{BornOptions, MpsBornMachine};
+/// use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
 /// use tnlearn::Dataset;
 ///
 /// let data = Dataset::binary(ndarray::array![[0, 1, 1, 0], [1, 0, 0, 1]])?;
@@ -197,20 +198,8 @@ impl MpsBornMachine {
         c.iter().map(|v| v * v).sum::<f64>().ln()
     }
 
-    /// `ln p(x) = 2 ln |psi(x)| - ln Z`, exact, in log space (`-inf` when
-    /// `psi(x) = 0`).
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if `x.len() != N`, [`Error::InvalidArgument`] naming
-    /// the site if a value is `>= d`.
-    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        self.check_config(x, "x")?;
-        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
-        Ok(self.log_probs_unchecked(row)[0])
-    }
-
     /// `ln p(x)` for every row of `samples` (`n x N`), with one GEMM per site and
-    /// value (same errors as [`MpsBornMachine::log_prob`], naming sample and site).
+    /// value (errors: another number of sites, or a value `>= d`, naming sample and site).
     pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
         self.check_samples(samples, "samples")?;
         Ok(self.log_probs_unchecked(samples))
@@ -226,24 +215,7 @@ impl MpsBornMachine {
         env.logs.iter().map(|&l| 2.0 * l - lz).collect()
     }
 
-    /// The negative log-likelihood in nats per sample,
-    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space). `+inf` if some sample
-    /// has probability 0.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an empty data set, a data set with another
-    /// number of sites (naming both), or a value `>= d` (naming sample and site).
-    pub fn nll(&self, data: &Dataset) -> Result<f64> {
-        self.check_dataset(data, "data")?;
-        let lp = self.log_probs_unchecked(data.samples());
-        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
-    }
-
     // ------------------------------------------------------------- validation
-
-    pub(crate) fn check_config(&self, x: &[u8], name: &str) -> Result<()> {
-        checks::check_config(x, self.num_sites(), self.num_states, name)
-    }
 
     pub(crate) fn check_samples(&self, samples: ArrayView2<'_, u8>, name: &str) -> Result<()> {
         checks::check_samples(samples, self.num_sites(), self.num_states, name)

@@ -7,7 +7,9 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use super::{as_matrix, MpsBornMachine};
-use crate::born::checks::{check_evidence, draw, zero_state, MAX_MARGINAL_ENTRIES};
+use crate::born::checks::{
+    check_evidence, check_sample_count, draw, zero_state, MAX_MARGINAL_ENTRIES,
+};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 
@@ -164,6 +166,8 @@ impl MpsBornMachine {
     /// samples.
     ///
     /// # Errors
+    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
     /// [`Error::NoConvergence`] only for a degenerate (zero) state.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
         // The unconditional sampler is the conditional one with nothing observed.
@@ -186,6 +190,8 @@ impl MpsBornMachine {
     /// batch, one more per value at free sites left of the last observation).
     ///
     /// # Errors
+    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
     /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
     /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
     /// [`Error::InvalidArgument`] if the observed values have probability 0 (the
@@ -199,6 +205,7 @@ impl MpsBornMachine {
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
         check_evidence(x, observed, nsites, self.num_states)?;
+        check_sample_count(n, nsites)?;
         let tensors = self.right_canonical()?;
         let last_obs = observed.iter().rposition(|&o| o);
         // envs[k] = E_k for k in 1..=last_obs (None: identity).

@@ -20,16 +20,10 @@ use super::{as_matrix, matrix_to_array3, MpsBornMachine};
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::fit::{FitControl, FitObserver, NoObserver};
+use crate::fit::{FitControl, FitObserver};
 use crate::linalg::{matmul, range_truncated};
 
 impl MpsBornMachine {
-    /// Trains on `train` with `options.sweeps` sweeps (see
-    /// [`MpsBornMachine::fit_with`]); returns the half-sweep reports.
-    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut NoObserver)
-    }
-
     /// Trains on `train` by two-site gradient sweeps (Han et al. 2018), calling
     /// `observer` after every half-sweep; it may stop training early.
     ///

@@ -4,15 +4,15 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::born::checks::{check_config, check_num_states, check_samples};
+use crate::born::checks::{check_num_states, check_samples};
 use crate::born::options::BornOptions;
 use messages::{node_message, Msgs};
 
 mod io;
+pub(crate) use io::MAGIC;
 mod messages;
 mod sampling;
 mod training;
-use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::ttn::{Child, Tree, Ttn};
 
@@ -36,7 +36,7 @@ use crate::ttn::{Child, Tree, Ttn};
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tnlearn::born::{BornOptions, TtnBornMachine};
+/// use tnlearn::born::{BornMachine, BornOptions, TtnBornMachine};
 /// use tnlearn::ttn::Tree;
 /// use tnlearn::Dataset;
 ///
@@ -180,21 +180,9 @@ impl TtnBornMachine {
         c.iter().map(|v| v * v).sum::<f64>().ln()
     }
 
-    /// `ln p(x) = 2 ln |psi(x)| - ln Z`, exact, in log space (`-inf` when
-    /// `psi(x) = 0`).
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if `x.len() != N`, [`Error::InvalidArgument`] naming
-    /// the site if a value is `>= d`.
-    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        check_config(x, self.num_sites(), self.num_states(), "x")?;
-        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
-        Ok(self.log_probs_unchecked(row)[0])
-    }
-
     /// `ln p(x)` for every row of `samples` (`n x N`): upward messages, one GEMM per
-    /// node for the whole batch (same errors as [`TtnBornMachine::log_prob`], naming
-    /// sample and site).
+    /// node for the whole batch (errors: another number of sites, or a value `>= d`,
+    /// naming sample and site).
     pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
         check_samples(samples, self.num_sites(), self.num_states(), "samples")?;
         Ok(self.log_probs_unchecked(samples))
@@ -214,19 +202,6 @@ impl TtnBornMachine {
                 }
             })
             .collect()
-    }
-
-    /// The negative log-likelihood in nats per sample,
-    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space); `+inf` if some sample
-    /// has probability 0.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an empty data set, another number of sites, or
-    /// a value `>= d` (naming sample and site).
-    pub fn nll(&self, data: &Dataset) -> Result<f64> {
-        check_samples(data.samples(), self.num_sites(), self.num_states(), "data")?;
-        let lp = self.log_probs_unchecked(data.samples());
-        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
     }
 
     /// The TTN with the centre at the root (borrowed when already so).

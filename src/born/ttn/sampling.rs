@@ -24,7 +24,9 @@ use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
 use rand::Rng;
 
 use super::TtnBornMachine;
-use crate::born::checks::{check_evidence, draw, zero_state, MAX_MARGINAL_ENTRIES};
+use crate::born::checks::{
+    check_evidence, check_sample_count, draw, zero_state, MAX_MARGINAL_ENTRIES,
+};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 use crate::ttn::{from_leg_last, leg_last, Child, Ttn};
@@ -243,6 +245,8 @@ impl TtnBornMachine {
     /// same `rng` state gives the same samples.
     ///
     /// # Errors
+    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
     /// [`Error::NoConvergence`] only for a degenerate (zero) state.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
@@ -259,6 +263,8 @@ impl TtnBornMachine {
     /// fixed instead of drawn.
     ///
     /// # Errors
+    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
     /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
     /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
     /// [`Error::InvalidArgument`] if the observed values have probability 0.
@@ -272,6 +278,7 @@ impl TtnBornMachine {
         let nsites = self.num_sites();
         let d = self.num_states();
         check_evidence(x, observed, nsites, d)?;
+        check_sample_count(n, nsites)?;
         let ttn = self.root_canonical()?;
         let (dens, _) = densities(&ttn, observed, x)?;
         let mut s = Sampler {

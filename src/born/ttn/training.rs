@@ -22,7 +22,7 @@ use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::fit::{FitControl, FitObserver, NoObserver};
+use crate::fit::{FitControl, FitObserver};
 use crate::linalg::{gemm_unchecked, matmul, svd_truncated_randomized};
 use crate::ttn::{from_leg_last, leg_last, Child, Tree, Ttn};
 
@@ -244,12 +244,6 @@ fn half_sweep_moves(tree: &Tree, direction: SweepDirection) -> Vec<(usize, usize
 }
 
 impl TtnBornMachine {
-    /// Trains on `train` with `options.sweeps` sweeps (see
-    /// [`TtnBornMachine::fit_with`]); returns the half-sweep reports.
-    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut NoObserver)
-    }
-
     /// Trains on `train` by two-node gradient sweeps along the tree edges, calling
     /// `observer` after every half-sweep; it may stop training early.
     ///
