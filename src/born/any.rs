@@ -94,9 +94,6 @@ impl BornMachine for AnyBornMachine {
     fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
         forward!(self, m => m.log_probs(samples))
     }
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        forward!(self, m => m.sample(n, rng))
-    }
     fn sample_conditional<R: Rng + ?Sized>(
         &self,
         x: &[u8],

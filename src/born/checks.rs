@@ -155,7 +155,7 @@ pub(crate) fn check_sample_count(n: usize, nsites: usize) -> Result<()> {
 mod tests {
     use rand::SeedableRng;
 
-    use crate::born::{BornOptions, MpsBornMachine, TtnBornMachine};
+    use crate::born::{BornMachine, BornOptions, MpsBornMachine, TtnBornMachine};
     use crate::Error;
 
     fn names_n<T: std::fmt::Debug>(r: crate::Result<T>) {

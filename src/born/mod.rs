@@ -73,8 +73,6 @@ pub trait BornMachine {
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for another number
     /// of sites or a value `>= d`, naming sample and site.
     fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>>;
-    /// `n` independent exact samples, `n x N`.
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>>;
     /// `n` exact samples of `p(x_free | x_observed)`, observed sites copied from `x`.
     fn sample_conditional<R: Rng + ?Sized>(
         &self,
@@ -129,6 +127,20 @@ pub trait BornMachine {
         Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
     }
 
+    /// `n` independent exact samples of `p(x)`, `n x N`: the conditional sampler
+    /// with nothing observed (no Markov chain; the same `rng` state gives the same
+    /// samples).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `n` if
+    /// `n * N` exceeds [`MAX_SAMPLE_ENTRIES`];
+    /// [`Error::NoConvergence`](crate::Error::NoConvergence) only for a degenerate
+    /// (zero) state.
+    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+        let nsites = self.num_sites();
+        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
+    }
+
     /// Trains on `train` with `options().sweeps` sweeps (see
     /// [`BornMachine::fit_with`]); returns the half-sweep reports.
     fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>>
@@ -139,8 +151,8 @@ pub trait BornMachine {
     }
 }
 
-/// Implements [`BornMachine`] by forwarding the primitives to the model's inherent
-/// methods of the same names.
+/// Implements [`BornMachine`] for a model with an `options` field by forwarding
+/// the other primitives to the model's inherent methods of the same names.
 macro_rules! forward_born_machine {
     ($model:ident) => {
         impl BornMachine for $model {
@@ -152,9 +164,6 @@ macro_rules! forward_born_machine {
             }
             fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
                 $model::log_probs(self, samples)
-            }
-            fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-                $model::sample(self, n, rng)
             }
             fn sample_conditional<R: Rng + ?Sized>(
                 &self,
@@ -172,10 +181,12 @@ macro_rules! forward_born_machine {
                 $model::max_bond(self)
             }
             fn options(&self) -> &BornOptions {
-                $model::options(self)
+                &self.options
             }
             fn set_options(&mut self, options: BornOptions) -> Result<()> {
-                $model::set_options(self, options)
+                options.validate()?;
+                self.options = options;
+                Ok(())
             }
             fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
                 &mut self,

@@ -32,7 +32,7 @@ use crate::tensor::Tensor;
 /// known orthogonality centre `c` ([`MpsBornMachine::center`]): sites left of `c`
 /// are left isometries, sites right of it right isometries, and `||A_c||_F = 1`, so
 /// `Z = ||A_c||^2 = 1` up to rounding (it is still divided out exactly). Outside of
-/// [`fit`](MpsBornMachine::fit) the centre is at site 0 (right-canonical form), the
+/// [`fit`](crate::born::BornMachine::fit) the centre is at site 0 (right-canonical form), the
 /// form that exact zipper sampling needs.
 ///
 /// The site tensors are held as `ndarray` arrays rather than in an [`Mps`], because
@@ -155,18 +155,6 @@ impl MpsBornMachine {
     /// The number of states `d` per site.
     pub fn num_states(&self) -> usize {
         self.num_states
-    }
-
-    /// The options the model was built (or loaded) with.
-    pub fn options(&self) -> &BornOptions {
-        &self.options
-    }
-
-    /// Replaces the options used by the next [`fit`](MpsBornMachine::fit) (validated).
-    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        options.validate()?;
-        self.options = options;
-        Ok(())
     }
 
     /// The site tensors `A_k`, shape `(D_{k-1}, d, D_k)`.

@@ -1,5 +1,15 @@
-//! Exact sampling and marginals: [`MpsBornMachine::sample`],
+//! Exact sampling and marginals: [`BornMachine::sample`](crate::born::BornMachine::sample),
 //! [`MpsBornMachine::sample_conditional`], [`MpsBornMachine::marginal`].
+//!
+//! Unconditional sampling ([`BornMachine::sample`](crate::born::BornMachine::sample),
+//! the conditional sampler with nothing observed): `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
+//!
+//! With the MPS right-canonical (centre 0, `Z = 1`) the conditionals are
+//! `p(x_k | x_<k) = ||v_{k-1} A_k[x_k]||^2` with `v_{k-1}` the normalised product
+//! `A_0[x_0] ... A_{k-1}[x_{k-1}]`; the whole batch advances by one GEMM
+//! `(n x D_{k-1}) (D_{k-1} x d D_k)` per site. Cost `O(n N d D^2)`; no Markov
+//! chain, so the samples are independent. The same `rng` state gives the same
+//! samples.
 
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
@@ -156,25 +166,6 @@ fn zip_chunk<R: Rng + ?Sized>(
 }
 
 impl MpsBornMachine {
-    /// `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
-    ///
-    /// With the MPS right-canonical (centre 0, `Z = 1`) the conditionals are
-    /// `p(x_k | x_<k) = ||v_{k-1} A_k[x_k]||^2` with `v_{k-1}` the normalised product
-    /// `A_0[x_0] ... A_{k-1}[x_{k-1}]`; the whole batch advances by one GEMM
-    /// `(n x D_{k-1}) (D_{k-1} x d D_k)` per site. Cost `O(n N d D^2)`; no Markov
-    /// chain, so the samples are independent. The same `rng` state gives the same
-    /// samples.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
-    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
-    /// [`Error::NoConvergence`] only for a degenerate (zero) state.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        // The unconditional sampler is the conditional one with nothing observed.
-        let nsites = self.num_sites();
-        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
-    }
-
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
     /// `observed[k] = true` keep the value `x[k]`, the others are drawn (inpainting).
     /// Any mask is allowed (contiguous or not, none or all sites).

@@ -1,4 +1,4 @@
-//! Learning: two-site gradient sweeps ([`MpsBornMachine::fit`]).
+//! Learning: two-site gradient sweeps ([`BornMachine::fit`](crate::born::BornMachine::fit)).
 //!
 //! # Memory
 //! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the

@@ -31,7 +31,7 @@ use crate::ttn::{Child, Tree, Ttn};
 /// along the tree edges with adaptive bond dimension, exact likelihoods, exact
 /// i.i.d. and conditional samples, exact marginals, versioned save/load.
 ///
-/// Outside of [`fit`](TtnBornMachine::fit) the orthogonality centre is the root and
+/// Outside of [`fit`](crate::born::BornMachine::fit) the orthogonality centre is the root and
 /// `||T_root|| = 1`; every other node is an isometry from its children to its parent.
 ///
 /// ```
@@ -140,18 +140,6 @@ impl TtnBornMachine {
     /// The number of states `d` per site.
     pub fn num_states(&self) -> usize {
         self.ttn.phys_dim()
-    }
-
-    /// The options the model was built (or loaded) with.
-    pub fn options(&self) -> &BornOptions {
-        &self.options
-    }
-
-    /// Replaces the options used by the next [`fit`](TtnBornMachine::fit) (validated).
-    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        options.validate()?;
-        self.options = options;
-        Ok(())
     }
 
     /// The node tensors `T_v[parent, left, right]`.

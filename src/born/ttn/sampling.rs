@@ -19,6 +19,22 @@
 //!   batch); for the right child the left subtree is complete, with message `m`, so
 //!   `E_right = M^T E_v M`, `M[a,c] = sum_b T[a,b,c] m[b]`. At a site,
 //!   `p(x_s = k | drawn, observed) = E_s[k,k] / tr E_s` exactly.
+//!
+//! Unconditional sampling ([`BornMachine::sample`](crate::born::BornMachine::sample),
+//! the conditional sampler with nothing observed): `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
+//!
+//! The sites are drawn in the depth-first order of the tree (left child first)
+//! and every conditional `p(x_s | x_drawn)` is exact. With the root-canonical
+//! TTN every subtree not yet visited is the identity on its parent leg; the
+//! sampler carries each sample's environment `E_v` (the rest of the tree with
+//! the drawn sites fixed, a `D x D` matrix on `v`'s parent leg) down the tree:
+//! `E_left[b,b'] = sum T[a,b,c] T[a',b',c] E_v[a,a']` (the right subtree is still
+//! free), `E_right = M^T E_v M` with `M[a,c] = sum_b T[a,b,c] m_left[b]` (the left
+//! subtree is drawn, with message `m_left`), and at a site
+//! `p(x_s = k | x_drawn) = E_s[k,k] / tr E_s`. Per node and batch: one
+//! GEMM `(n x D^2) (D^2 x D^2)` for the left child, `n` products of `D x D`
+//! matrices for the right one, one Khatri-Rao GEMM for the upward message. The
+//! same `rng` state gives the same samples.
 
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
 use rand::Rng;
@@ -229,36 +245,12 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
 }
 
 impl TtnBornMachine {
-    /// `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
-    ///
-    /// The sites are drawn in the depth-first order of the tree (left child first)
-    /// and every conditional `p(x_s | x_drawn)` is exact. With the root-canonical
-    /// TTN every subtree not yet visited is the identity on its parent leg; the
-    /// sampler carries each sample's environment `E_v` (the rest of the tree with
-    /// the drawn sites fixed, a `D x D` matrix on `v`'s parent leg) down the tree:
-    /// `E_left[b,b'] = sum T[a,b,c] T[a',b',c] E_v[a,a']` (the right subtree is still
-    /// free), `E_right = M^T E_v M` with `M[a,c] = sum_b T[a,b,c] m_left[b]` (the left
-    /// subtree is drawn, with message `m_left`), and at a site
-    /// `p(x_s = k | x_drawn) = E_s[k,k] / tr E_s`. Per node and batch: one
-    /// GEMM `(n x D^2) (D^2 x D^2)` for the left child, `n` products of `D x D`
-    /// matrices for the right one, one Khatri-Rao GEMM for the upward message. The
-    /// same `rng` state gives the same samples.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
-    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
-    /// [`Error::NoConvergence`] only for a degenerate (zero) state.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        let nsites = self.num_sites();
-        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
-    }
-
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
     /// `observed[s] = true` keep the value `x[s]`, the others are drawn (inpainting).
     /// Any mask is allowed. The observed sites enter through the subtree densities
     /// `R_v[a,a'] = sum T[a,b,c] T[a',b',c'] R_left[b,b'] R_right[c,c']` (the
     /// identity without observed sites below `v`, `e_k e_k^T` at an observed site),
-    /// computed once per call; then the sampler of [`TtnBornMachine::sample`] runs
+    /// computed once per call; then the unconditional sampler (module documentation) runs
     /// with `R_right` in place of the identity in `E_left`, and the observed sites
     /// fixed instead of drawn.
     ///

@@ -1,5 +1,5 @@
 //! Learning: two-node gradient sweeps along the tree edges
-//! ([`TtnBornMachine::fit`]).
+//! ([`BornMachine::fit`](crate::born::BornMachine::fit)).
 //!
 //! # Messages
 //! For every node `v` the sweep keeps the upward message of its subtree and the
