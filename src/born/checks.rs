@@ -151,6 +151,37 @@ pub(crate) fn check_sample_count(n: usize, nsites: usize) -> Result<()> {
     }
 }
 
+/// The largest random initial model [`MpsBornMachine::new`](super::MpsBornMachine::new)
+/// and [`TtnBornMachine::new`](super::TtnBornMachine::new) build: `2^30` values
+/// (8 GiB), counted as `num_sites * D * max(d, D)^2`, a bound on both networks.
+pub const MAX_INITIAL_ENTRIES: usize = 1 << 30;
+
+/// The random initial network of `nsites` sites, `d` states and bond `bond` must
+/// fit in [`MAX_INITIAL_ENTRIES`] values (checked arithmetic); the error names
+/// `initial_bond` (or `num_sites` at bond 1) and every size.
+pub(crate) fn check_initial_size(nsites: usize, d: usize, bond: usize) -> Result<()> {
+    let w = d.max(bond);
+    let entries = w
+        .checked_mul(w)
+        .and_then(|x| x.checked_mul(bond))
+        .and_then(|x| x.checked_mul(nsites));
+    match entries {
+        Some(e) if e <= MAX_INITIAL_ENTRIES => Ok(()),
+        _ => Err(Error::invalid_argument(
+            if bond > 1 {
+                "initial_bond"
+            } else {
+                "num_sites"
+            },
+            format!(
+                "a random initial model of {nsites} sites, {d} states and bond dimension \
+                 {bond} needs more than {MAX_INITIAL_ENTRIES} values; lower initial_bond \
+                 or the number of sites"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
@@ -180,5 +211,28 @@ mod tests {
             names_n(ttn.sample_conditional(&x, &obs, n, &mut rng));
         }
         assert_eq!(mps.sample(3, &mut rng).unwrap().dim(), (3, 4));
+    }
+
+    /// Absurd model sizes (overflowing or beyond the limit) are errors naming the
+    /// setting, before any allocation.
+    #[test]
+    fn huge_initial_models_are_errors() {
+        let name = |r: crate::Result<()>| match r {
+            Err(Error::InvalidArgument { name, .. }) => name,
+            other => panic!("expected an InvalidArgument, got {other:?}"),
+        };
+        let opts = BornOptions::new().max_bond(1 << 20).initial_bond(1 << 20);
+        let r = MpsBornMachine::new(4, 2, opts).map(|_| ());
+        assert_eq!(name(r), "initial_bond");
+        let r = MpsBornMachine::new(usize::MAX / 2, 2, BornOptions::new().initial_bond(1));
+        assert_eq!(name(r.map(|_| ())), "num_sites");
+        let tree = crate::ttn::Tree::image(2, 2).unwrap();
+        let r = TtnBornMachine::new(tree, 2, opts).map(|_| ());
+        assert_eq!(name(r), "initial_bond");
+        assert_eq!(
+            name(super::check_initial_size(usize::MAX, 256, 1 << 40)),
+            "initial_bond"
+        );
+        assert!(super::check_initial_size(784, 2, 8).is_ok());
     }
 }

@@ -35,6 +35,7 @@ mod mps;
 mod observer;
 mod options;
 mod rows;
+mod step;
 mod ttn;
 
 use std::path::Path;
@@ -45,7 +46,7 @@ use rand::Rng;
 /// Re-exported from [`crate::fit`], shared with CORA.
 pub use crate::fit::{FitControl, FitObserver, NoObserver};
 pub use any::AnyBornMachine;
-pub use checks::{MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
+pub use checks::{MAX_INITIAL_ENTRIES, MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
 pub use mps::MpsBornMachine;
 pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};

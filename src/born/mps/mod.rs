@@ -71,7 +71,9 @@ impl MpsBornMachine {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the setting for invalid `options`
     /// ([`BornOptions::validate`]), `num_sites < 2` (the two-site update needs a
-    /// bond) or `num_states` outside `2..=256` (data values are `u8`).
+    /// bond) or `num_states` outside `2..=256` (data values are `u8`); naming
+    /// `initial_bond` (or `num_sites`) if the random initial MPS would exceed
+    /// [`MAX_INITIAL_ENTRIES`](crate::born::MAX_INITIAL_ENTRIES) values.
     pub fn new(num_sites: usize, num_states: usize, options: BornOptions) -> Result<Self> {
         options.validate()?;
         if num_sites < 2 {
@@ -81,6 +83,7 @@ impl MpsBornMachine {
             ));
         }
         check_num_states(num_states)?;
+        checks::check_initial_size(num_sites, num_states, options.initial_bond)?;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let mps = Mps::<f64>::random(&vec![num_states; num_sites], options.initial_bond, &mut rng)?;
         Self::from_mps(&mps, options)

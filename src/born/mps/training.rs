@@ -18,6 +18,7 @@ use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
 use super::{as_matrix, matrix_to_array3, MpsBornMachine};
 use crate::born::observer::{HalfSweepReport, SweepDirection};
+use crate::born::step::gradient_step;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -179,25 +180,9 @@ impl MpsBornMachine {
             };
             let (grad, _) =
                 two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
-            let grad_norm = grad.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let eta = self.options.learning_rate;
-            let factor = self.options.step_rule.factor(eta, grad_norm, b.len());
-            let eta = eta * factor;
-            b.scaled_add(-eta, &grad);
-            let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if !nrm.is_finite() || nrm == 0.0 {
-                return Err(Error::NonFinite {
-                    context: format!(
-                        "two-site tensor on bond ({k}, {}) after a gradient step \
-                         (learning_rate = {} too large?)",
-                        k + 1,
-                        self.options.learning_rate
-                    ),
-                    position: 0,
-                    value: format!("{nrm}"),
-                });
-            }
-            b.mapv_inplace(|v| v / nrm);
+            gradient_step(&mut b, &grad, &self.options, || {
+                format!("two-site tensor on bond ({k}, {})", k + 1)
+            })?;
         }
         Ok(b)
     }

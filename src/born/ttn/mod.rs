@@ -4,7 +4,7 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::born::checks::{check_num_states, check_samples};
+use crate::born::checks::{check_initial_size, check_num_states, check_samples};
 use crate::born::options::BornOptions;
 use messages::{node_message, Msgs};
 
@@ -63,7 +63,9 @@ impl TtnBornMachine {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the setting for invalid `options`, a tree
     /// with fewer than 3 sites (training needs an edge between two nodes), or
-    /// `num_states` outside `2..=256`.
+    /// `num_states` outside `2..=256`; naming `initial_bond` if the random initial
+    /// TTN would exceed [`MAX_INITIAL_ENTRIES`](crate::born::MAX_INITIAL_ENTRIES)
+    /// values.
     pub fn new(tree: Tree, num_states: usize, options: BornOptions) -> Result<Self> {
         options.validate()?;
         check_num_states(num_states)?;
@@ -76,6 +78,7 @@ impl TtnBornMachine {
                 ),
             ));
         }
+        check_initial_size(tree.num_sites(), num_states, options.initial_bond)?;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let ttn = Ttn::random(tree, num_states, options.initial_bond, &mut rng)?;
         Self::from_ttn(&ttn, options)

@@ -20,6 +20,7 @@ use super::TtnBornMachine;
 use crate::born::checks::check_samples;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::options::BornOptions;
+use crate::born::step::gradient_step;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -548,27 +549,8 @@ fn descend(
             _ => None,
         };
         let g = edge_gradient(b, k1, k2, batch.as_deref(), psi.take().as_deref());
-        // The step rule of the options (plain with the length-1 safeguard, or
-        // normalised), exactly as in the MPS.
-        let grad_norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let eta = opts.learning_rate
-            * opts
-                .step_rule
-                .factor(opts.learning_rate, grad_norm, b.len());
-        b.scaled_add(-eta, &g);
-        let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !nrm.is_finite() || nrm == 0.0 {
-            return Err(Error::NonFinite {
-                context: format!(
-                    "merged tensor on {} after a gradient step (learning_rate = {} too large?)",
-                    what(),
-                    opts.learning_rate
-                ),
-                position: 0,
-                value: format!("{nrm}"),
-            });
-        }
-        b.mapv_inplace(|v| v / nrm);
+        // The step rule of the options, as in the MPS.
+        gradient_step(b, &g, opts, || format!("merged tensor on {}", what()))?;
     }
     Ok(())
 }
