@@ -132,6 +132,52 @@ pub(crate) fn check_num_states(d: usize) -> Result<()> {
     Ok(())
 }
 
+/// The sites of a marginal: each `< nsites`, none twice, and at most
+/// [`MAX_MARGINAL_ENTRIES`] entries `d^sites.len()` (checked); returns that count.
+pub(crate) fn check_marginal_sites(sites: &[usize], nsites: usize, d: usize) -> Result<usize> {
+    for (i, &k) in sites.iter().enumerate() {
+        if k >= nsites {
+            return Err(Error::invalid_argument(
+                "sites",
+                format!("site {k} is out of range for {nsites} sites"),
+            ));
+        }
+        if sites[..i].contains(&k) {
+            return Err(Error::invalid_argument(
+                "sites",
+                format!("site {k} is listed twice"),
+            ));
+        }
+    }
+    match (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d)) {
+        Some(e) if e <= MAX_MARGINAL_ENTRIES => Ok(e),
+        _ => Err(Error::invalid_argument(
+            "sites",
+            format!(
+                "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
+                d,
+                sites.len()
+            ),
+        )),
+    }
+}
+
+/// Divides a density matrix of the evidence (a conditional sampler's environment)
+/// by its trace and returns the trace; a zero or non-finite trace means the
+/// observed values have probability zero, an error naming `x`.
+pub(crate) fn normalise_density(m: &mut ndarray::Array2<f64>) -> Result<f64> {
+    let tr: f64 = m.diag().sum();
+    if !(tr > 0.0 && tr.is_finite()) {
+        return Err(Error::invalid_argument(
+            "x",
+            "the observed values have probability zero under the model; \
+             the conditional distribution does not exist",
+        ));
+    }
+    m.mapv_inplace(|v| v / tr);
+    Ok(tr)
+}
+
 /// The largest number of sampled values (`n * num_sites`) one call to `sample` or
 /// `sample_conditional` returns: `2^32` (4 GiB of `u8`).
 pub const MAX_SAMPLE_ENTRIES: usize = 1 << 32;

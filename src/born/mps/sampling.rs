@@ -18,9 +18,9 @@ use rayon::prelude::*;
 
 use super::{as_matrix, MpsBornMachine};
 use crate::born::checks::{
-    check_evidence, check_sample_count, draw, zero_state, MAX_MARGINAL_ENTRIES,
+    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::gemm_unchecked;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
@@ -181,11 +181,11 @@ impl MpsBornMachine {
     /// batch, one more per value at free sites left of the last observation).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `n` if `n * N` exceeds
     /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
-    /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
-    /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
-    /// [`Error::InvalidArgument`] if the observed values have probability 0 (the
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x` or `observed` does not have `N` entries,
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the site for an observed value `>= d`, and
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if the observed values have probability 0 (the
     /// conditional does not exist).
     pub fn sample_conditional<R: Rng + ?Sized>(
         &self,
@@ -218,15 +218,7 @@ impl MpsBornMachine {
                     let ae = a_s.dot(&e);
                     gemm_unchecked(1.0, ae.view(), a_s.t(), true, next.view_mut());
                 }
-                let tr: f64 = next.diag().sum();
-                if !(tr > 0.0 && tr.is_finite()) {
-                    return Err(Error::invalid_argument(
-                        "x",
-                        "the observed values have probability zero under the model; \
-                         the conditional distribution does not exist",
-                    ));
-                }
-                next.mapv_inplace(|v| v / tr);
+                normalise_density(&mut next)?;
                 envs[k] = Some(next.clone());
                 e = next;
             }
@@ -266,36 +258,12 @@ impl MpsBornMachine {
     /// where right-canonicity closes the chain with a trace; normalised by the total.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a site `>= N`, a repeated site, or more than
-    /// [`MAX_MARGINAL_ENTRIES`] entries.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a site `>= N`, a repeated site, or more than
+    /// [`MAX_MARGINAL_ENTRIES`](crate::born::MAX_MARGINAL_ENTRIES) entries.
     pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         let nsites = self.num_sites();
         let d = self.num_states;
-        for (i, &k) in sites.iter().enumerate() {
-            if k >= nsites {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is out of range for {nsites} sites"),
-                ));
-            }
-            if sites[..i].contains(&k) {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is listed twice"),
-                ));
-            }
-        }
-        let entries = (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d));
-        if entries.is_none_or(|e| e > MAX_MARGINAL_ENTRIES) {
-            return Err(Error::invalid_argument(
-                "sites",
-                format!(
-                    "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
-                    d,
-                    sites.len()
-                ),
-            ));
-        }
+        check_marginal_sites(sites, nsites, d)?;
         if sites.is_empty() {
             return Ok(ArrayD::from_elem(IxDyn(&[]), 1.0));
         }

@@ -41,7 +41,7 @@ use rand::Rng;
 
 use super::TtnBornMachine;
 use crate::born::checks::{
-    check_evidence, check_sample_count, draw, zero_state, MAX_MARGINAL_ENTRIES,
+    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
 };
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
@@ -98,15 +98,7 @@ fn densities(
             continue;
         }
         let mut m = node_density(&ttn.tensors[v], rl.as_ref(), rr.as_ref());
-        let tr: f64 = m.diag().sum();
-        if !(tr > 0.0 && tr.is_finite()) {
-            return Err(Error::invalid_argument(
-                "x",
-                "the observed values have probability zero under the model; \
-                 the conditional distribution does not exist",
-            ));
-        }
-        m.mapv_inplace(|v| v / tr);
+        let tr = normalise_density(&mut m)?;
         log_total += tr.ln();
         dens[v] = Some(m);
     }
@@ -297,38 +289,11 @@ impl TtnBornMachine {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a site `>= N`, a repeated site, or more than
-    /// [`MAX_MARGINAL_ENTRIES`] entries.
+    /// [`MAX_MARGINAL_ENTRIES`](crate::born::MAX_MARGINAL_ENTRIES) entries.
     pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         let nsites = self.num_sites();
         let d = self.num_states();
-        for (i, &k) in sites.iter().enumerate() {
-            if k >= nsites {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is out of range for {nsites} sites"),
-                ));
-            }
-            if sites[..i].contains(&k) {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is listed twice"),
-                ));
-            }
-        }
-        let entries = (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d));
-        let entries = match entries {
-            Some(e) if e <= MAX_MARGINAL_ENTRIES => e,
-            _ => {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!(
-                        "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
-                        d,
-                        sites.len()
-                    ),
-                ))
-            }
-        };
+        let entries = check_marginal_sites(sites, nsites, d)?;
         if sites.is_empty() {
             return Ok(ArrayD::from_elem(IxDyn(&[]), 1.0));
         }
