@@ -281,4 +281,20 @@ mod tests {
         );
         assert!(super::check_initial_size(784, 2, 8).is_ok());
     }
+
+    /// The former public names still work (deprecated aliases for one release).
+    #[test]
+    #[allow(deprecated)]
+    fn deprecated_names_still_work() {
+        use crate::linalg::TruncationMode;
+        let o = BornOptions::new().cutoff_mode(TruncationMode::Absolute);
+        assert_eq!(o, BornOptions::new().mode(TruncationMode::Absolute));
+        let data = crate::Dataset::binary(ndarray::array![[0, 1, 1], [1, 0, 0]])
+            .unwrap()
+            .with_labels(vec![3, 4])
+            .unwrap();
+        assert_eq!(data.n_sites(), data.num_sites());
+        assert_eq!(data.with_label(4).samples(), data.filter_label(4).samples());
+        assert_eq!(data.filter_label(4).len(), 1);
+    }
 }
