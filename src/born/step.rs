@@ -1,11 +1,32 @@
-//! One gradient step on a merged two-site (MPS) or two-node (TTN) tensor, shared
-//! by both trainers: the step rule of the options ([`StepRule`]: plain with the
+//! What the MPS and TTN trainers share: the start of a fit ([`start_fit`]) and
+//! one gradient step on a merged two-site (MPS) or two-node (TTN) tensor
+//! ([`gradient_step`]): the step rule of the options ([`StepRule`]: plain with the
 //! length-1 safeguard, or normalised), then `B <- B / ||B||`.
 
 use ndarray::{Array, Dimension};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
+use super::checks::check_samples;
 use super::options::{BornOptions, StepRule};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
+
+/// What every fit does before any work: validate the options and the training set
+/// (`nsites` sites, values `< d`; errors name `train`), and seed the minibatch
+/// generator from `options.seed` (offset from the seed of the initial tensors).
+pub(crate) fn start_fit(
+    options: &BornOptions,
+    train: &Dataset,
+    nsites: usize,
+    d: usize,
+) -> Result<StdRng> {
+    options.validate()?;
+    check_samples(train.samples(), nsites, d, "train")?;
+    Ok(StdRng::seed_from_u64(
+        options.seed.wrapping_add(0x9E37_79B9_7F4A_7C15),
+    ))
+}
 
 /// `B <- (B - eta' G) / ||B - eta' G||` with `eta' = learning_rate * factor` of
 /// the step rule. A non-finite or zero result is [`Error::NonFinite`] whose context

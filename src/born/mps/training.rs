@@ -12,13 +12,12 @@ use std::time::Instant;
 
 use ndarray::{Array2, Array4};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
 use super::{as_matrix, matrix_to_array3, MpsBornMachine};
 use crate::born::observer::{HalfSweepReport, SweepDirection};
-use crate::born::step::gradient_step;
+use crate::born::step::{gradient_step, start_fit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -72,13 +71,11 @@ impl MpsBornMachine {
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
-        self.options.validate()?;
-        self.check_dataset(train, "train")?;
+        let nsites = self.num_sites();
+        let mut rng = start_fit(&self.options, train, nsites, self.num_states)?;
         let x = train.samples();
         let n = x.nrows();
-        let nsites = self.num_sites();
         let opts = self.options;
-        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let mut reports = Vec::new();
         self.move_center(0)?;
 

@@ -13,14 +13,13 @@ use std::time::Instant;
 
 use ndarray::{Array2, Array4, ArrayView2, Axis};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 use super::messages::{khatri_rao, node_message, Msgs};
 use super::TtnBornMachine;
 use crate::born::checks::check_samples;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::options::BornOptions;
-use crate::born::step::gradient_step;
+use crate::born::step::{gradient_step, start_fit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -295,17 +294,10 @@ impl TtnBornMachine {
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
-        self.options.validate()?;
-        check_samples(
-            train.samples(),
-            self.num_sites(),
-            self.num_states(),
-            "train",
-        )?;
+        let opts = self.options;
+        let mut rng = start_fit(&opts, train, self.num_sites(), self.num_states())?;
         let x = train.samples();
         let n = x.nrows();
-        let opts = self.options;
-        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let root = self.tree().root();
         self.ttn.move_center(root)?;
         self.ttn.log_scale = 0.0;
