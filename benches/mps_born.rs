@@ -17,7 +17,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{BornOptions, MpsBornMachine, StepRule};
+use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine, StepRule};
 use tnlearn::data::mnist;
 
 fn bench_sweep(c: &mut Criterion) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::SeedableRng;
-use tnlearn::born::{BornOptions, MpsBornMachine, TtnBornMachine};
+use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine, TtnBornMachine};
 use tnlearn::data::mnist;
 
 const IMAGES: usize = 500;

@@ -36,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tnlearn::born::{BornOptions, MpsBornMachine};
+use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
 use tnlearn::cora::{
     Architecture, Boundary, Cora, CoraFitOptions, CoraObserver, EmMethod, EmReport, FitControl,
     LevelReport, MapSharing,

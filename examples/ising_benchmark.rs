@@ -34,7 +34,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
+use tnlearn::born::{BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
 use tnlearn::cora::{Architecture, Boundary, Cora, CoraFitOptions, MapSharing};
 use tnlearn::data::Dataset;
 use tnlearn::io::png::write_image_grid;
@@ -83,7 +83,7 @@ fn run_model(name: &str, train: &Dataset, test: &Dataset, s: &Settings) -> Resul
 
 /// The MPS Born machine on the snake ordering of the lattice.
 fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
-    let (rows, cols) = train.image_shape().unwrap_or((1, train.n_sites()));
+    let (rows, cols) = train.image_shape().unwrap_or((1, train.num_sites()));
     let order = snake_order(rows, cols)?;
     let reorder = |d: &Dataset| Dataset::binary(d.samples().select(Axis(1), &order));
     let (train, test) = (reorder(train)?, reorder(test)?);
@@ -95,7 +95,7 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
         .batch_size(s.batch_size)
         .sweeps(s.sweeps)
         .seed(s.seed);
-    let mut model = MpsBornMachine::new(train.n_sites(), 2, options)?;
+    let mut model = MpsBornMachine::new(train.num_sites(), 2, options)?;
     let bar = ProgressBar::new(2 * s.sweeps as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -138,7 +138,7 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
 /// upper bound `-ln p_K(x) >= -ln p(x)`, so the KL reported for CORA is an upper
 /// bound too.
 fn train_cora(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
-    let (rows, cols) = train.image_shape().unwrap_or((1, train.n_sites()));
+    let (rows, cols) = train.image_shape().unwrap_or((1, train.num_sites()));
     if rows != cols || !rows.is_power_of_two() {
         return Err(Error::invalid_argument(
             "l",

@@ -33,8 +33,8 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{
-    AnyBornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule,
-    SweepDirection, TtnBornMachine,
+    AnyBornMachine, BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine,
+    StepRule, SweepDirection, TtnBornMachine,
 };
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
@@ -145,16 +145,16 @@ fn main() -> Result<()> {
     let idx = rand::seq::index::sample(&mut rng, train_all.len(), n_train).into_vec();
     let train = train_all.subset(idx)?;
     let test = test.take(test.len().min(1000));
-    let side = (train.n_sites() as f64).sqrt() as usize;
+    let side = (train.num_sites() as f64).sqrt() as usize;
     let shape = train
         .image_shape()
-        .unwrap_or((side, train.n_sites() / side.max(1)));
+        .unwrap_or((side, train.num_sites() / side.max(1)));
     println!(
         "train {} images, test {} images, {} sites; max_bond {}, cutoff {:e}, lr {}, \
          steps/bond {}, batch {:?}, sweeps {}",
         train.len(),
         test.len(),
-        train.n_sites(),
+        train.num_sites(),
         options.truncation.max_bond,
         options.truncation.cutoff,
         options.learning_rate,
@@ -172,7 +172,7 @@ fn main() -> Result<()> {
         }
         None => match m.get_one::<String>("model").map(String::as_str) {
             Some("ttn") => TtnBornMachine::for_image(shape.0, shape.1, 2, options)?.into(),
-            _ => MpsBornMachine::new(train.n_sites(), 2, options)?.into(),
+            _ => MpsBornMachine::new(train.num_sites(), 2, options)?.into(),
         },
     };
 
@@ -229,7 +229,7 @@ fn main() -> Result<()> {
     write_image_grid(out_dir.join("samples.png"), samples.view(), shape, 10, 2)?;
 
     // Inpainting of 10 test digits under three masks.
-    let n_sites = train.n_sites();
+    let n_sites = train.num_sites();
     let (rows, cols) = shape;
     let top: Vec<bool> = (0..n_sites).map(|i| i / cols >= rows / 2).collect();
     let left: Vec<bool> = (0..n_sites).map(|i| i % cols >= cols / 2).collect();

@@ -24,7 +24,7 @@ fn main() -> tnlearn::Result<()> {
         "train: {} images, test: {} images, {} sites, pixel density {:.4} / {:.4}",
         train.len(),
         test.len(),
-        train.n_sites(),
+        train.num_sites(),
         train.mean_value(),
         test.mean_value()
     );

@@ -27,7 +27,9 @@ use clap::{value_parser, Arg, Command};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule};
+use tnlearn::born::{
+    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule,
+};
 use tnlearn::io::png::write_image_grid;
 use tnlearn::{Dataset, Error, Result};
 
@@ -140,7 +142,7 @@ fn main() -> Result<()> {
     println!(
         "{} images x {} sites; backend {}",
         data.len(),
-        data.n_sites(),
+        data.num_sites(),
         tnlearn::linalg::backend_name()
     );
 
@@ -170,7 +172,7 @@ fn main() -> Result<()> {
                 model.set_options(options)?;
                 model
             }
-            None => MpsBornMachine::new(data.n_sites(), 2, options)?,
+            None => MpsBornMachine::new(data.num_sites(), 2, options)?,
         };
         let bar = ProgressBar::new(sweeps as u64).with_style(
             ProgressStyle::with_template("D={msg} [{bar:30}] sweep {pos}/{len} {elapsed}")
@@ -209,8 +211,8 @@ fn main() -> Result<()> {
         model.save(out_dir.join(format!("model_D{max_bond}.tnlborn")))?;
         let mut rng = StdRng::seed_from_u64(7);
         let samples = model.sample(100, &mut rng)?;
-        let side = (data.n_sites() as f64).sqrt() as usize;
-        if side * side == data.n_sites() {
+        let side = (data.num_sites() as f64).sqrt() as usize;
+        if side * side == data.num_sites() {
             write_image_grid(
                 out_dir.join(format!("samples_D{max_bond}.png")),
                 samples.view(),

@@ -16,6 +16,7 @@
 //! | [`linalg`] | `gemm`, `qr`, `svd`, `eigh`, [`Truncation`] |
 //! | [`mps`] | [`Mps`]: canonical forms, compression, log-space norms |
 //! | [`ttn`] | [`Ttn`](ttn::Ttn), [`Tree`](ttn::Tree): tree tensor networks over binary trees |
+//! | [`fit`] | [`FitControl`](fit::FitControl), [`FitObserver`](fit::FitObserver): the vocabulary of every fit |
 //! | [`born`] | MPS and TTN Born machines: training, exact likelihoods and sampling |
 //! | [`cora`] | [`Cora`]: the classical stochastic MERA, exact cone marginals, EM |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
@@ -41,6 +42,7 @@ pub mod born;
 pub mod cora;
 pub mod data;
 pub mod error;
+pub mod fit;
 pub mod io;
 pub mod ising;
 pub mod linalg;

@@ -4,7 +4,10 @@
 //! failure modes.
 
 mod born_common;
-use born_common::{bars_and_stripes, chi2, chi2_critical, configs, random_data};
+use born_common::{
+    bars_and_stripes, chi2, chi2_critical, conditional_samples_match_enumeration, configs,
+    random_data,
+};
 use ndarray::{Array2, Array3, Array4};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -352,7 +355,6 @@ fn unconditional_samples_pass_chi_square() {
 
 #[test]
 fn conditional_samples_pass_chi_square() {
-    let n = 9;
     let model = random_model(Tree::image(3, 3).unwrap(), 2, 3, 31);
     let (cs, p) = enumerate_p(&model);
     let masks: [&[usize]; 7] = [
@@ -365,44 +367,7 @@ fn conditional_samples_pass_chi_square() {
         &[0, 1, 2, 3, 4, 5, 6, 7],
     ];
     let mut rng = StdRng::seed_from_u64(77);
-    for (mi, obs_sites) in masks.iter().enumerate() {
-        let mut observed = vec![false; n];
-        for &k in obs_sites.iter() {
-            observed[k] = true;
-        }
-        let x = model.sample(1, &mut rng).unwrap().row(0).to_vec();
-        let consistent = |c: &[u8]| (0..n).all(|k| !observed[k] || c[k] == x[k]);
-        let pc: Vec<f64> = cs
-            .iter()
-            .zip(&p)
-            .map(|(c, &q)| if consistent(c) { q } else { 0.0 })
-            .collect();
-        let norm: f64 = pc.iter().sum();
-        let pc: Vec<f64> = pc.iter().map(|q| q / norm).collect();
-        let draws = 60_000;
-        let s = model
-            .sample_conditional(&x, &observed, draws, &mut rng)
-            .unwrap();
-        let mut counts = vec![0usize; p.len()];
-        for r in s.rows() {
-            for k in 0..n {
-                if observed[k] {
-                    assert_eq!(r[k], x[k], "observed site {k} changed");
-                }
-            }
-            counts[r.iter().fold(0usize, |a, &v| a * 2 + v as usize)] += 1;
-        }
-        let (cnt, pr): (Vec<usize>, Vec<f64>) = counts
-            .iter()
-            .zip(&pc)
-            .zip(&cs)
-            .filter(|(_, c)| consistent(c))
-            .map(|((&o, &q), _)| (o, q))
-            .unzip();
-        let (stat, dof) = chi2(&cnt, &pr, draws);
-        let crit = chi2_critical(dof.max(1));
-        assert!(stat < crit, "mask {mi}: chi2 {stat} > {crit} (dof {dof})");
-    }
+    conditional_samples_match_enumeration(&model, &cs, &p, &masks, 60_000, &mut rng);
     let x = vec![1u8, 0, 1, 1, 0, 0, 1, 0, 1];
     let s = model
         .sample_conditional(&x, &[true; 9], 3, &mut rng)

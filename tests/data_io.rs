@@ -71,7 +71,7 @@ fn shipped_mnist_loads_with_expected_content() {
     let (train, test) = mnist::shipped().unwrap();
     assert_eq!((train.len(), test.len()), (8000, 2000));
     for d in [&train, &test] {
-        assert_eq!(d.n_sites(), 784);
+        assert_eq!(d.num_sites(), 784);
         assert_eq!(d.num_states(), 2);
         assert_eq!(d.image_shape(), Some((28, 28)));
         assert!(d.samples().iter().all(|&v| v <= 1));
@@ -161,7 +161,7 @@ fn dataset_subset_take_and_labels() {
         .unwrap();
     assert_eq!(d.len(), 4);
     assert!(!d.is_empty());
-    assert_eq!(d.n_sites(), 2);
+    assert_eq!(d.num_sites(), 2);
     assert_eq!(d.mean_value(), 0.5);
 
     let s = d.subset([3, 0, 3]).unwrap();
@@ -178,10 +178,10 @@ fn dataset_subset_take_and_labels() {
     assert_eq!(d.take(10).len(), 4);
     assert!(d.take(0).is_empty());
 
-    let fives = d.with_label(5);
+    let fives = d.filter_label(5);
     assert_eq!(fives.samples(), array![[0, 1], [0, 0]]);
     assert_eq!(fives.labels(), Some(&[5, 5][..]));
-    assert!(d.with_label(9).is_empty());
+    assert!(d.filter_label(9).is_empty());
     assert_eq!(d.sample(1).to_vec(), vec![1, 1]);
 }
 
@@ -613,15 +613,15 @@ fn han2018_reference_files_if_present() {
         .unwrap()
         .with_image_shape((28, 28))
         .unwrap();
-    assert_eq!((d.len(), d.n_sites()), (1000, 784));
+    assert_eq!((d.len(), d.num_sites()), (1000, 784));
     println!("rand1k_thr50_train density {:.4}", d.mean_value());
     let test = npy::read_binary(dir.join("others1k_thr50_test.npy")).unwrap();
-    assert_eq!((test.len(), test.n_sites()), (1000, 784));
+    assert_eq!((test.len(), test.num_sites()), (1000, 784));
 
     let npz = dir.join("mnist28_thr127.5_100perclass.npz");
     for member in ["data", "data_test"] {
         let d = npy::read_npz_binary(&npz, member).unwrap();
-        assert_eq!((d.len(), d.n_sites()), (1000, 784));
+        assert_eq!((d.len(), d.num_sites()), (1000, 784));
         println!("{member} density {:.4}", d.mean_value());
     }
 }

@@ -372,7 +372,10 @@ fn sample_gives_binary_images_with_their_energy() {
         .burn_in(10)
         .thinning(2);
     let data = sampling::sample(&lattice, 2.0, 30, &opts, &mut rng).unwrap();
-    assert_eq!((data.len(), data.n_sites(), data.num_states()), (30, 36, 2));
+    assert_eq!(
+        (data.len(), data.num_sites(), data.num_states()),
+        (30, 36, 2)
+    );
     assert_eq!(data.image_shape(), Some((6, 6)));
     assert!(data.samples().iter().all(|&b| b <= 1));
     // Up to the global flip the bits are the spins: the energy is the same either way.

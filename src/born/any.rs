@@ -5,19 +5,20 @@ use std::path::Path;
 use ndarray::{Array2, ArrayD, ArrayView2};
 use rand::Rng;
 
-use super::observer::{FitObserver, HalfSweepReport};
+use super::observer::HalfSweepReport;
 use super::options::BornOptions;
 use super::{BornMachine, MpsBornMachine, TtnBornMachine};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::fit::FitObserver;
 use crate::io::{format_error, read_file};
 
 /// Either Born machine, for programs that choose the model at run time (a
 /// command-line flag, a saved file of either kind). Every method forwards to the
-/// model inside; [`AnyBornMachine::load`] recognises the file by its magic.
+/// model inside (through [`BornMachine`]); [`AnyBornMachine::load`] recognises the file by its magic.
 ///
 /// ```
-/// use tnlearn::born::{AnyBornMachine, BornOptions, TtnBornMachine};
+/// use tnlearn::born::{AnyBornMachine, BornMachine, BornOptions, TtnBornMachine};
 /// let model: AnyBornMachine = TtnBornMachine::for_image(2, 3, 2, BornOptions::new())?.into();
 /// assert_eq!(model.num_sites(), 6);
 /// # Ok::<(), tnlearn::Error>(())
@@ -62,9 +63,9 @@ impl AnyBornMachine {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = read_file(path)?;
-        if bytes.starts_with(b"TNLBORN\0") {
+        if bytes.starts_with(super::mps::MAGIC) {
             Ok(MpsBornMachine::load(path)?.into())
-        } else if bytes.starts_with(b"TNLTTN\0\0") {
+        } else if bytes.starts_with(super::ttn::MAGIC) {
             Ok(TtnBornMachine::load(path)?.into())
         } else {
             Err(format_error(
@@ -81,116 +82,17 @@ impl AnyBornMachine {
             AnyBornMachine::Ttn(_) => "ttn",
         }
     }
-
-    /// The number of sites `N`.
-    pub fn num_sites(&self) -> usize {
-        forward!(self, m => m.num_sites())
-    }
-
-    /// The number of states `d` per site.
-    pub fn num_states(&self) -> usize {
-        forward!(self, m => m.num_states())
-    }
-
-    /// `ln p(x)`.
-    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        forward!(self, m => m.log_prob(x))
-    }
-
-    /// `ln p(x)` for every row of `samples`.
-    pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
-        forward!(self, m => m.log_probs(samples))
-    }
-
-    /// The NLL in nats per sample.
-    pub fn nll(&self, data: &Dataset) -> Result<f64> {
-        forward!(self, m => m.nll(data))
-    }
-
-    /// `n` exact samples.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        forward!(self, m => m.sample(n, rng))
-    }
-
-    /// `n` exact samples of `p(x_free | x_observed)`.
-    pub fn sample_conditional<R: Rng + ?Sized>(
-        &self,
-        x: &[u8],
-        observed: &[bool],
-        n: usize,
-        rng: &mut R,
-    ) -> Result<Array2<u8>> {
-        forward!(self, m => m.sample_conditional(x, observed, n, rng))
-    }
-
-    /// The joint distribution of a few sites.
-    pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-        forward!(self, m => m.marginal(sites))
-    }
-
-    /// The largest bond dimension.
-    pub fn max_bond(&self) -> usize {
-        forward!(self, m => m.max_bond())
-    }
-
-    /// The training options.
-    pub fn options(&self) -> &BornOptions {
-        forward!(self, m => m.options())
-    }
-
-    /// Replaces the options of the next fit (validated).
-    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        forward!(self, m => m.set_options(options))
-    }
-
-    /// Trains the model inside (see [`MpsBornMachine::fit_with`] and
-    /// [`TtnBornMachine::fit_with`]). The observer sees a copy of the model wrapped
-    /// as an `AnyBornMachine` after each half-sweep (one clone per half-sweep).
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
-        &mut self,
-        train: &Dataset,
-        observer: &mut O,
-    ) -> Result<Vec<HalfSweepReport>> {
-        match self {
-            AnyBornMachine::Mps(m) => {
-                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
-                    observer.on_half_sweep(r, &AnyBornMachine::Mps(inner.clone()))
-                })
-            }
-            AnyBornMachine::Ttn(m) => {
-                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
-                    observer.on_half_sweep(r, &AnyBornMachine::Ttn(inner.clone()))
-                })
-            }
-        }
-    }
-
-    /// Trains with `options.sweeps` sweeps.
-    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut super::NoObserver)
-    }
-
-    /// Writes the model in its own format (`TNLBORN` or `TNLTTN`).
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        forward!(self, m => m.save(path.as_ref()))
-    }
 }
 
 impl BornMachine for AnyBornMachine {
     fn num_sites(&self) -> usize {
-        AnyBornMachine::num_sites(self)
+        forward!(self, m => m.num_sites())
     }
     fn num_states(&self) -> usize {
-        AnyBornMachine::num_states(self)
+        forward!(self, m => m.num_states())
     }
-    fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        AnyBornMachine::log_prob(self, x)
-    }
-    fn nll(&self, data: &Dataset) -> Result<f64> {
-        AnyBornMachine::nll(self, data)
-    }
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        AnyBornMachine::sample(self, n, rng)
+    fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
+        forward!(self, m => m.log_probs(samples))
     }
     fn sample_conditional<R: Rng + ?Sized>(
         &self,
@@ -199,28 +101,43 @@ impl BornMachine for AnyBornMachine {
         n: usize,
         rng: &mut R,
     ) -> Result<Array2<u8>> {
-        AnyBornMachine::sample_conditional(self, x, observed, n, rng)
+        forward!(self, m => m.sample_conditional(x, observed, n, rng))
     }
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-        AnyBornMachine::marginal(self, sites)
+        forward!(self, m => m.marginal(sites))
     }
     fn max_bond(&self) -> usize {
-        AnyBornMachine::max_bond(self)
+        forward!(self, m => m.max_bond())
     }
     fn options(&self) -> &BornOptions {
-        AnyBornMachine::options(self)
+        forward!(self, m => m.options())
     }
     fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        AnyBornMachine::set_options(self, options)
+        forward!(self, m => m.set_options(options))
     }
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
+    /// Trains the model inside (see [`MpsBornMachine::fit_with`] and
+    /// [`TtnBornMachine::fit_with`]). The observer sees a copy of the model wrapped
+    /// as an `AnyBornMachine` after each half-sweep (one clone per half-sweep).
+    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
-        AnyBornMachine::fit_with(self, train, observer)
+        match self {
+            AnyBornMachine::Mps(m) => {
+                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
+                    observer.on_report(r, &AnyBornMachine::Mps(inner.clone()))
+                })
+            }
+            AnyBornMachine::Ttn(m) => {
+                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
+                    observer.on_report(r, &AnyBornMachine::Ttn(inner.clone()))
+                })
+            }
+        }
     }
-    fn save(&self, path: &Path) -> Result<()> {
-        AnyBornMachine::save(self, path)
+    /// Writes the model in its own format (`TNLBORN` or `TNLTTN`).
+    fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        forward!(self, m => m.save(path.as_ref()))
     }
 }

@@ -13,7 +13,8 @@
 //! - [`BornOptions`]: the validated training options (shared).
 //! - [`BornMachine`]: what MPS and TTN Born machines share, so evaluation code is
 //!   written once; [`AnyBornMachine`]: either model, chosen at run time.
-//! - [`FitObserver`], [`HalfSweepReport`], [`FitControl`]: progress and early stopping.
+//! - [`HalfSweepReport`]; [`FitObserver`], [`FitControl`] (from [`crate::fit`]):
+//!   progress and early stopping.
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -29,33 +30,27 @@
 //! ```
 
 mod any;
-mod checkpoints;
 mod checks;
-mod environments;
-mod io;
-mod mps_born;
+mod mps;
 mod observer;
 mod options;
-mod sampling;
-mod training;
-mod ttn_born;
-mod ttn_io;
-mod ttn_messages;
-mod ttn_sampling;
-mod ttn_split;
-mod ttn_training;
+mod rows;
+mod step;
+mod ttn;
 
 use std::path::Path;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::{Array2, ArrayD, ArrayView2};
 use rand::Rng;
 
+/// Re-exported from [`crate::fit`], shared with CORA.
+pub use crate::fit::{FitControl, FitObserver, NoObserver};
 pub use any::AnyBornMachine;
-pub use mps_born::MpsBornMachine;
-pub use observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+pub use checks::{MAX_INITIAL_ENTRIES, MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
+pub use mps::MpsBornMachine;
+pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
-pub use sampling::MAX_MARGINAL_ENTRIES;
-pub use ttn_born::TtnBornMachine;
+pub use ttn::TtnBornMachine;
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -63,17 +58,22 @@ use crate::error::Result;
 /// What every Born machine `p(x) = |psi(x)|^2 / Z` over `N` sites with `d` states
 /// offers, independent of the network behind `psi` ([`MpsBornMachine`],
 /// [`TtnBornMachine`], [`AnyBornMachine`]). All quantities are exact.
+///
+/// A model implements the primitives (sizes, batched `log_probs`, samplers,
+/// marginals, training, saving); `log_prob`, `nll` and `fit` are written once here
+/// on top of them. Import the trait to call any of these methods.
 pub trait BornMachine {
     /// The number of sites `N`.
     fn num_sites(&self) -> usize;
     /// The number of states `d` per site.
     fn num_states(&self) -> usize;
-    /// `ln p(x)` for one configuration (`-inf` if `p(x) = 0`).
-    fn log_prob(&self, x: &[u8]) -> Result<f64>;
-    /// `-(1/|T|) sum_{x in T} ln p(x)`, nats per sample.
-    fn nll(&self, data: &Dataset) -> Result<f64>;
-    /// `n` independent exact samples, `n x N`.
-    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>>;
+    /// `ln p(x)` for every row of `samples` (`n x N`), exact, in log space (`-inf`
+    /// where `p(x) = 0`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for another number
+    /// of sites or a value `>= d`, naming sample and site.
+    fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>>;
     /// `n` exact samples of `p(x_free | x_observed)`, observed sites copied from `x`.
     fn sample_conditional<R: Rng + ?Sized>(
         &self,
@@ -86,12 +86,13 @@ pub trait BornMachine {
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>>;
     /// The largest bond dimension of the network.
     fn max_bond(&self) -> usize;
-    /// The training options.
+    /// The training options (model state: saved with the model and used by every
+    /// later fit).
     fn options(&self) -> &BornOptions;
     /// Replaces the options of the next fit (validated).
     fn set_options(&mut self, options: BornOptions) -> Result<()>;
     /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep.
-    fn fit_with<O: FitObserver<Self> + ?Sized>(
+    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
@@ -99,11 +100,60 @@ pub trait BornMachine {
     where
         Self: Sized;
     /// Writes the model to a versioned, checksummed file.
-    fn save(&self, path: &Path) -> Result<()>;
+    fn save(&self, path: impl AsRef<Path>) -> Result<()>;
+
+    /// `ln p(x) = 2 ln |psi(x)| - ln Z` for one configuration, exact, in log space
+    /// (`-inf` if `p(x) = 0`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x.len() != N`,
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the site if
+    /// a value is `>= d`.
+    fn log_prob(&self, x: &[u8]) -> Result<f64> {
+        checks::check_config(x, self.num_sites(), self.num_states(), "x")?;
+        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
+        Ok(self.log_probs(row)?[0])
+    }
+
+    /// The negative log-likelihood in nats per sample,
+    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space); `+inf` if some
+    /// sample has probability 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an empty data
+    /// set, another number of sites, or a value `>= d` (naming sample and site).
+    fn nll(&self, data: &Dataset) -> Result<f64> {
+        checks::check_samples(data.samples(), self.num_sites(), self.num_states(), "data")?;
+        let lp = self.log_probs(data.samples())?;
+        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
+    }
+
+    /// `n` independent exact samples of `p(x)`, `n x N`: the conditional sampler
+    /// with nothing observed (no Markov chain; the same `rng` state gives the same
+    /// samples).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `n` if
+    /// `n * N` exceeds [`MAX_SAMPLE_ENTRIES`];
+    /// [`Error::NoConvergence`](crate::Error::NoConvergence) only for a degenerate
+    /// (zero) state.
+    fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
+        let nsites = self.num_sites();
+        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
+    }
+
+    /// Trains on `train` with `options().sweeps` sweeps (see
+    /// [`BornMachine::fit_with`]); returns the half-sweep reports.
+    fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized,
+    {
+        self.fit_with(train, &mut NoObserver)
+    }
 }
 
-/// Implements [`BornMachine`] by forwarding to the model's inherent methods of the
-/// same names (which therefore work without importing the trait).
+/// Implements [`BornMachine`] for a model with an `options` field by forwarding
+/// the other primitives to the model's inherent methods of the same names.
 macro_rules! forward_born_machine {
     ($model:ident) => {
         impl BornMachine for $model {
@@ -113,14 +163,8 @@ macro_rules! forward_born_machine {
             fn num_states(&self) -> usize {
                 $model::num_states(self)
             }
-            fn log_prob(&self, x: &[u8]) -> Result<f64> {
-                $model::log_prob(self, x)
-            }
-            fn nll(&self, data: &Dataset) -> Result<f64> {
-                $model::nll(self, data)
-            }
-            fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-                $model::sample(self, n, rng)
+            fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
+                $model::log_probs(self, samples)
             }
             fn sample_conditional<R: Rng + ?Sized>(
                 &self,
@@ -138,19 +182,21 @@ macro_rules! forward_born_machine {
                 $model::max_bond(self)
             }
             fn options(&self) -> &BornOptions {
-                $model::options(self)
+                &self.options
             }
             fn set_options(&mut self, options: BornOptions) -> Result<()> {
-                $model::set_options(self, options)
+                options.validate()?;
+                self.options = options;
+                Ok(())
             }
-            fn fit_with<O: FitObserver<Self> + ?Sized>(
+            fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
                 &mut self,
                 train: &Dataset,
                 observer: &mut O,
             ) -> Result<Vec<HalfSweepReport>> {
                 $model::fit_with(self, train, observer)
             }
-            fn save(&self, path: &Path) -> Result<()> {
+            fn save(&self, path: impl AsRef<Path>) -> Result<()> {
                 $model::save(self, path)
             }
         }

@@ -1,5 +1,6 @@
-//! Watching (and stopping) a training run: [`HalfSweepReport`], [`FitObserver`],
-//! [`FitControl`].
+//! What a Born machine fit reports after every half-sweep: [`HalfSweepReport`].
+//! Observers and [`FitControl`](crate::fit::FitControl) are the crate-wide ones of
+//! [`crate::fit`].
 
 /// The direction of a half-sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,48 +34,4 @@ pub struct HalfSweepReport {
     /// Peak bytes held by the per-sample environments during this half-sweep
     /// (see [`BornOptions::checkpoint_every`](super::BornOptions::checkpoint_every)).
     pub env_bytes: usize,
-}
-
-/// Whether training goes on after a report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FitControl {
-    /// Go on with the next half-sweep.
-    Continue,
-    /// Stop now (the model is left right-canonical and usable).
-    Stop,
-}
-
-/// Sees every half-sweep of a fit and the model after it; returns whether to go on.
-/// Implemented for closures `FnMut(&HalfSweepReport, &M) -> FitControl`, e.g. for early
-/// stopping on a validation set:
-///
-/// ```no_run
-/// # use tnlearn::born::*;
-/// # fn demo(model: &mut MpsBornMachine, train: &tnlearn::Dataset, valid: &tnlearn::Dataset) -> tnlearn::Result<()> {
-/// let mut best = f64::INFINITY;
-/// model.fit_with(train, &mut |_r: &HalfSweepReport, m: &MpsBornMachine| {
-///     let v = m.nll(valid).unwrap_or(f64::INFINITY);
-///     if v < best - 1e-3 { best = v; FitControl::Continue } else { FitControl::Stop }
-/// })?;
-/// # Ok(()) }
-/// ```
-pub trait FitObserver<M: ?Sized> {
-    /// Called after every half-sweep.
-    fn on_half_sweep(&mut self, report: &HalfSweepReport, model: &M) -> FitControl;
-}
-
-impl<M: ?Sized, F: FnMut(&HalfSweepReport, &M) -> FitControl> FitObserver<M> for F {
-    fn on_half_sweep(&mut self, report: &HalfSweepReport, model: &M) -> FitControl {
-        self(report, model)
-    }
-}
-
-/// An observer that never stops training.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoObserver;
-
-impl<M: ?Sized> FitObserver<M> for NoObserver {
-    fn on_half_sweep(&mut self, _report: &HalfSweepReport, _model: &M) -> FitControl {
-        FitControl::Continue
-    }
 }

@@ -1,7 +1,7 @@
 //! Validated training options for Born machines: [`BornOptions`].
 
 use crate::error::{Error, Result};
-use crate::io::container::Reader;
+use crate::io::container::{Reader, Writer};
 use crate::io::format_error;
 use crate::linalg::{Truncation, TruncationMode};
 
@@ -9,10 +9,14 @@ use crate::linalg::{Truncation, TruncationMode};
 /// every per-sample environment: 2 GiB.
 pub const AUTO_CHECKPOINT_BYTES: u64 = 2 << 30;
 
-/// Options of an MPS (and later TTN) Born machine, set builder-style and validated
-/// once by [`BornOptions::validate`] (called by every constructor and by `fit`), so
-/// an impossible setting is an [`Error::InvalidArgument`] naming the setting before
+/// Options of an MPS or TTN Born machine, set builder-style and validated once by
+/// [`BornOptions::validate`] (called by every constructor and by `fit`), so an
+/// impossible setting is an [`Error::InvalidArgument`] naming the setting before
 /// any work starts.
+///
+/// The options are model state, for both models: a model is built with them, saves
+/// them in its file, and every later `fit` uses them ([`BornMachine::set_options`](super::BornMachine::set_options)
+/// replaces them); `fit` takes only the data and an observer.
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
@@ -20,11 +24,11 @@ pub const AUTO_CHECKPOINT_BYTES: u64 = 2 << 30;
 /// | `learning_rate` | `0.05` | step size `eta` in `B <- B - eta dL/dB` |
 /// | `steps_per_bond` | `1` | gradient steps on each bond per visit |
 /// | `batch_size` | `None` | `None` = full batch, `Some(m)` = `m` random samples per step |
-/// | `sweeps` | `4` | number of back-and-forth sweeps of [`fit`](super::MpsBornMachine::fit) |
+/// | `sweeps` | `4` | number of back-and-forth sweeps of [`fit`](super::BornMachine::fit) |
 /// | `seed` | `0` | seed of the initial tensors and of minibatch selection |
 /// | `initial_bond` | `2` | bond dimension of the random initial MPS |
 /// | `step_rule` | [`StepRule::Plain`] | how the gradient becomes a step |
-/// | `checkpoint_every` | `None` (automatic) | environment checkpoint spacing (memory) |
+/// | `checkpoint_every` | `None` (automatic) | MPS only: environment checkpoint spacing (memory) |
 ///
 /// ```
 /// use tnlearn::born::BornOptions;
@@ -52,7 +56,9 @@ pub struct BornOptions {
     pub step_rule: StepRule,
     /// Keep the per-sample environments of every `k`-th site only and rebuild the
     /// ones in between when a sweep reaches them (`Some(1)`: keep all; `None`:
-    /// automatic, see [`BornOptions::checkpoint_spacing`]).
+    /// automatic, see [`BornOptions::checkpoint_spacing`]). An MPS-only setting:
+    /// the TTN keeps the messages of every node (validated and saved with the
+    /// options, but not used by [`TtnBornMachine`](super::TtnBornMachine)).
     pub checkpoint_every: Option<usize>,
 }
 
@@ -142,10 +148,18 @@ impl BornOptions {
         self.truncation.cutoff = cutoff;
         self
     }
-    /// Sets `truncation.mode`.
-    pub fn cutoff_mode(mut self, mode: TruncationMode) -> Self {
+    /// Sets `truncation.mode` (the builder name of [`Truncation::mode`]).
+    pub fn mode(mut self, mode: TruncationMode) -> Self {
         self.truncation.mode = mode;
         self
+    }
+    /// Sets `truncation.mode`; the former name of [`BornOptions::mode`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `BornOptions::mode`, as `Truncation::mode`"
+    )]
+    pub fn cutoff_mode(self, mode: TruncationMode) -> Self {
+        self.mode(mode)
     }
     /// Sets `learning_rate`.
     pub fn learning_rate(mut self, learning_rate: f64) -> Self {
@@ -273,29 +287,28 @@ impl BornOptions {
     /// (0 = full batch), sweeps u64, seed u64, initial_bond u64, step rule u8
     /// (0 plain, 1 normalised), step-rule exponent f64, checkpoint_every u64
     /// (0 = automatic)`, all little-endian.
-    pub(crate) fn write_bytes(&self, p: &mut Vec<u8>) {
-        let put = |p: &mut Vec<u8>, v: u64| p.extend_from_slice(&v.to_le_bytes());
-        put(p, self.truncation.max_bond as u64);
-        put(p, self.truncation.min_bond as u64);
-        p.extend_from_slice(&self.truncation.cutoff.to_le_bytes());
-        p.push(match self.truncation.mode {
+    pub(crate) fn write_bytes(&self, w: &mut Writer) {
+        w.usize(self.truncation.max_bond);
+        w.usize(self.truncation.min_bond);
+        w.f64(self.truncation.cutoff);
+        w.u8(match self.truncation.mode {
             TruncationMode::Relative => 0,
             TruncationMode::Absolute => 1,
             TruncationMode::DiscardedWeight => 2,
         });
-        p.extend_from_slice(&self.learning_rate.to_le_bytes());
-        put(p, self.steps_per_bond as u64);
-        put(p, self.batch_size.unwrap_or(0) as u64);
-        put(p, self.sweeps as u64);
-        put(p, self.seed);
-        put(p, self.initial_bond as u64);
+        w.f64(self.learning_rate);
+        w.usize(self.steps_per_bond);
+        w.usize(self.batch_size.unwrap_or(0));
+        w.usize(self.sweeps);
+        w.u64(self.seed);
+        w.usize(self.initial_bond);
         let (rule, exponent) = match self.step_rule {
             StepRule::Plain => (0, 0.0),
             StepRule::Normalized { size_exponent } => (1, size_exponent),
         };
-        p.push(rule);
-        p.extend_from_slice(&exponent.to_le_bytes());
-        put(p, self.checkpoint_every.unwrap_or(0) as u64);
+        w.u8(rule);
+        w.f64(exponent);
+        w.usize(self.checkpoint_every.unwrap_or(0));
     }
 
     /// Reads options written by [`BornOptions::write_bytes`] (`with_rule_fields =

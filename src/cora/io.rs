@@ -7,7 +7,7 @@ use super::model::{top_entries, Cora};
 use super::network::PlanCache;
 use super::params::StochasticMap;
 use crate::error::Result;
-use crate::io::container::{self, Reader};
+use crate::io::container::{self, Reader, Writer};
 use crate::io::format_error;
 
 const MAGIC: &[u8; 8] = b"TNLCORA\0";
@@ -49,16 +49,10 @@ impl ReadMap for Reader<'_> {
     }
 }
 
-fn put(p: &mut Vec<u8>, v: u64) {
-    p.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_map(p: &mut Vec<u8>, m: &StochasticMap) {
-    put(p, m.outputs() as u64);
-    put(p, m.inputs() as u64);
-    for v in m.values() {
-        p.extend_from_slice(&v.to_le_bytes());
-    }
+fn put_map(w: &mut Writer, m: &StochasticMap) {
+    w.usize(m.outputs());
+    w.usize(m.inputs());
+    w.f64s(m.values());
 }
 
 impl Cora {
@@ -87,7 +81,8 @@ impl Cora {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let a = self.architecture();
-        let mut p = vec![
+        let mut w = Writer::new();
+        for byte in [
             match a.scheme {
                 BlockScheme::Chain => 0,
                 BlockScheme::Square2x2 => 1,
@@ -102,23 +97,25 @@ impl Cora {
                 MapSharing::PerLevel => 0,
                 MapSharing::PerPosition => 1,
             },
-        ];
+        ] {
+            w.u8(byte);
+        }
         for v in [a.rows, a.cols, a.levels, a.num_states, a.chi.len()] {
-            put(&mut p, v as u64);
+            w.usize(v);
         }
         for &c in &a.chi {
-            put(&mut p, c as u64);
+            w.usize(c);
         }
         for j in 0..self.levels() {
             for list in [&self.refine[j], &self.boxes[j], &self.priors[j]] {
-                put(&mut p, list.len() as u64);
+                w.usize(list.len());
                 for m in list {
-                    put_map(&mut p, m);
+                    put_map(&mut w, m);
                 }
             }
         }
-        put_map(&mut p, &self.top);
-        container::write(path, MAGIC, VERSION, &p)
+        put_map(&mut w, &self.top);
+        w.finish(path, MAGIC, VERSION)
     }
 
     /// Reads a model written by [`Cora::save`], restoring it exactly.

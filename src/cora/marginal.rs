@@ -90,12 +90,12 @@ impl Cora {
     }
 
     pub(crate) fn check_data(&self, data: &Dataset) -> Result<()> {
-        if data.n_sites() != self.num_sites() || data.num_states() > self.num_states() {
+        if data.num_sites() != self.num_sites() || data.num_states() > self.num_states() {
             return Err(Error::invalid_argument(
                 "data",
                 format!(
                     "{} sites with {} states, the model has {} sites with {} states",
-                    data.n_sites(),
+                    data.num_sites(),
                     data.num_states(),
                     self.num_sites(),
                     self.num_states()

@@ -2,7 +2,7 @@
 //! [`CoraObserver`]. Training goes on or stops by [`FitControl`], the same
 //! vocabulary as the Born machines.
 
-pub use crate::born::FitControl;
+pub use crate::fit::{FitControl, NoObserver};
 
 use super::model::Cora;
 
@@ -66,11 +66,11 @@ impl<F: FnMut(&EmReport, &Cora) -> FitControl> CoraObserver for F {
     }
 }
 
-/// An observer that never stops a fit.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Silent;
+/// The former name of [`NoObserver`], the crate-wide observer that never stops a
+/// fit (deprecated: use [`crate::fit::NoObserver`]).
+pub use crate::fit::NoObserver as Silent;
 
-impl CoraObserver for Silent {
+impl CoraObserver for NoObserver {
     fn on_iteration(&mut self, _report: &EmReport, _model: &Cora) -> FitControl {
         FitControl::Continue
     }

@@ -14,7 +14,7 @@
 //! ```
 //! let (train, test) = tnlearn::data::mnist::shipped()?;
 //! assert_eq!((train.len(), test.len()), (8000, 2000));
-//! assert_eq!(train.n_sites(), 784);
+//! assert_eq!(train.num_sites(), 784);
 //! assert_eq!(train.image_shape(), Some((28, 28)));
 //! # Ok::<(), tnlearn::Error>(())
 //! ```

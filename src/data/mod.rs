@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 ///     .with_labels(vec![3, 7])?
 ///     .with_image_shape((2, 2))?;
 /// assert_eq!(data.len(), 2);
-/// assert_eq!(data.n_sites(), 4);
+/// assert_eq!(data.num_sites(), 4);
 /// assert_eq!(data.take(1).labels(), Some(&[3u8][..]));
 /// # Ok::<(), tnlearn::Error>(())
 /// ```
@@ -105,12 +105,12 @@ impl Dataset {
     /// (site `r * cols + c` is pixel `(r, c)`).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `rows * cols != self.n_sites()`.
+    /// [`Error::ShapeMismatch`] if `rows * cols != self.num_sites()`.
     pub fn with_image_shape(mut self, (rows, cols): (usize, usize)) -> Result<Self> {
-        if rows.checked_mul(cols) != Some(self.n_sites()) {
+        if rows.checked_mul(cols) != Some(self.num_sites()) {
             return Err(Error::shape_mismatch(
                 "Dataset::with_image_shape (rows * cols must equal n_sites)",
-                [self.n_sites()],
+                [self.num_sites()],
                 [rows, cols],
             ));
         }
@@ -162,8 +162,17 @@ impl Dataset {
     }
 
     /// The number of sites (variables) per sample, e.g. 784 for 28 x 28 images.
-    pub fn n_sites(&self) -> usize {
+    pub fn num_sites(&self) -> usize {
         self.samples.ncols()
+    }
+
+    /// The former name of [`Dataset::num_sites`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `Dataset::num_sites`, the name used everywhere else"
+    )]
+    pub fn n_sites(&self) -> usize {
+        self.num_sites()
     }
 
     /// The mean value over all samples and sites; for binary data, the fraction of
@@ -215,9 +224,16 @@ impl Dataset {
         }
     }
 
+    /// The former name of [`Dataset::filter_label`] (which filters, while
+    /// [`Dataset::with_labels`] attaches labels).
+    #[deprecated(since = "0.2.0", note = "use `Dataset::filter_label`")]
+    pub fn with_label(&self, label: u8) -> Self {
+        self.filter_label(label)
+    }
+
     /// The samples whose label is `label`, in their original order (empty if the data
     /// set has no labels).
-    pub fn with_label(&self, label: u8) -> Self {
+    pub fn filter_label(&self, label: u8) -> Self {
         let indices: Vec<usize> = match &self.labels {
             Some(l) => (0..self.len()).filter(|&i| l[i] == label).collect(),
             None => Vec::new(),

@@ -178,3 +178,51 @@ impl<'a> Reader<'a> {
         Ok(f64::from_bits(self.u64(what)?))
     }
 }
+
+/// Sequential little-endian writes of a payload, the mirror of [`Reader`];
+/// [`Writer::finish`] writes the container (magic, version, length, CRC-32).
+#[derive(Default)]
+pub(crate) struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty payload.
+    pub fn new() -> Self {
+        Writer::default()
+    }
+    /// One byte.
+    pub fn u8(&mut self, v: u8) {
+        self.bytes.push(v);
+    }
+    /// A `u64`.
+    pub fn u64(&mut self, v: u64) {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A `usize`, stored as a `u64`.
+    pub fn usize(&mut self, v: usize) {
+        self.u64(v as u64);
+    }
+    /// An `f64` (bit-exact).
+    pub fn f64(&mut self, v: f64) {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    /// `f64` values one after the other (bit-exact).
+    pub fn f64s<'v>(&mut self, values: impl IntoIterator<Item = &'v f64>) {
+        for &v in values {
+            self.f64(v);
+        }
+    }
+    /// A 3-tensor as its three dimensions (`u64`) then its values, row-major.
+    pub fn array3(&mut self, a: &ndarray::Array3<f64>) {
+        let (x, y, z) = a.dim();
+        self.usize(x);
+        self.usize(y);
+        self.usize(z);
+        self.f64s(a.iter());
+    }
+    /// Writes the payload to `path` in the container layout ([`write`]).
+    pub fn finish(self, path: &Path, magic: &[u8; 8], version: u32) -> Result<()> {
+        write(path, magic, version, &self.bytes)
+    }
+}

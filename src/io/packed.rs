@@ -174,9 +174,9 @@ pub fn encode_packed(train: &Dataset, test: &Dataset) -> Result<Vec<u8>> {
             ));
         }
     }
-    let shape_of = |d: &Dataset| d.image_shape().unwrap_or((1, d.n_sites()));
+    let shape_of = |d: &Dataset| d.image_shape().unwrap_or((1, d.num_sites()));
     let (rows, cols) = shape_of(train);
-    if shape_of(test) != (rows, cols) || train.n_sites() != test.n_sites() {
+    if shape_of(test) != (rows, cols) || train.num_sites() != test.num_sites() {
         return Err(Error::invalid_argument(
             "test",
             format!(
@@ -209,7 +209,7 @@ pub fn encode_packed(train: &Dataset, test: &Dataset) -> Result<Vec<u8>> {
     for d in [train, test] {
         out.extend_from_slice(d.labels().unwrap_or(&[]));
     }
-    let per_image = train.n_sites().div_ceil(8);
+    let per_image = train.num_sites().div_ceil(8);
     for d in [train, test] {
         for row in d.samples().rows() {
             let mut img = vec![0u8; per_image];

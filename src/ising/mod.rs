@@ -25,7 +25,7 @@
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(1);
 //! let options = sampling::SamplerOptions::new().burn_in(100).thinning(2);
 //! let data = sampling::sample(&lattice, CRITICAL_TEMPERATURE, 50, &options, &mut rng)?;
-//! assert_eq!((data.len(), data.n_sites(), data.image_shape()), (50, 64, Some((8, 8))));
+//! assert_eq!((data.len(), data.num_sites(), data.image_shape()), (50, 64, Some((8, 8))));
 //! assert!(truth.entropy_per_site > 0.28 && truth.entropy_per_site < 0.29);
 //! # Ok::<(), tnlearn::Error>(())
 //! ```

@@ -233,7 +233,9 @@ pub(crate) fn check_finite_matrix<T: Scalar>(a: &ArrayView2<'_, T>, context: &st
     Ok(())
 }
 
+mod randomized;
 mod truncation;
+pub use randomized::svd_truncated_randomized;
 pub use truncation::{
     range_truncated, svd_truncated, TruncatedRange, TruncatedSvd, Truncation, TruncationMode,
 };

@@ -258,6 +258,12 @@ impl<T: Scalar> Mps<T> {
         self.tensors.len()
     }
 
+    /// The number of sites `N`, as [`Ttn::num_sites`](crate::ttn::Ttn::num_sites)
+    /// (the same as [`Mps::len`]).
+    pub fn num_sites(&self) -> usize {
+        self.tensors.len()
+    }
+
     /// Always `false`: an MPS has at least one site.
     pub fn is_empty(&self) -> bool {
         self.tensors.is_empty()

@@ -5,6 +5,7 @@
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::Rng;
+use tnlearn::born::BornMachine;
 use tnlearn::Dataset;
 
 /// All configurations of `n` sites with `d` states, site 0 most significant.
@@ -73,4 +74,57 @@ pub fn bars_and_stripes(side: usize) -> Array2<u8> {
     }
     let rows: Vec<u8> = set.iter().flatten().copied().collect();
     Array2::from_shape_vec((set.len(), side * side), rows).unwrap()
+}
+
+/// Conditional samples against the enumerated distribution `p` over the
+/// configurations `cs` (binary, site 0 most significant): for each mask of observed
+/// sites, condition on a configuration drawn from the model, draw `draws` samples of
+/// `p(x_free | x_observed)`, check that observed sites are copied, and compare the
+/// counts of the consistent cells with the renormalised `p` by chi-square.
+pub fn conditional_samples_match_enumeration<M: BornMachine>(
+    model: &M,
+    cs: &[Vec<u8>],
+    p: &[f64],
+    masks: &[&[usize]],
+    draws: usize,
+    rng: &mut StdRng,
+) {
+    let n = model.num_sites();
+    for (mi, obs_sites) in masks.iter().enumerate() {
+        let mut observed = vec![false; n];
+        for &k in obs_sites.iter() {
+            observed[k] = true;
+        }
+        // Condition on a configuration drawn from the model.
+        let x = model.sample(1, rng).unwrap().row(0).to_vec();
+        let consistent = |c: &[u8]| (0..n).all(|k| !observed[k] || c[k] == x[k]);
+        let pc: Vec<f64> = cs
+            .iter()
+            .zip(p)
+            .map(|(c, &q)| if consistent(c) { q } else { 0.0 })
+            .collect();
+        let norm: f64 = pc.iter().sum();
+        let pc: Vec<f64> = pc.iter().map(|q| q / norm).collect();
+        let s = model.sample_conditional(&x, &observed, draws, rng).unwrap();
+        let mut counts = vec![0usize; p.len()];
+        for r in s.rows() {
+            for k in 0..n {
+                if observed[k] {
+                    assert_eq!(r[k], x[k], "observed site {k} changed");
+                }
+            }
+            counts[r.iter().fold(0usize, |a, &v| a * 2 + v as usize)] += 1;
+        }
+        // Only consistent cells take part (the others are structurally zero).
+        let (cnt, pr): (Vec<usize>, Vec<f64>) = counts
+            .iter()
+            .zip(&pc)
+            .zip(cs)
+            .filter(|(_, c)| consistent(c))
+            .map(|((&o, &q), _)| (o, q))
+            .unzip();
+        let (stat, dof) = chi2(&cnt, &pr, draws);
+        let crit = chi2_critical(dof.max(1));
+        assert!(stat < crit, "mask {mi}: chi2 {stat} > {crit} (dof {dof})");
+    }
 }

@@ -7,40 +7,12 @@
 //! (Khatri-Rao) product of the two incoming message matrices, `n x (D_1 D_2)`, times
 //! the node reshaped to `(D_1 D_2) x D_out`.
 
-use ndarray::{Array2, Array3, ArrayView1, ArrayView2};
+use ndarray::{Array2, Array3, ArrayView2};
 
 use crate::linalg::gemm_unchecked;
 
 /// Messages of `n` samples on one leg: unit rows and their log scales.
-#[derive(Clone, Debug)]
-pub(crate) struct Msgs {
-    /// `n x D`, each row of norm 1 (or exactly zero).
-    pub vecs: Array2<f64>,
-    /// `ln` of the norm taken out of each row (`-inf` for a zero row).
-    pub logs: Vec<f64>,
-}
-
-impl Msgs {
-    /// The root's parent leg: every sample has the `1 x 1` vector `[1]`.
-    pub fn boundary(n: usize) -> Self {
-        Msgs {
-            vecs: Array2::ones((n, 1)),
-            logs: vec![0.0; n],
-        }
-    }
-
-    /// One-hot messages `e_{x_s}` of a site column.
-    pub fn site(col: ArrayView1<'_, u8>, d: usize) -> Self {
-        let mut vecs = Array2::zeros((col.len(), d));
-        for (i, &v) in col.iter().enumerate() {
-            vecs[(i, usize::from(v))] = 1.0;
-        }
-        Msgs {
-            vecs,
-            logs: vec![0.0; col.len()],
-        }
-    }
-}
+pub(crate) use crate::born::rows::ScaledRows as Msgs;
 
 /// The row-wise Kronecker product: row `i` is `a_i (x) b_i`, `n x (D_a D_b)`.
 /// Works on the raw row-major buffers (the rows are often tiny: `d = 2`).

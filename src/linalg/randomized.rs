@@ -1,6 +1,7 @@
-//! The truncated SVD that splits a merged two-node tensor of the TTN.
+//! A randomised truncated SVD, [`svd_truncated_randomized`], for large matrices of
+//! which only a few singular values are kept.
 //!
-//! A merged tensor on an edge between two full nodes is a `D^2 x D^2` matrix of
+//! The TTN Born machine splits merged two-node tensors, `D^2 x D^2` matrices of
 //! which at most `max_bond = D` singular values are kept: a full SVD costs
 //! `O(D^6)` (0.7 s at `D = 32`) for `D` useful values. Above a size threshold the
 //! split therefore uses a randomised range finder (Halko, Martinsson, Tropp, SIAM
@@ -10,15 +11,12 @@
 //! (`1 - sum_kept s^2 / ||B||_F^2`). Small matrices use the exact
 //! [`svd_truncated`].
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 
 use crate::error::Result;
-use crate::linalg::{matmul, qr, svd, svd_truncated, Truncation};
+use crate::linalg::{matmul, qr, svd, svd_truncated, TruncatedSvd, Truncation};
 use crate::scalar::Scalar;
-
-/// `(U, s, Vh, discarded weight)` of the truncated split of `m`.
-pub(crate) type Split = (Array2<f64>, Array1<f64>, Array2<f64>, f64);
 
 /// Matrices whose smaller side is at most this, or at most
 /// `2 (max_bond + oversampling)`, get the exact SVD.
@@ -27,20 +25,27 @@ const EXACT_SVD_SIDE: usize = 96;
 /// Power iterations of the randomised range finder.
 const POWER_ITERATIONS: usize = 2;
 
-/// Truncated SVD of `m` under `trunc`: exact for small matrices, randomised
-/// (seeded by `rng`) for large ones (see the module documentation).
-pub(crate) fn split_svd<R: Rng + ?Sized>(
+/// Truncated SVD of `m` under `trunc`, as [`svd_truncated`]: exact for small
+/// matrices (smaller side at most 96 or at most `2 (max_bond + oversampling)`),
+/// randomised (seeded by `rng`) for large ones (see the module documentation).
+/// The kept singular values follow the same [`Truncation`] rule; the discarded
+/// weight is exact.
+///
+/// # Errors
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an invalid
+/// `trunc`, and the errors of the backend's QR and SVD.
+pub fn svd_truncated_randomized<R: Rng + ?Sized>(
     m: ArrayView2<'_, f64>,
     trunc: &Truncation,
     rng: &mut R,
-) -> Result<Split> {
+) -> Result<TruncatedSvd<f64>> {
+    trunc.validate()?;
     let (rows, cols) = m.dim();
     let side = rows.min(cols);
     let oversample = (trunc.max_bond / 2).max(8);
     let l = trunc.max_bond.saturating_add(oversample);
     if side <= EXACT_SVD_SIDE || side <= 2 * l {
-        let t = svd_truncated(m, trunc)?;
-        return Ok((t.u, t.s, t.vh, t.truncation_error));
+        return svd_truncated(m, trunc);
     }
     let total: f64 = m.iter().map(|v| v * v).sum();
     let omega = Array2::from_shape_simple_fn((cols, l), || f64::random_normal(rng));
@@ -61,7 +66,13 @@ pub(crate) fn split_svd<R: Rng + ?Sized>(
     } else {
         0.0
     };
-    Ok((u, s, vh, err))
+    Ok(TruncatedSvd {
+        u,
+        s,
+        vh,
+        truncation_error: err,
+        discarded_norm_sqr: (total - kept).max(0.0),
+    })
 }
 
 #[cfg(test)]
@@ -87,7 +98,8 @@ mod tests {
         }
         let a = matmul(a.view(), qb.t()).unwrap();
         let trunc = Truncation::new().max_bond(10).cutoff(1e-12);
-        let (u, sv, vh, err) = split_svd(a.view(), &trunc, &mut rng).unwrap();
+        let t = svd_truncated_randomized(a.view(), &trunc, &mut rng).unwrap();
+        let (u, sv, vh, err) = (t.u, t.s, t.vh, t.truncation_error);
         assert_eq!(sv.len(), 10);
         for i in 0..10 {
             assert!(

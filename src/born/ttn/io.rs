@@ -7,19 +7,16 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::mps_born::check_num_states;
-use super::options::BornOptions;
-use super::ttn_born::TtnBornMachine;
+use super::TtnBornMachine;
+use crate::born::checks::check_num_states;
+use crate::born::options::BornOptions;
 use crate::error::Result;
-use crate::io::{container, format_error};
+use crate::io::container::{self, Writer};
+use crate::io::format_error;
 use crate::ttn::{Child, Tree, Ttn};
 
-const MAGIC: &[u8; 8] = b"TNLTTN\0\0";
+pub(crate) const MAGIC: &[u8; 8] = b"TNLTTN\0\0";
 const VERSION: u32 = 1;
-
-fn put(p: &mut Vec<u8>, v: u64) {
-    p.extend_from_slice(&v.to_le_bytes());
-}
 
 impl TtnBornMachine {
     /// Writes the model (options, tree, tensors, canonical centre) to `path` in the
@@ -52,36 +49,26 @@ impl TtnBornMachine {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let tree = self.tree();
-        let mut p = Vec::new();
-        put(&mut p, self.num_sites() as u64);
-        put(&mut p, tree.num_nodes() as u64);
-        put(&mut p, self.num_states() as u64);
-        put(&mut p, self.center() as u64);
-        self.options.write_bytes(&mut p);
+        let mut w = Writer::new();
+        w.usize(self.num_sites());
+        w.usize(tree.num_nodes());
+        w.usize(self.num_states());
+        w.usize(self.center());
+        self.options.write_bytes(&mut w);
         for ch in tree.all_children() {
             for c in ch {
-                match *c {
-                    Child::Node(u) => {
-                        p.push(0);
-                        put(&mut p, u as u64);
-                    }
-                    Child::Site(s) => {
-                        p.push(1);
-                        put(&mut p, s as u64);
-                    }
-                }
+                let (kind, index) = match *c {
+                    Child::Node(u) => (0, u),
+                    Child::Site(s) => (1, s),
+                };
+                w.u8(kind);
+                w.usize(index);
             }
         }
         for t in self.tensors() {
-            let (a, b, c) = t.dim();
-            put(&mut p, a as u64);
-            put(&mut p, b as u64);
-            put(&mut p, c as u64);
-            for v in t.iter() {
-                p.extend_from_slice(&v.to_le_bytes());
-            }
+            w.array3(t);
         }
-        container::write(path, MAGIC, VERSION, &p)
+        w.finish(path, MAGIC, VERSION)
     }
 
     /// Reads a model written by [`TtnBornMachine::save`], restoring it exactly.
@@ -96,7 +83,7 @@ impl TtnBornMachine {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let fmt = |reason: String| format_error(path, reason);
-        if std::fs::read(path).is_ok_and(|b| b.starts_with(b"TNLBORN\0")) {
+        if std::fs::read(path).is_ok_and(|b| b.starts_with(crate::born::mps::MAGIC)) {
             return Err(fmt(
                 "this is an MPS Born machine file (magic \"TNLBORN\"): load it with \
                  MpsBornMachine::load"

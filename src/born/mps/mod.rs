@@ -5,9 +5,16 @@ use ndarray::{Array2, Array3, ArrayView2, Ix3};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::checks;
-use super::environments::{advance_left, Env};
-use super::options::BornOptions;
+use crate::born::checks::{self, check_num_states};
+use environments::{advance_left, Env};
+
+mod checkpoints;
+mod environments;
+mod io;
+pub(crate) use io::MAGIC;
+mod sampling;
+mod training;
+use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, qr};
@@ -25,7 +32,7 @@ use crate::tensor::Tensor;
 /// known orthogonality centre `c` ([`MpsBornMachine::center`]): sites left of `c`
 /// are left isometries, sites right of it right isometries, and `||A_c||_F = 1`, so
 /// `Z = ||A_c||^2 = 1` up to rounding (it is still divided out exactly). Outside of
-/// [`fit`](MpsBornMachine::fit) the centre is at site 0 (right-canonical form), the
+/// [`fit`](crate::born::BornMachine::fit) the centre is at site 0 (right-canonical form), the
 /// form that exact zipper sampling needs.
 ///
 /// The site tensors are held as `ndarray` arrays rather than in an [`Mps`], because
@@ -35,7 +42,7 @@ use crate::tensor::Tensor;
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tnlearn::born::{BornOptions, MpsBornMachine};
+/// use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
 /// use tnlearn::Dataset;
 ///
 /// let data = Dataset::binary(ndarray::array![[0, 1, 1, 0], [1, 0, 0, 1]])?;
@@ -64,7 +71,9 @@ impl MpsBornMachine {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the setting for invalid `options`
     /// ([`BornOptions::validate`]), `num_sites < 2` (the two-site update needs a
-    /// bond) or `num_states` outside `2..=256` (data values are `u8`).
+    /// bond) or `num_states` outside `2..=256` (data values are `u8`); naming
+    /// `initial_bond` (or `num_sites`) if the random initial MPS would exceed
+    /// [`MAX_INITIAL_ENTRIES`](crate::born::MAX_INITIAL_ENTRIES) values.
     pub fn new(num_sites: usize, num_states: usize, options: BornOptions) -> Result<Self> {
         options.validate()?;
         if num_sites < 2 {
@@ -74,6 +83,7 @@ impl MpsBornMachine {
             ));
         }
         check_num_states(num_states)?;
+        checks::check_initial_size(num_sites, num_states, options.initial_bond)?;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let mps = Mps::<f64>::random(&vec![num_states; num_sites], options.initial_bond, &mut rng)?;
         Self::from_mps(&mps, options)
@@ -150,18 +160,6 @@ impl MpsBornMachine {
         self.num_states
     }
 
-    /// The options the model was built (or loaded) with.
-    pub fn options(&self) -> &BornOptions {
-        &self.options
-    }
-
-    /// Replaces the options used by the next [`fit`](MpsBornMachine::fit) (validated).
-    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        options.validate()?;
-        self.options = options;
-        Ok(())
-    }
-
     /// The site tensors `A_k`, shape `(D_{k-1}, d, D_k)`.
     pub fn tensors(&self) -> &[Array3<f64>] {
         &self.tensors
@@ -191,20 +189,8 @@ impl MpsBornMachine {
         c.iter().map(|v| v * v).sum::<f64>().ln()
     }
 
-    /// `ln p(x) = 2 ln |psi(x)| - ln Z`, exact, in log space (`-inf` when
-    /// `psi(x) = 0`).
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if `x.len() != N`, [`Error::InvalidArgument`] naming
-    /// the site if a value is `>= d`.
-    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        self.check_config(x, "x")?;
-        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
-        Ok(self.log_probs_unchecked(row)[0])
-    }
-
     /// `ln p(x)` for every row of `samples` (`n x N`), with one GEMM per site and
-    /// value (same errors as [`MpsBornMachine::log_prob`], naming sample and site).
+    /// value (errors: another number of sites, or a value `>= d`, naming sample and site).
     pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
         self.check_samples(samples, "samples")?;
         Ok(self.log_probs_unchecked(samples))
@@ -220,24 +206,7 @@ impl MpsBornMachine {
         env.logs.iter().map(|&l| 2.0 * l - lz).collect()
     }
 
-    /// The negative log-likelihood in nats per sample,
-    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space). `+inf` if some sample
-    /// has probability 0.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an empty data set, a data set with another
-    /// number of sites (naming both), or a value `>= d` (naming sample and site).
-    pub fn nll(&self, data: &Dataset) -> Result<f64> {
-        self.check_dataset(data, "data")?;
-        let lp = self.log_probs_unchecked(data.samples());
-        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
-    }
-
     // ------------------------------------------------------------- validation
-
-    pub(crate) fn check_config(&self, x: &[u8], name: &str) -> Result<()> {
-        checks::check_config(x, self.num_sites(), self.num_states, name)
-    }
 
     pub(crate) fn check_samples(&self, samples: ArrayView2<'_, u8>, name: &str) -> Result<()> {
         checks::check_samples(samples, self.num_sites(), self.num_states, name)
@@ -300,16 +269,6 @@ impl MpsBornMachine {
             Ok(std::borrow::Cow::Owned(m.tensors))
         }
     }
-}
-
-pub(crate) fn check_num_states(d: usize) -> Result<()> {
-    if !(2..=256).contains(&d) {
-        return Err(Error::invalid_argument(
-            "num_states",
-            format!("must be in 2..=256 (values are u8), got {d}"),
-        ));
-    }
-    Ok(())
 }
 
 /// A standard-layout 3-tensor viewed as a `rows x cols` matrix.

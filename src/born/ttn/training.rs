@@ -1,5 +1,5 @@
 //! Learning: two-node gradient sweeps along the tree edges
-//! ([`TtnBornMachine::fit`]).
+//! ([`BornMachine::fit`](crate::born::BornMachine::fit)).
 //!
 //! # Messages
 //! For every node `v` the sweep keeps the upward message of its subtree and the
@@ -13,17 +13,17 @@ use std::time::Instant;
 
 use ndarray::{Array2, Array4, ArrayView2, Axis};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 
-use super::checks::check_samples;
-use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
-use super::options::BornOptions;
-use super::ttn_born::TtnBornMachine;
-use super::ttn_messages::{khatri_rao, node_message, Msgs};
-use super::ttn_split::split_svd;
+use super::messages::{khatri_rao, node_message, Msgs};
+use super::TtnBornMachine;
+use crate::born::checks::check_samples;
+use crate::born::observer::{HalfSweepReport, SweepDirection};
+use crate::born::options::BornOptions;
+use crate::born::step::{gradient_step, start_fit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::linalg::{gemm_unchecked, matmul};
+use crate::fit::{FitControl, FitObserver};
+use crate::linalg::{gemm_unchecked, matmul, svd_truncated_randomized};
 use crate::ttn::{from_leg_last, leg_last, Child, Tree, Ttn};
 
 /// Lazily recomputed per-sample messages of a TTN on a data set.
@@ -244,12 +244,6 @@ fn half_sweep_moves(tree: &Tree, direction: SweepDirection) -> Vec<(usize, usize
 }
 
 impl TtnBornMachine {
-    /// Trains on `train` with `options.sweeps` sweeps (see
-    /// [`TtnBornMachine::fit_with`]); returns the half-sweep reports.
-    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut NoObserver)
-    }
-
     /// Trains on `train` by two-node gradient sweeps along the tree edges, calling
     /// `observer` after every half-sweep; it may stop training early.
     ///
@@ -295,22 +289,15 @@ impl TtnBornMachine {
     /// number of sites, or a value `>= d` (naming sample and site), before any work;
     /// linear-algebra failures and [`Error::NonFinite`] (a divergent learning rate)
     /// during training.
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
-        self.options.validate()?;
-        check_samples(
-            train.samples(),
-            self.num_sites(),
-            self.num_states(),
-            "train",
-        )?;
+        let opts = self.options;
+        let mut rng = start_fit(&opts, train, self.num_sites(), self.num_states())?;
         let x = train.samples();
         let n = x.nrows();
-        let opts = self.options;
-        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let root = self.tree().root();
         self.ttn.move_center(root)?;
         self.ttn.log_scale = 0.0;
@@ -351,7 +338,7 @@ impl TtnBornMachine {
                     env_bytes: peak_bytes,
                 };
                 reports.push(report);
-                if observer.on_half_sweep(&report, self) == FitControl::Stop {
+                if observer.on_report(&report, self) == FitControl::Stop {
                     break 'outer;
                 }
             }
@@ -379,7 +366,8 @@ impl TtnBornMachine {
         descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
             format!("edge ({p}, {c})")
         })?;
-        let (u, s, vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
+        let t = svd_truncated_randomized(b.view(), &opts.truncation, rng)?;
+        let (u, s, vh, err) = (t.u, t.s, t.vh, t.truncation_error);
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
         let s = s.mapv(|v| v / snorm);
@@ -431,7 +419,8 @@ impl TtnBornMachine {
         descend(&mut b, &k1, &k2, psi0, &opts, rng, || {
             "the root bond".to_string()
         })?;
-        let (mut u, s, mut vh, err) = split_svd(b.view(), &opts.truncation, rng)?;
+        let t = svd_truncated_randomized(b.view(), &opts.truncation, rng)?;
+        let (mut u, s, mut vh, err) = (t.u, t.s, t.vh, t.truncation_error);
         let k = s.len();
         let snorm = s.iter().map(|v| v * v).sum::<f64>().sqrt();
         let s = s.mapv(|v| v / snorm);
@@ -552,27 +541,8 @@ fn descend(
             _ => None,
         };
         let g = edge_gradient(b, k1, k2, batch.as_deref(), psi.take().as_deref());
-        // The step rule of the options (plain with the length-1 safeguard, or
-        // normalised), exactly as in the MPS.
-        let grad_norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let eta = opts.learning_rate
-            * opts
-                .step_rule
-                .factor(opts.learning_rate, grad_norm, b.len());
-        b.scaled_add(-eta, &g);
-        let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !nrm.is_finite() || nrm == 0.0 {
-            return Err(Error::NonFinite {
-                context: format!(
-                    "merged tensor on {} after a gradient step (learning_rate = {} too large?)",
-                    what(),
-                    opts.learning_rate
-                ),
-                position: 0,
-                value: format!("{nrm}"),
-            });
-        }
-        b.mapv_inplace(|v| v / nrm);
+        // The step rule of the options, as in the MPS.
+        gradient_step(b, &g, opts, || format!("merged tensor on {}", what()))?;
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
-//! Learning: two-site gradient sweeps ([`MpsBornMachine::fit`]).
+//! Learning: two-site gradient sweeps ([`BornMachine::fit`](crate::born::BornMachine::fit)).
 //!
 //! # Memory
 //! Per-sample environments take `n_samples * D * 8` bytes per stored site (`D` the
 //! bond dimension there, plus `8 n_samples` bytes of log scales). They are kept at
 //! checkpoints only when they would not fit comfortably (see
-//! [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) and
+//! [`BornOptions::checkpoint_spacing`](crate::born::BornOptions::checkpoint_spacing) and
 //! the `checkpoints` module): with spacing `c`, about `N/c + c` environments are
 //! held instead of `N`.
 
@@ -12,23 +12,18 @@ use std::time::Instant;
 
 use ndarray::{Array2, Array4};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
-use super::mps_born::{as_matrix, matrix_to_array3, MpsBornMachine};
-use super::observer::{FitControl, FitObserver, HalfSweepReport, NoObserver, SweepDirection};
+use super::{as_matrix, matrix_to_array3, MpsBornMachine};
+use crate::born::observer::{HalfSweepReport, SweepDirection};
+use crate::born::step::{gradient_step, start_fit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::fit::{FitControl, FitObserver};
 use crate::linalg::{matmul, range_truncated};
 
 impl MpsBornMachine {
-    /// Trains on `train` with `options.sweeps` sweeps (see
-    /// [`MpsBornMachine::fit_with`]); returns the half-sweep reports.
-    pub fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>> {
-        self.fit_with(train, &mut NoObserver)
-    }
-
     /// Trains on `train` by two-site gradient sweeps (Han et al. 2018), calling
     /// `observer` after every half-sweep; it may stop training early.
     ///
@@ -38,7 +33,7 @@ impl MpsBornMachine {
     /// 1. merge `B = A_k A_{k+1}` (shape `(D_{k-1}, d, d, D_{k+1})`; the centre is on
     ///    the bond, so `Z = ||B||^2`);
     /// 2. `steps_per_bond` times: a step against the gradient (`B <- B - eta dL/dB`,
-    ///    or normalised: see [`StepRule`](super::StepRule)) on a batch (all samples,
+    ///    or normalised: see [`StepRule`](crate::born::StepRule)) on a batch (all samples,
     ///    or `batch_size` drawn without replacement), with
     ///    `dL/dB = 2B/Z - (2/|T|) sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x)/psi(x)`
     ///    computed as one GEMM `L_g^T diag(1/psi) R_g` per group
@@ -57,7 +52,7 @@ impl MpsBornMachine {
     /// # Memory
     /// The per-sample environments (unit rows plus one log scale per sample) take
     /// `n_samples * D_k * 8` bytes for each site `k` they are kept for. With the
-    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`](super::BornOptions::checkpoint_spacing) (automatic by
+    /// checkpoint spacing `c` of [`BornOptions::checkpoint_spacing`](crate::born::BornOptions::checkpoint_spacing) (automatic by
     /// default: every site while `n_samples * N * max_bond * 8` bytes fit in 2 GiB,
     /// else `c = ceil(sqrt(N))`) only every `c`-th site's environments are kept
     /// and the ones in between are rebuilt when the sweep reaches them: about
@@ -71,18 +66,16 @@ impl MpsBornMachine {
     /// data set, wrong number of sites, or a value `>= d` (naming sample and site),
     /// before any work; linear-algebra failures ([`Error::NoConvergence`],
     /// [`Error::NonFinite`] e.g. after a divergent learning rate) during training.
-    pub fn fit_with<O: FitObserver<Self> + ?Sized>(
+    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
-        self.options.validate()?;
-        self.check_dataset(train, "train")?;
+        let nsites = self.num_sites();
+        let mut rng = start_fit(&self.options, train, nsites, self.num_states)?;
         let x = train.samples();
         let n = x.nrows();
-        let nsites = self.num_sites();
         let opts = self.options;
-        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let mut reports = Vec::new();
         self.move_center(0)?;
 
@@ -141,7 +134,7 @@ impl MpsBornMachine {
                 reports.push(report);
                 // After a left-to-right half the centre is at N-1; every method of
                 // the model handles any centre (sampling works on a moved copy).
-                let control = observer.on_half_sweep(&report, self);
+                let control = observer.on_report(&report, self);
                 if control == FitControl::Stop {
                     break 'outer;
                 }
@@ -184,25 +177,9 @@ impl MpsBornMachine {
             };
             let (grad, _) =
                 two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
-            let grad_norm = grad.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let eta = self.options.learning_rate;
-            let factor = self.options.step_rule.factor(eta, grad_norm, b.len());
-            let eta = eta * factor;
-            b.scaled_add(-eta, &grad);
-            let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if !nrm.is_finite() || nrm == 0.0 {
-                return Err(Error::NonFinite {
-                    context: format!(
-                        "two-site tensor on bond ({k}, {}) after a gradient step \
-                         (learning_rate = {} too large?)",
-                        k + 1,
-                        self.options.learning_rate
-                    ),
-                    position: 0,
-                    value: format!("{nrm}"),
-                });
-            }
-            b.mapv_inplace(|v| v / nrm);
+            gradient_step(&mut b, &grad, &self.options, || {
+                format!("two-site tensor on bond ({k}, {})", k + 1)
+            })?;
         }
         Ok(b)
     }

@@ -6,12 +6,14 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::mps_born::{check_num_states, MpsBornMachine};
-use super::options::BornOptions;
+use super::MpsBornMachine;
+use crate::born::checks::check_num_states;
+use crate::born::options::BornOptions;
 use crate::error::Result;
-use crate::io::{container, format_error};
+use crate::io::container::{self, Writer};
+use crate::io::format_error;
 
-const MAGIC: &[u8; 8] = b"TNLBORN\0";
+pub(crate) const MAGIC: &[u8; 8] = b"TNLBORN\0";
 const VERSION: u32 = 2;
 
 impl MpsBornMachine {
@@ -41,23 +43,16 @@ impl MpsBornMachine {
     /// [`Error::Io`](crate::Error::Io) naming the path if writing fails.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let mut p = Vec::new();
-        let put = |p: &mut Vec<u8>, v: u64| p.extend_from_slice(&v.to_le_bytes());
-        put(&mut p, self.num_sites() as u64);
-        put(&mut p, self.num_states as u64);
-        put(&mut p, self.center as u64);
-        p.extend_from_slice(&0.0f64.to_le_bytes());
-        self.options.write_bytes(&mut p);
+        let mut w = Writer::new();
+        w.usize(self.num_sites());
+        w.usize(self.num_states);
+        w.usize(self.center);
+        w.f64(0.0);
+        self.options.write_bytes(&mut w);
         for a in &self.tensors {
-            let (dl, d, dr) = a.dim();
-            put(&mut p, dl as u64);
-            put(&mut p, d as u64);
-            put(&mut p, dr as u64);
-            for v in a.iter() {
-                p.extend_from_slice(&v.to_le_bytes());
-            }
+            w.array3(a);
         }
-        container::write(path, MAGIC, VERSION, &p)
+        w.finish(path, MAGIC, VERSION)
     }
 
     /// Reads a model written by [`MpsBornMachine::save`], restoring it exactly.

@@ -14,23 +14,7 @@ use ndarray::{s, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};
 use crate::linalg::gemm_unchecked;
 
 /// Environments of `n` samples at one site: unit rows and their log scales.
-#[derive(Clone, Debug)]
-pub(crate) struct Env {
-    /// `n x D`, each row of norm 1 (or exactly zero).
-    pub vecs: Array2<f64>,
-    /// `ln` of the norm taken out of each row (`-inf` for a zero row).
-    pub logs: Vec<f64>,
-}
-
-impl Env {
-    /// The boundary environment: every sample has the `1 x 1` vector `[1]`.
-    pub fn boundary(n: usize) -> Self {
-        Env {
-            vecs: Array2::ones((n, 1)),
-            logs: vec![0.0; n],
-        }
-    }
-}
+pub(crate) use crate::born::rows::ScaledRows as Env;
 
 /// Sample indices grouped by the value of one column (`d` groups).
 pub(crate) fn group_by(col: ArrayView1<'_, u8>, d: usize) -> Vec<Vec<usize>> {

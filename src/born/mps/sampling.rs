@@ -1,18 +1,27 @@
-//! Exact sampling and marginals: [`MpsBornMachine::sample`],
+//! Exact sampling and marginals: [`BornMachine::sample`](crate::born::BornMachine::sample),
 //! [`MpsBornMachine::sample_conditional`], [`MpsBornMachine::marginal`].
+//!
+//! Unconditional sampling ([`BornMachine::sample`](crate::born::BornMachine::sample),
+//! the conditional sampler with nothing observed): `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
+//!
+//! With the MPS right-canonical (centre 0, `Z = 1`) the conditionals are
+//! `p(x_k | x_<k) = ||v_{k-1} A_k[x_k]||^2` with `v_{k-1}` the normalised product
+//! `A_0[x_0] ... A_{k-1}[x_{k-1}]`; the whole batch advances by one GEMM
+//! `(n x D_{k-1}) (D_{k-1} x d D_k)` per site. Cost `O(n N d D^2)`; no Markov
+//! chain, so the samples are independent. The same `rng` state gives the same
+//! samples.
 
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::checks::{check_evidence, draw, zero_state};
-use super::mps_born::{as_matrix, MpsBornMachine};
-use crate::error::{Error, Result};
+use super::{as_matrix, MpsBornMachine};
+use crate::born::checks::{
+    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
+};
+use crate::error::Result;
 use crate::linalg::gemm_unchecked;
-
-/// Above this many entries [`MpsBornMachine::marginal`] refuses (`2^20`).
-pub const MAX_MARGINAL_ENTRIES: usize = 1 << 20;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
@@ -157,23 +166,6 @@ fn zip_chunk<R: Rng + ?Sized>(
 }
 
 impl MpsBornMachine {
-    /// `n` exact i.i.d. samples from `p(x)` by zipper sampling (`n x N`).
-    ///
-    /// With the MPS right-canonical (centre 0, `Z = 1`) the conditionals are
-    /// `p(x_k | x_<k) = ||v_{k-1} A_k[x_k]||^2` with `v_{k-1}` the normalised product
-    /// `A_0[x_0] ... A_{k-1}[x_{k-1}]`; the whole batch advances by one GEMM
-    /// `(n x D_{k-1}) (D_{k-1} x d D_k)` per site. Cost `O(n N d D^2)`; no Markov
-    /// chain, so the samples are independent. The same `rng` state gives the same
-    /// samples.
-    ///
-    /// # Errors
-    /// [`Error::NoConvergence`] only for a degenerate (zero) state.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        // The unconditional sampler is the conditional one with nothing observed.
-        let nsites = self.num_sites();
-        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
-    }
-
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
     /// `observed[k] = true` keep the value `x[k]`, the others are drawn (inpainting).
     /// Any mask is allowed (contiguous or not, none or all sites).
@@ -189,9 +181,11 @@ impl MpsBornMachine {
     /// batch, one more per value at free sites left of the last observation).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
-    /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
-    /// [`Error::InvalidArgument`] if the observed values have probability 0 (the
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x` or `observed` does not have `N` entries,
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the site for an observed value `>= d`, and
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if the observed values have probability 0 (the
     /// conditional does not exist).
     pub fn sample_conditional<R: Rng + ?Sized>(
         &self,
@@ -202,6 +196,7 @@ impl MpsBornMachine {
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
         check_evidence(x, observed, nsites, self.num_states)?;
+        check_sample_count(n, nsites)?;
         let tensors = self.right_canonical()?;
         let last_obs = observed.iter().rposition(|&o| o);
         // envs[k] = E_k for k in 1..=last_obs (None: identity).
@@ -223,15 +218,7 @@ impl MpsBornMachine {
                     let ae = a_s.dot(&e);
                     gemm_unchecked(1.0, ae.view(), a_s.t(), true, next.view_mut());
                 }
-                let tr: f64 = next.diag().sum();
-                if !(tr > 0.0 && tr.is_finite()) {
-                    return Err(Error::invalid_argument(
-                        "x",
-                        "the observed values have probability zero under the model; \
-                         the conditional distribution does not exist",
-                    ));
-                }
-                next.mapv_inplace(|v| v / tr);
+                normalise_density(&mut next)?;
                 envs[k] = Some(next.clone());
                 e = next;
             }
@@ -271,36 +258,12 @@ impl MpsBornMachine {
     /// where right-canonicity closes the chain with a trace; normalised by the total.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a site `>= N`, a repeated site, or more than
-    /// [`MAX_MARGINAL_ENTRIES`] entries.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a site `>= N`, a repeated site, or more than
+    /// [`MAX_MARGINAL_ENTRIES`](crate::born::MAX_MARGINAL_ENTRIES) entries.
     pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         let nsites = self.num_sites();
         let d = self.num_states;
-        for (i, &k) in sites.iter().enumerate() {
-            if k >= nsites {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is out of range for {nsites} sites"),
-                ));
-            }
-            if sites[..i].contains(&k) {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is listed twice"),
-                ));
-            }
-        }
-        let entries = (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d));
-        if entries.is_none_or(|e| e > MAX_MARGINAL_ENTRIES) {
-            return Err(Error::invalid_argument(
-                "sites",
-                format!(
-                    "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
-                    d,
-                    sites.len()
-                ),
-            ));
-        }
+        check_marginal_sites(sites, nsites, d)?;
         if sites.is_empty() {
             return Ok(ArrayD::from_elem(IxDyn(&[]), 1.0));
         }

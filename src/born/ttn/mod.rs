@@ -4,11 +4,15 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::checks::{check_config, check_samples};
-use super::mps_born::check_num_states;
-use super::options::BornOptions;
-use super::ttn_messages::{node_message, Msgs};
-use crate::data::Dataset;
+use crate::born::checks::{check_initial_size, check_num_states, check_samples};
+use crate::born::options::BornOptions;
+use messages::{node_message, Msgs};
+
+mod io;
+pub(crate) use io::MAGIC;
+mod messages;
+mod sampling;
+mod training;
 use crate::error::{Error, Result};
 use crate::ttn::{Child, Tree, Ttn};
 
@@ -23,16 +27,16 @@ use crate::ttn::{Child, Tree, Ttn};
 /// over the `N` sites of a binary [`Tree`] ([`Tree::image`] for images, so that
 /// neighbouring pixels are a few tree edges apart in both directions) with `d`
 /// states each. Same options ([`BornOptions`]), observer and file conventions as
-/// [`MpsBornMachine`](super::MpsBornMachine): training by two-node gradient updates
+/// [`MpsBornMachine`](crate::born::MpsBornMachine): training by two-node gradient updates
 /// along the tree edges with adaptive bond dimension, exact likelihoods, exact
 /// i.i.d. and conditional samples, exact marginals, versioned save/load.
 ///
-/// Outside of [`fit`](TtnBornMachine::fit) the orthogonality centre is the root and
+/// Outside of [`fit`](crate::born::BornMachine::fit) the orthogonality centre is the root and
 /// `||T_root|| = 1`; every other node is an isometry from its children to its parent.
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tnlearn::born::{BornOptions, TtnBornMachine};
+/// use tnlearn::born::{BornMachine, BornOptions, TtnBornMachine};
 /// use tnlearn::ttn::Tree;
 /// use tnlearn::Dataset;
 ///
@@ -59,7 +63,9 @@ impl TtnBornMachine {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the setting for invalid `options`, a tree
     /// with fewer than 3 sites (training needs an edge between two nodes), or
-    /// `num_states` outside `2..=256`.
+    /// `num_states` outside `2..=256`; naming `initial_bond` if the random initial
+    /// TTN would exceed [`MAX_INITIAL_ENTRIES`](crate::born::MAX_INITIAL_ENTRIES)
+    /// values.
     pub fn new(tree: Tree, num_states: usize, options: BornOptions) -> Result<Self> {
         options.validate()?;
         check_num_states(num_states)?;
@@ -72,6 +78,7 @@ impl TtnBornMachine {
                 ),
             ));
         }
+        check_initial_size(tree.num_sites(), num_states, options.initial_bond)?;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let ttn = Ttn::random(tree, num_states, options.initial_bond, &mut rng)?;
         Self::from_ttn(&ttn, options)
@@ -138,18 +145,6 @@ impl TtnBornMachine {
         self.ttn.phys_dim()
     }
 
-    /// The options the model was built (or loaded) with.
-    pub fn options(&self) -> &BornOptions {
-        &self.options
-    }
-
-    /// Replaces the options used by the next [`fit`](TtnBornMachine::fit) (validated).
-    pub fn set_options(&mut self, options: BornOptions) -> Result<()> {
-        options.validate()?;
-        self.options = options;
-        Ok(())
-    }
-
     /// The node tensors `T_v[parent, left, right]`.
     pub fn tensors(&self) -> &[Array3<f64>] {
         self.ttn.tensors()
@@ -176,21 +171,9 @@ impl TtnBornMachine {
         c.iter().map(|v| v * v).sum::<f64>().ln()
     }
 
-    /// `ln p(x) = 2 ln |psi(x)| - ln Z`, exact, in log space (`-inf` when
-    /// `psi(x) = 0`).
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if `x.len() != N`, [`Error::InvalidArgument`] naming
-    /// the site if a value is `>= d`.
-    pub fn log_prob(&self, x: &[u8]) -> Result<f64> {
-        check_config(x, self.num_sites(), self.num_states(), "x")?;
-        let row = ArrayView2::from_shape((1, x.len()), x).expect("1 x N view");
-        Ok(self.log_probs_unchecked(row)[0])
-    }
-
     /// `ln p(x)` for every row of `samples` (`n x N`): upward messages, one GEMM per
-    /// node for the whole batch (same errors as [`TtnBornMachine::log_prob`], naming
-    /// sample and site).
+    /// node for the whole batch (errors: another number of sites, or a value `>= d`,
+    /// naming sample and site).
     pub fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
         check_samples(samples, self.num_sites(), self.num_states(), "samples")?;
         Ok(self.log_probs_unchecked(samples))
@@ -210,19 +193,6 @@ impl TtnBornMachine {
                 }
             })
             .collect()
-    }
-
-    /// The negative log-likelihood in nats per sample,
-    /// `L = -(1/|T|) sum_{x in T} ln p(x)`, exact (log space); `+inf` if some sample
-    /// has probability 0.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an empty data set, another number of sites, or
-    /// a value `>= d` (naming sample and site).
-    pub fn nll(&self, data: &Dataset) -> Result<f64> {
-        check_samples(data.samples(), self.num_sites(), self.num_states(), "data")?;
-        let lp = self.log_probs_unchecked(data.samples());
-        Ok(-lp.iter().sum::<f64>() / lp.len() as f64)
     }
 
     /// The TTN with the centre at the root (borrowed when already so).

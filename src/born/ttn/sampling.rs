@@ -19,13 +19,30 @@
 //!   batch); for the right child the left subtree is complete, with message `m`, so
 //!   `E_right = M^T E_v M`, `M[a,c] = sum_b T[a,b,c] m[b]`. At a site,
 //!   `p(x_s = k | drawn, observed) = E_s[k,k] / tr E_s` exactly.
+//!
+//! Unconditional sampling ([`BornMachine::sample`](crate::born::BornMachine::sample),
+//! the conditional sampler with nothing observed): `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
+//!
+//! The sites are drawn in the depth-first order of the tree (left child first)
+//! and every conditional `p(x_s | x_drawn)` is exact. With the root-canonical
+//! TTN every subtree not yet visited is the identity on its parent leg; the
+//! sampler carries each sample's environment `E_v` (the rest of the tree with
+//! the drawn sites fixed, a `D x D` matrix on `v`'s parent leg) down the tree:
+//! `E_left[b,b'] = sum T[a,b,c] T[a',b',c] E_v[a,a']` (the right subtree is still
+//! free), `E_right = M^T E_v M` with `M[a,c] = sum_b T[a,b,c] m_left[b]` (the left
+//! subtree is drawn, with message `m_left`), and at a site
+//! `p(x_s = k | x_drawn) = E_s[k,k] / tr E_s`. Per node and batch: one
+//! GEMM `(n x D^2) (D^2 x D^2)` for the left child, `n` products of `D x D`
+//! matrices for the right one, one Khatri-Rao GEMM for the upward message. The
+//! same `rng` state gives the same samples.
 
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
 use rand::Rng;
 
-use super::checks::{check_evidence, draw, zero_state};
-use super::ttn_born::TtnBornMachine;
-use super::MAX_MARGINAL_ENTRIES;
+use super::TtnBornMachine;
+use crate::born::checks::{
+    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
+};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 use crate::ttn::{from_leg_last, leg_last, Child, Ttn};
@@ -81,15 +98,7 @@ fn densities(
             continue;
         }
         let mut m = node_density(&ttn.tensors[v], rl.as_ref(), rr.as_ref());
-        let tr: f64 = m.diag().sum();
-        if !(tr > 0.0 && tr.is_finite()) {
-            return Err(Error::invalid_argument(
-                "x",
-                "the observed values have probability zero under the model; \
-                 the conditional distribution does not exist",
-            ));
-        }
-        m.mapv_inplace(|v| v / tr);
+        let tr = normalise_density(&mut m)?;
         log_total += tr.ln();
         dens[v] = Some(m);
     }
@@ -189,7 +198,7 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
         normalise_traces(&mut er, dc);
         let mr = self.child(r, &er)?;
         // Upward message m[a] = sum T[a,b,c] ml[b] mr[c], rows normalised.
-        let kr = super::ttn_messages::khatri_rao(ml.view(), mr.view());
+        let kr = super::messages::khatri_rao(ml.view(), mr.view());
         let tup =
             ArrayView2::from_shape((da, db * dc), t.as_slice().expect("standard")).expect("sizes");
         let mut up = Array2::zeros((n, da));
@@ -228,38 +237,18 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
 }
 
 impl TtnBornMachine {
-    /// `n` exact i.i.d. samples from `p(x)` (`n x N`), without a Markov chain.
-    ///
-    /// The sites are drawn in the depth-first order of the tree (left child first)
-    /// and every conditional `p(x_s | x_drawn)` is exact. With the root-canonical
-    /// TTN every subtree not yet visited is the identity on its parent leg; the
-    /// sampler carries each sample's environment `E_v` (the rest of the tree with
-    /// the drawn sites fixed, a `D x D` matrix on `v`'s parent leg) down the tree:
-    /// `E_left[b,b'] = sum T[a,b,c] T[a',b',c] E_v[a,a']` (the right subtree is still
-    /// free), `E_right = M^T E_v M` with `M[a,c] = sum_b T[a,b,c] m_left[b]` (the left
-    /// subtree is drawn, with message `m_left`), and at a site
-    /// `p(x_s = k | x_drawn) = E_s[k,k] / tr E_s`. Per node and batch: one
-    /// GEMM `(n x D^2) (D^2 x D^2)` for the left child, `n` products of `D x D`
-    /// matrices for the right one, one Khatri-Rao GEMM for the upward message. The
-    /// same `rng` state gives the same samples.
-    ///
-    /// # Errors
-    /// [`Error::NoConvergence`] only for a degenerate (zero) state.
-    pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Array2<u8>> {
-        let nsites = self.num_sites();
-        self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
-    }
-
     /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
     /// `observed[s] = true` keep the value `x[s]`, the others are drawn (inpainting).
     /// Any mask is allowed. The observed sites enter through the subtree densities
     /// `R_v[a,a'] = sum T[a,b,c] T[a',b',c'] R_left[b,b'] R_right[c,c']` (the
     /// identity without observed sites below `v`, `e_k e_k^T` at an observed site),
-    /// computed once per call; then the sampler of [`TtnBornMachine::sample`] runs
+    /// computed once per call; then the unconditional sampler (module documentation) runs
     /// with `R_right` in place of the identity in `E_left`, and the observed sites
     /// fixed instead of drawn.
     ///
     /// # Errors
+    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
     /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
     /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
     /// [`Error::InvalidArgument`] if the observed values have probability 0.
@@ -273,6 +262,7 @@ impl TtnBornMachine {
         let nsites = self.num_sites();
         let d = self.num_states();
         check_evidence(x, observed, nsites, d)?;
+        check_sample_count(n, nsites)?;
         let ttn = self.root_canonical()?;
         let (dens, _) = densities(&ttn, observed, x)?;
         let mut s = Sampler {
@@ -299,38 +289,11 @@ impl TtnBornMachine {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a site `>= N`, a repeated site, or more than
-    /// [`MAX_MARGINAL_ENTRIES`] entries.
+    /// [`MAX_MARGINAL_ENTRIES`](crate::born::MAX_MARGINAL_ENTRIES) entries.
     pub fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
         let nsites = self.num_sites();
         let d = self.num_states();
-        for (i, &k) in sites.iter().enumerate() {
-            if k >= nsites {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is out of range for {nsites} sites"),
-                ));
-            }
-            if sites[..i].contains(&k) {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!("site {k} is listed twice"),
-                ));
-            }
-        }
-        let entries = (0..sites.len()).try_fold(1usize, |acc, _| acc.checked_mul(d));
-        let entries = match entries {
-            Some(e) if e <= MAX_MARGINAL_ENTRIES => e,
-            _ => {
-                return Err(Error::invalid_argument(
-                    "sites",
-                    format!(
-                        "{}^{} entries exceed the limit of {MAX_MARGINAL_ENTRIES}",
-                        d,
-                        sites.len()
-                    ),
-                ))
-            }
-        };
+        let entries = check_marginal_sites(sites, nsites, d)?;
         if sites.is_empty() {
             return Ok(ArrayD::from_elem(IxDyn(&[]), 1.0));
         }
