@@ -91,7 +91,7 @@ pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
         &context,
     )?;
     data.extend_from_slice(&header_bytes);
-    let (_, data_len) = npy_data_len(path, &data, &context)?;
+    let (_, data_len, _) = npy_data_len(path, &data, &context)?;
     let total = (header_end as u64).checked_add(data_len);
     if total != Some(declared) {
         return Err(format_error(
@@ -181,14 +181,14 @@ fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
         ));
     }
     npy_header_end(path, bytes, bytes.len() as u64, context)?;
-    let (data_offset, needed) = npy_data_len(path, bytes, context)?;
+    let (data_offset, needed, shape) = npy_data_len(path, bytes, context)?;
     let available = (bytes.len() - data_offset) as u64;
     if needed > available {
         return Err(format_error(
             path,
             format!(
-                "truncated: the header's shape and dtype{context} need {needed} bytes of \
-                 array data from byte {data_offset}, the file has {available}"
+                "truncated: shape {shape}{context} needs {needed} bytes of array data \
+                 from byte {data_offset}, the file has {available}"
             ),
         ));
     }
@@ -254,7 +254,7 @@ fn npy_header_end(path: &Path, bytes: &[u8], limit: u64, context: &str) -> Resul
 
 /// Parses the header of a `.npy` whose header bytes are all present; returns the data
 /// offset and the number of data bytes its shape and dtype imply.
-fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64)> {
+fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64, String)> {
     let mut rest = bytes;
     let header = Header::from_reader(&mut rest)
         .map_err(|e| format_error(path, format!("bad .npy header{context}: {e}")))?;
@@ -285,13 +285,17 @@ fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64)
             format_error(
                 path,
                 format!(
-                    "shape {:?} of dtype {descr}{context} (header before byte {data_offset}) \
-                     is too large to address",
+                    "truncated: shape {:?} of dtype {descr}{context} (header before byte \
+                     {data_offset}) needs more bytes than can be addressed",
                     header.shape
                 ),
             )
         })?;
-    Ok((data_offset, needed))
+    Ok((
+        data_offset,
+        needed,
+        format!("{:?} of dtype {descr}", header.shape),
+    ))
 }
 
 /// Reads exactly `n` more header bytes of a zip member.
