@@ -21,7 +21,8 @@
 //! | `TNL_FUZZ_CLASSES` | comma-separated classes to run | all |
 //! | `TNL_FUZZ_SEED` | base seed | 20261201 |
 //! | `TNL_FUZZ_JOBS` | workers at a time | available cores, at most 4 |
-//! | `TNL_FUZZ_MEM_MB` | address-space limit of a worker | 4096 |
+//! | `TNL_FUZZ_MEM_MB` | address-space limit of a worker | 1024 |
+//! | `TNL_FUZZ_MAX_HANGS` | hangs after which a class stops (each costs the timeout) | 5 (default mode), unlimited (long) |
 //! | `TNL_FUZZ_TIMEOUT_S` | seconds before an input counts as a hang | 10 |
 //! | `TNL_FUZZ_REPRO` | `class:seed:index`: run one input in-process, unprotected | |
 
@@ -176,7 +177,17 @@ fn supervise(
     };
     let exe = std::env::current_exe().expect("current_exe");
     let mut next = 0u64;
+    let mut hangs = 0u64;
     while next < n {
+        if hangs >= max_hangs {
+            // Each hang costs the timeout: stop the class rather than the clock.
+            fail(
+                next,
+                format!("class stopped after {hangs} hangs; inputs {next}..{n} not run"),
+                &mut row,
+            );
+            break;
+        }
         let mut cmd = Command::new(&exe);
         cmd.args(["fuzz_worker", "--exact", "--nocapture", "--test-threads=1"])
             .env("TNL_FUZZ_WORKER", class.name)
@@ -243,6 +254,7 @@ fn supervise(
                     let _ = child.kill();
                     let _ = child.wait();
                     let i = current.unwrap_or(next);
+                    hangs += 1;
                     row.inputs += 1;
                     fail(
                         i,
@@ -292,10 +304,11 @@ fn describe_status(status: std::process::ExitStatus) -> String {
     }
 }
 
-fn run(default_per_class: u64) {
+fn run(default_per_class: u64, default_max_hangs: u64) {
     let seed = env_u64("TNL_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
     let per_class = env_u64("TNL_FUZZ_INPUTS").unwrap_or(default_per_class);
-    let mem_mb = env_u64("TNL_FUZZ_MEM_MB").unwrap_or(4096);
+    let mem_mb = env_u64("TNL_FUZZ_MEM_MB").unwrap_or(1024);
+    let max_hangs = env_u64("TNL_FUZZ_MAX_HANGS").unwrap_or(default_max_hangs);
     let timeout = Duration::from_secs(env_u64("TNL_FUZZ_TIMEOUT_S").unwrap_or(10));
     let jobs = env_u64("TNL_FUZZ_JOBS").unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, |n| n.get().min(4) as u64)
@@ -326,7 +339,8 @@ fn run(default_per_class: u64) {
                 let Some((k, class)) = queue.lock().unwrap().pop_front() else {
                     break;
                 };
-                let (row, failures) = supervise(&class, seed, per_class, mem_mb, timeout);
+                let (row, failures) =
+                    supervise(&class, seed, per_class, mem_mb, timeout, max_hangs);
                 eprintln!(
                     "fuzz: {:<12} {:>8} inputs {:>8} ok {:>8} err {:>6} failures {:>7.1} s",
                     class.name, row.inputs, row.ok, row.err, row.failures, row.seconds
@@ -422,7 +436,7 @@ fn fuzz_default() {
     {
         return;
     }
-    run(20_000);
+    run(20_000, 5);
 }
 
 /// The long mode: 10^6 inputs in total (`TNL_FUZZ_TOTAL` to change).
@@ -433,5 +447,5 @@ fn fuzz_long() {
         return;
     }
     let total = env_u64("TNL_FUZZ_TOTAL").unwrap_or(1_000_000);
-    run(total.div_ceil(classes().len() as u64));
+    run(total.div_ceil(classes().len() as u64), u64::MAX);
 }

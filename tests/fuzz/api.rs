@@ -13,7 +13,7 @@ use tnlearn::ising::{exact::exact, stats::blocking, Lattice};
 use tnlearn::ttn::Tree;
 use tnlearn::{BornOptions, Cora, Dataset, Mps, MpsBornMachine, Tensor, TtnBornMachine};
 
-use crate::common::{rng_for, special_f64, special_usize, Class, Outcome};
+use crate::common::{note, rng_for, special_f64, special_usize, Class, Outcome};
 
 pub const TENSOR_API: Class = Class {
     name: "tensor-api",
@@ -72,6 +72,7 @@ fn shape(rng: &mut impl Rng) -> Vec<usize> {
 fn run_tensor(seed: u64, index: u64, _: &Path) -> Outcome {
     let mut rng = rng_for(seed, index, 31);
     let s = shape(&mut rng);
+    note(|| format!("tensor constructor, shape {s:?}"));
     match rng.random_range(0..8) {
         0 => {
             let t = Tensor::<f64>::zeros(&s);
@@ -170,10 +171,12 @@ fn run_born(seed: u64, index: u64, _: &Path) -> Outcome {
         0 => {
             let (n, d) = (size(&mut rng), size(&mut rng));
             let opts = born_options(&mut rng);
+            note(|| format!("MpsBornMachine::new({n}, {d}, {opts:?})"));
             outcome(MpsBornMachine::new(n, d, opts), no_check)
         }
         1 => {
             let n = size(&mut rng);
+            note(|| format!("Tree::balanced/chain/image({n}, ..)"));
             match rng.random_range(0..3) {
                 0 => outcome(Tree::balanced(n), |t| check_sites(t.num_sites(), n)),
                 1 => outcome(Tree::chain(n), |t| check_sites(t.num_sites(), n)),
@@ -184,9 +187,10 @@ fn run_born(seed: u64, index: u64, _: &Path) -> Outcome {
             }
         }
         2 => {
-            let n = size(&mut rng).min(1 << 20);
+            let n = size(&mut rng).min(4096);
             let d = size(&mut rng);
             let opts = born_options(&mut rng);
+            note(|| format!("TtnBornMachine::new(Tree::balanced({n}), {d}, {opts:?})"));
             match Tree::balanced(n) {
                 Ok(t) => outcome(TtnBornMachine::new(t, d, opts), no_check),
                 Err(e) => Outcome::from_error(&e, None),
@@ -196,6 +200,7 @@ fn run_born(seed: u64, index: u64, _: &Path) -> Outcome {
             // sample(n) with extreme n on a small model.
             let n = size(&mut rng);
             let sites = rng.random_range(3..6);
+            note(|| format!("sample({n}) on a model of {sites} sites"));
             if rng.random_bool(0.5) {
                 let m = MpsBornMachine::new(sites, 2, BornOptions::new()).expect("small MPS");
                 outcome(m.sample(n, &mut rng), |s| check_samples(s, n, sites, 2))
@@ -281,6 +286,7 @@ fn run_cora(seed: u64, index: u64, _: &Path) -> Outcome {
         }
         2 | 3 => {
             let arch = architecture(&mut rng);
+            note(|| format!("Geometry::new({arch:?}), then accessors"));
             match Geometry::new(arch) {
                 Ok(g) => {
                     let level = size(&mut rng).min(g.levels() + 1);
@@ -298,12 +304,14 @@ fn run_cora(seed: u64, index: u64, _: &Path) -> Outcome {
         }
         4 => {
             let arch = architecture(&mut rng);
+            note(|| format!("Cora::random({arch:?})"));
             outcome(Cora::random(arch, &mut rng), no_check)
         }
         _ => {
             let m = Cora::random(Architecture::chain(8).levels(2).chi(2), &mut rng)
                 .expect("small CORA");
             let n = size(&mut rng);
+            note(|| format!("Cora::sample({n})"));
             outcome(m.sample(n, &mut rng), |s| check_samples(s, n, 8, 2))
         }
     }

@@ -219,3 +219,10 @@ pub fn mutate(rng: &mut impl Rng, bytes: &mut Vec<u8>, fields: &[(usize, Field)]
         }
     }
 }
+
+/// Prints what an input calls when it is being reproduced (`TNL_FUZZ_REPRO`).
+pub fn note(what: impl FnOnce() -> String) {
+    if std::env::var_os("TNL_FUZZ_REPRO").is_some() {
+        eprintln!("call: {}", what());
+    }
+}
