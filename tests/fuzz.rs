@@ -162,6 +162,7 @@ fn supervise(
     n: u64,
     mem_mb: u64,
     timeout: Duration,
+    max_hangs: u64,
 ) -> (Row, Vec<Failure>) {
     let start = Instant::now();
     let mut row = Row::default();
