@@ -23,17 +23,17 @@ const MAX_ENUMERATE: usize = 4096;
 pub const MPS_FILE: Class = Class {
     name: "tnlborn",
     run: run_mps,
-    describe: describe,
+    describe,
 };
 pub const TTN_FILE: Class = Class {
     name: "tnlttn",
     run: run_ttn,
-    describe: describe,
+    describe,
 };
 pub const CORA_FILE: Class = Class {
     name: "tnlcora",
     run: run_cora,
-    describe: describe,
+    describe,
 };
 
 fn describe(seed: u64, index: u64) -> String {
