@@ -210,7 +210,8 @@ fn supervise(
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let Some(rest) = line.strip_prefix("@@FUZZ ") else {
+                // libtest may print "test fuzz_worker ... " before the first line.
+                let Some(rest) = line.find("@@FUZZ ").map(|at| &line[at + 7..]) else {
                     continue;
                 };
                 let mut it = rest.splitn(3, ' ');
