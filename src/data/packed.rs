@@ -24,7 +24,7 @@ const HEADER_LEN: usize = 32;
 /// Parses the bytes of a `TNLBITS` file; `origin` names the file in error messages.
 ///
 /// # Errors
-/// As [`read_packed`].
+/// As [`read_packed`](crate::io::packed::read_packed).
 pub fn parse_packed(bytes: &[u8], origin: &Path) -> Result<(Dataset, Dataset)> {
     let err = |reason: String| Error::Format {
         path: origin.to_path_buf(),
