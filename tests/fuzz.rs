@@ -292,6 +292,7 @@ fn supervise(
         }
         let _ = reader.join();
         let _ = child.wait();
+        let _ = std::fs::remove_dir_all(common::scratch_dir_of(child.id()));
     }
     row.seconds = start.elapsed().as_secs_f64();
     (row, failures)
@@ -304,6 +305,16 @@ fn describe_status(status: std::process::ExitStatus) -> String {
         (Some(code), _) => format!("exit code {code}"),
         _ => status.to_string(),
     }
+}
+
+/// Prints to the real stdout, past libtest's capture (which only intercepts the
+/// `print!` macros), so the table shows even when the test passes.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
 }
 
 fn run(default_per_class: u64, default_max_hangs: u64) {
@@ -343,9 +354,14 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
                 };
                 let (row, failures) =
                     supervise(&class, seed, per_class, mem_mb, timeout, max_hangs);
-                eprintln!(
+                say!(
                     "fuzz: {:<12} {:>8} inputs {:>8} ok {:>8} err {:>6} failures {:>7.1} s",
-                    class.name, row.inputs, row.ok, row.err, row.failures, row.seconds
+                    class.name,
+                    row.inputs,
+                    row.ok,
+                    row.err,
+                    row.failures,
+                    row.seconds
                 );
                 results.lock().unwrap()[k] = Some(row);
                 all_failures.lock().unwrap().extend(failures);
@@ -381,7 +397,7 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
         total.failures,
         start.elapsed().as_secs_f64()
     );
-    println!("{table}");
+    say!("{table}");
     let report_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures.txt");
     let mut report = table.clone();
     for f in &failures {
@@ -397,7 +413,7 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
         if mine.is_empty() {
             continue;
         }
-        println!(
+        say!(
             "{} failures in class {}; the first ones:",
             mine.len(),
             class.name
@@ -405,13 +421,13 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
         let mut sorted = mine.clone();
         sorted.sort_by_key(|f| f.index);
         for f in sorted.iter().take(10) {
-            println!(
+            say!(
                 "  input {}: {}\n    TNL_FUZZ_REPRO={}:{}:{} cargo test --release --test fuzz fuzz_worker -- --exact --nocapture",
                 f.index, truncate(&f.what, 300), f.class, f.seed, f.index
             );
         }
     }
-    println!("full list with reproducers: {}", report_path.display());
+    say!("full list with reproducers: {}", report_path.display());
     assert!(
         failures.is_empty(),
         "{} of {} fuzz inputs failed (panic, abort, hang, invalid Ok); see the table above",

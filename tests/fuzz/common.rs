@@ -53,14 +53,20 @@ pub fn rng_for(seed: u64, index: u64, salt: u64) -> ChaCha8Rng {
 
 /// A directory for the files the inputs are written to (tmpfs when there is one).
 pub fn scratch_dir() -> PathBuf {
+    let dir = scratch_dir_of(std::process::id());
+    std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
+    dir
+}
+
+/// The scratch directory of the worker with process id `pid` (removed by the parent
+/// when the worker has exited).
+pub fn scratch_dir_of(pid: u32) -> PathBuf {
     let base = if Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {
         std::env::temp_dir()
     };
-    let dir = base.join(format!("tnlearn-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
-    dir
+    base.join(format!("tnlearn-fuzz-{pid}"))
 }
 
 /// Limits the worker's address space, so an allocation of gigabytes fails (an
