@@ -79,6 +79,15 @@ fn npy_shape_times_item_size_is_checked() {
     );
     std::fs::write(&p, &b).unwrap();
     assert_format(npy::read_binary(&p), &p, "more bytes than can be addressed");
+    // No elements, but an axis too large for ndarray (it panicked inside ndarray-npy).
+    let p = tmp("empty-huge.npy");
+    let b = npy_bytes(
+        1,
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 18446744073709551615), }",
+        &[],
+    );
+    std::fs::write(&p, &b).unwrap();
+    assert_format(npy::read_binary(&p), &p, "more bytes than can be addressed");
 }
 
 fn zip_with(name: &str, member: &[u8]) -> Vec<u8> {

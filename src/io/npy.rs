@@ -281,6 +281,16 @@ fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64,
         .checked_mul(header.shape[1] as u64)
         .and_then(|n| n.checked_mul(item))
         .filter(|&n| n <= isize::MAX as u64)
+        // ndarray also needs the product of the non-zero axes to be addressable,
+        // even when another axis is 0.
+        .filter(|_| {
+            header
+                .shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul((d as u64).max(1)))
+                .and_then(|n| n.checked_mul(item))
+                .is_some_and(|n| n <= isize::MAX as u64)
+        })
         .ok_or_else(|| {
             format_error(
                 path,
