@@ -2,7 +2,7 @@
 //! specs and every public constructor with extreme sizes and values. See
 //! `docs/reliability.md`.
 //!
-//! - `cargo test --release --test fuzz` runs the default mode (20,000 inputs per class,
+//! - `cargo test --test fuzz` (also part of a plain `cargo test`) runs the default mode (20,000 inputs per class,
 //!   a few minutes at most) and fails if any input fails.
 //! - `cargo test --release --test fuzz -- --ignored` runs the long mode (10^6 inputs in
 //!   total).
@@ -402,7 +402,7 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
     let mut report = table.clone();
     for f in &failures {
         report += &format!(
-            "{} seed {} input {}: {}\n  reproduce: TNL_FUZZ_REPRO={}:{}:{} cargo test --release --test fuzz fuzz_worker -- --exact --nocapture\n",
+            "{} seed {} input {}: {}\n  reproduce: TNL_FUZZ_REPRO={}:{}:{} cargo test --test fuzz fuzz_worker -- --exact --nocapture\n",
             f.class, f.seed, f.index, f.what, f.class, f.seed, f.index
         );
     }
@@ -422,7 +422,7 @@ fn run(default_per_class: u64, default_max_hangs: u64) {
         sorted.sort_by_key(|f| f.index);
         for f in sorted.iter().take(10) {
             say!(
-                "  input {}: {}\n    TNL_FUZZ_REPRO={}:{}:{} cargo test --release --test fuzz fuzz_worker -- --exact --nocapture",
+                "  input {}: {}\n    TNL_FUZZ_REPRO={}:{}:{} cargo test --test fuzz fuzz_worker -- --exact --nocapture",
                 f.index, truncate(&f.what, 300), f.class, f.seed, f.index
             );
         }
