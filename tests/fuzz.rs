@@ -2,8 +2,8 @@
 //! specs and every public constructor with extreme sizes and values. See
 //! `docs/reliability.md`.
 //!
-//! - `cargo test --test fuzz` (also part of a plain `cargo test`) runs the default mode (20,000 inputs per class,
-//!   a few minutes at most) and fails if any input fails.
+//! - `cargo test --test fuzz` (also part of a plain `cargo test`) runs the default
+//!   mode (20,000 inputs per class) and fails if any input fails.
 //! - `cargo test --release --test fuzz -- --ignored` runs the long mode (10^6 inputs in
 //!   total).
 //!
