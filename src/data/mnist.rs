@@ -21,9 +21,9 @@
 
 use std::path::Path;
 
+use super::packed::parse_packed;
 use super::Dataset;
 use crate::error::Result;
-use crate::io::packed::parse_packed;
 
 /// The bytes of `data/mnist_binary_10k.bin` (format `TNLBITS` version 1, see
 /// [`crate::io::packed`]).

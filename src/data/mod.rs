@@ -4,8 +4,14 @@
 //! A data set is a matrix of `n_samples x n_sites` small integers, each below
 //! `num_states` (2 for binary data), with optional labels and an optional image shape
 //! for display. Files are read by the functions in [`crate::io`].
+//!
+//! Module dependencies go one way: `io` depends on `data` (its readers return
+//! [`Dataset`]s), never the reverse. The `TNLBITS` codec used by the shipped data set
+//! therefore lives in `data` (private module `packed`) and is re-exported by
+//! [`crate::io::packed`].
 
 pub mod mnist;
+pub(crate) mod packed;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 

@@ -21,11 +21,12 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
 
-use super::{format_error, is_gzip, maybe_gunzip, read_file};
+use super::{format_error, is_gzip, read_exact_then_end, read_file};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -46,9 +47,7 @@ pub type GreyImages = (Array2<u8>, (usize, usize));
 /// the byte offset and image).
 pub fn read_grey_images(path: impl AsRef<Path>) -> Result<GreyImages> {
     let path = path.as_ref();
-    let raw = read_file(path)?;
-    let gz = is_gzip(&raw);
-    let bytes = maybe_gunzip(path, raw)?;
+    let (bytes, gz) = load(path, IMAGES_MAGIC)?;
     let dims = parse_header(path, &bytes, IMAGES_MAGIC, gz)?;
     let (n, rows, cols) = (dims[0], dims[1], dims[2]);
     if rows == 0 || cols == 0 {
@@ -58,9 +57,21 @@ pub fn read_grey_images(path: impl AsRef<Path>) -> Result<GreyImages> {
         ));
     }
     let data = body(path, &bytes, &dims, gz, "image")?;
-    let pixels = rows * cols; // no overflow: checked by `body`
-    let grey = Array2::from_shape_vec((n, pixels), data.to_vec())
-        .expect("length checked against the header");
+    let pixels = rows
+        .checked_mul(cols)
+        .filter(|&p| isize::try_from(p).is_ok())
+        .ok_or_else(|| {
+            format_error(
+                path,
+                format!("image shape {rows} x {cols} (bytes 8..16) is too large to address"),
+            )
+        })?;
+    let grey = Array2::from_shape_vec((n, pixels), data.to_vec()).map_err(|e| {
+        format_error(
+            path,
+            format!("dimensions {dims:?} (from byte 4) do not make an array: {e}"),
+        )
+    })?;
     Ok((grey, (rows, cols)))
 }
 
@@ -88,9 +99,7 @@ pub fn read_images(path: impl AsRef<Path>, threshold: f64) -> Result<Dataset> {
 /// label file, or is truncated or has trailing bytes.
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
-    let raw = read_file(path)?;
-    let gz = is_gzip(&raw);
-    let bytes = maybe_gunzip(path, raw)?;
+    let (bytes, gz) = load(path, LABELS_MAGIC)?;
     let dims = parse_header(path, &bytes, LABELS_MAGIC, gz)?;
     Ok(body(path, &bytes, &dims, gz, "label")?.to_vec())
 }
@@ -139,6 +148,62 @@ fn binarize(grey: Array2<u8>, shape: (usize, usize), threshold: f64) -> Result<D
         .collect();
     let bits = grey.mapv_into(|g| table[usize::from(g)]);
     Dataset::binary(bits)?.with_image_shape(shape)
+}
+
+/// The bytes of an IDX file, decompressed if gzip, and whether it was gzip.
+///
+/// A gzip stream is inflated in three steps so that a small file cannot make us
+/// inflate (or allocate) more than its header declares: the 4-byte magic, then the
+/// dimension sizes, then exactly the number of data bytes they imply, with an error if
+/// the stream holds more or less.
+fn load(path: &Path, magic: u32) -> Result<(Vec<u8>, bool)> {
+    let raw = read_file(path)?;
+    if !is_gzip(&raw) {
+        return Ok((raw, false));
+    }
+    let mut z = flate2::read::MultiGzDecoder::new(raw.as_slice());
+    let mut bytes = read_prefix(&mut z, 4, path)?;
+    // A wrong magic number is reported by `parse_header` with its diagnosis.
+    let ndim = (magic & 0xff) as usize;
+    if bytes.len() < 4 || bytes[..4] != magic.to_be_bytes() {
+        parse_header(path, &bytes, magic, true)?;
+        // parse_header rejects a short stream or a wrong magic number; this is a
+        // fallback that cannot be reached.
+        return Err(format_error(path, "bad IDX magic number at byte 0"));
+    }
+    bytes.extend(read_prefix(&mut z, 4 * ndim, path)?);
+    let dims = parse_header(path, &bytes, magic, true)?;
+    let total = dims
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+        .ok_or_else(|| {
+            format_error(
+                path,
+                format!("dimensions {dims:?} (from byte 4) overflow a 64-bit byte count"),
+            )
+        })?;
+    let header_len = bytes.len() as u64;
+    let data = read_exact_then_end(&mut z, total, path, "the IDX data", header_len)?;
+    bytes.extend_from_slice(&data);
+    Ok((bytes, true))
+}
+
+/// Up to `n` bytes from the start of a decompressed stream (fewer if it ends early:
+/// `parse_header` then reports the truncation).
+fn read_prefix(z: &mut impl std::io::Read, n: usize, path: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    std::io::Read::take(z, n as u64)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            format_error(
+                path,
+                format!(
+                    "gzip stream is corrupt in the IDX header (offset {}): {e}",
+                    out.len()
+                ),
+            )
+        })?;
+    Ok(out)
 }
 
 /// Checks the magic number and reads the dimension sizes.

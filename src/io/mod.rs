@@ -46,22 +46,84 @@ pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
 
-/// Decompresses `bytes` if they are gzip (all members), else returns them unchanged.
-pub(crate) fn maybe_gunzip(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
-    if !is_gzip(&bytes) {
-        return Ok(bytes);
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut out)
-        .map_err(|e| {
+/// Reads exactly `n` bytes from `reader` (an inflating stream), growing the buffer
+/// fallibly and in chunks so that a header announcing more data than the stream
+/// holds costs no more memory than the stream actually delivers, and exhaustion is an
+/// error instead of an abort. Then checks that the stream ends there. `what` and
+/// `offset` (of the first byte, in the decompressed stream) name the data in errors.
+pub(crate) fn read_exact_then_end(
+    reader: &mut impl Read,
+    n: u64,
+    path: &Path,
+    what: &str,
+    offset: u64,
+) -> Result<Vec<u8>> {
+    const CHUNK: usize = 1 << 20;
+    let mut out: Vec<u8> = Vec::new();
+    let mut remaining = n;
+    let mut buf = vec![0u8; CHUNK];
+    while remaining > 0 {
+        let want = usize::try_from(remaining.min(CHUNK as u64)).unwrap_or(CHUNK);
+        let got = reader.read(&mut buf[..want]).map_err(|e| {
             format_error(
                 path,
                 format!(
-                    "gzip stream is corrupt or truncated after {} decompressed bytes: {e}",
+                    "{what}: stream is corrupt after {} decompressed bytes (offset {}): {e}",
+                    out.len(),
+                    offset + out.len() as u64
+                ),
+            )
+        })?;
+        if got == 0 {
+            return Err(format_error(
+                path,
+                format!(
+                    "truncated: {what} needs {n} bytes from offset {offset} of the \
+                     decompressed stream, but the stream ends after {} (offset {})",
+                    out.len(),
+                    offset + out.len() as u64
+                ),
+            ));
+        }
+        out.try_reserve(got).map_err(|_| {
+            format_error(
+                path,
+                format!(
+                    "{what}: cannot allocate memory for {n} bytes declared by the header \
+                     (failed at {} bytes)",
                     out.len()
                 ),
             )
         })?;
+        out.extend_from_slice(&buf[..got]);
+        remaining -= got as u64;
+    }
+    let mut one = [0u8; 1];
+    let extra = loop {
+        match reader.read(&mut one) {
+            Ok(k) => break k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(format_error(
+                    path,
+                    format!(
+                        "{what}: stream is corrupt after {} decompressed bytes (offset {}): {e}",
+                        out.len(),
+                        offset + out.len() as u64
+                    ),
+                ))
+            }
+        }
+    };
+    if extra != 0 {
+        return Err(format_error(
+            path,
+            format!(
+                "the decompressed stream holds more than the {n} bytes of {what} its header \
+                 declares (unexpected data from offset {})",
+                offset + n
+            ),
+        ));
+    }
     Ok(out)
 }

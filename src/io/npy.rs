@@ -23,7 +23,7 @@ use ndarray::{Array2, ArrayView2};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 
-use super::{format_error, read_file};
+use super::{format_error, read_exact_then_end, read_file};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -74,21 +74,45 @@ pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
     let mut file = zip
         .by_name(&file_name)
         .map_err(|e| format_error(path, format!("corrupt zip archive{context}: {e}")))?;
-    // Never trust the declared size for the allocation; read at most that much + 1.
+    // Inflate in steps and never trust a size before the stream delivers it: the
+    // fixed prefix, the header it announces, then exactly the data bytes the header's
+    // shape and dtype imply (error if the member holds more or less).
     let declared = file.size();
     let mut data = Vec::new();
     (&mut file)
-        .take(declared.saturating_add(1))
+        .take(NPY_PREFIX as u64)
         .read_to_end(&mut data)
-        .map_err(|e| {
-            format_error(
-                path,
-                format!(
-                    "corrupt or truncated zip member{context} after {} bytes: {e}",
-                    data.len()
-                ),
-            )
-        })?;
+        .map_err(|e| format_error(path, format!("corrupt zip member{context}: {e}")))?;
+    let header_end = npy_header_end(path, &data, declared, &context)?;
+    let header_bytes = read_header_rest(
+        &mut file,
+        header_end.saturating_sub(data.len()),
+        path,
+        &context,
+    )?;
+    data.extend_from_slice(&header_bytes);
+    let (_, data_len, _) = npy_data_len(path, &data, &context)?;
+    let total = (header_end as u64).checked_add(data_len);
+    if total != Some(declared) {
+        return Err(format_error(
+            path,
+            format!(
+                "zip member{context} declares {declared} uncompressed bytes, but its .npy \
+                 header (bytes 0..{header_end}) implies {}",
+                total.map_or("more than 2^64".to_string(), |t| t.to_string())
+            ),
+        ));
+    }
+    // The fixed-size prefix read may already hold the first data bytes.
+    let have = (data.len() - header_end) as u64;
+    let body = read_exact_then_end(
+        &mut file,
+        data_len.saturating_sub(have),
+        path,
+        &format!("the array data{context}"),
+        data.len() as u64,
+    )?;
+    data.extend_from_slice(&body);
     parse_binary(path, &data, &context)
 }
 
@@ -156,6 +180,81 @@ fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
             ),
         ));
     }
+    npy_header_end(path, bytes, bytes.len() as u64, context)?;
+    let (data_offset, needed, shape) = npy_data_len(path, bytes, context)?;
+    let available = (bytes.len() - data_offset) as u64;
+    if needed > available {
+        return Err(format_error(
+            path,
+            format!(
+                "truncated: shape {shape}{context} needs {needed} bytes of array data \
+                 from byte {data_offset}, the file has {available}"
+            ),
+        ));
+    }
+    read_any(bytes, path, context, data_offset)
+}
+
+/// Bytes before the header text: magic (6), version (2), header length (2 or 4; 4
+/// read here, of which version 1 uses 2).
+const NPY_PREFIX: usize = 12;
+
+/// Checks the `.npy` prefix of `bytes` (magic, version) and returns the offset where
+/// the array data starts (end of the header), after checking that the header length
+/// fits in `limit` bytes of file. Needs `bytes.len() >= 10`.
+fn npy_header_end(path: &Path, bytes: &[u8], limit: u64, context: &str) -> Result<usize> {
+    if bytes.len() < 10 || !bytes.starts_with(NPY_MAGIC) {
+        return Err(format_error(
+            path,
+            format!(
+                "bytes 0..6{context} are {:02x?}, not the .npy magic \"\\x93NUMPY\" \
+                 followed by a version and a header length ({} bytes in all)",
+                &bytes[..bytes.len().min(6)],
+                bytes.len()
+            ),
+        ));
+    }
+    let (prefix, len) = match bytes[6] {
+        1 => (10, u64::from(u16::from_le_bytes([bytes[8], bytes[9]]))),
+        2 | 3 if bytes.len() >= 12 => (
+            12,
+            u64::from(u32::from_le_bytes([
+                bytes[8], bytes[9], bytes[10], bytes[11],
+            ])),
+        ),
+        2 | 3 => {
+            return Err(format_error(
+                path,
+                format!("truncated .npy header{context}: {} bytes", bytes.len()),
+            ))
+        }
+        v => {
+            return Err(format_error(
+                path,
+                format!(
+                    "unsupported .npy format version {v}.{} at byte 6{context}",
+                    bytes[7]
+                ),
+            ))
+        }
+    };
+    let end = prefix + len;
+    if end > limit {
+        return Err(format_error(
+            path,
+            format!(
+                "truncated: the .npy header length at byte 8{context} is {len} bytes, but \
+                 the file has {limit} bytes in all"
+            ),
+        ));
+    }
+    usize::try_from(end)
+        .map_err(|_| format_error(path, format!("header length {len}{context} too large")))
+}
+
+/// Parses the header of a `.npy` whose header bytes are all present; returns the data
+/// offset and the number of data bytes its shape and dtype imply.
+fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64, String)> {
     let mut rest = bytes;
     let header = Header::from_reader(&mut rest)
         .map_err(|e| format_error(path, format!("bad .npy header{context}: {e}")))?;
@@ -171,20 +270,64 @@ fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
             ),
         ));
     }
-    // Every supported element is at least one byte.
-    let elements = header.shape[0].checked_mul(header.shape[1]);
-    if elements.is_none_or(|n| n > rest.len()) {
+    let descr = header.type_descriptor.to_string();
+    let item = descr
+        .trim_matches(|c| c == '\'' || c == '"')
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse::<u64>()
+        .unwrap_or(1)
+        .max(1);
+    let needed = (header.shape[0] as u64)
+        .checked_mul(header.shape[1] as u64)
+        .and_then(|n| n.checked_mul(item))
+        .filter(|&n| n <= isize::MAX as u64)
+        // ndarray also needs the product of the non-zero axes to be addressable,
+        // even when another axis is 0.
+        .filter(|_| {
+            header
+                .shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul((d as u64).max(1)))
+                .and_then(|n| n.checked_mul(item))
+                .is_some_and(|n| n <= isize::MAX as u64)
+        })
+        .ok_or_else(|| {
+            format_error(
+                path,
+                format!(
+                    "truncated: shape {:?} of dtype {descr}{context} (header before byte \
+                     {data_offset}) needs more bytes than can be addressed",
+                    header.shape
+                ),
+            )
+        })?;
+    Ok((
+        data_offset,
+        needed,
+        format!("{:?} of dtype {descr}", header.shape),
+    ))
+}
+
+/// Reads exactly `n` more header bytes of a zip member.
+fn read_header_rest(file: &mut impl Read, n: usize, path: &Path, context: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    file.take(n as u64).read_to_end(&mut out).map_err(|e| {
+        format_error(
+            path,
+            format!("corrupt zip member{context} in the .npy header: {e}"),
+        )
+    })?;
+    if out.len() != n {
         return Err(format_error(
             path,
             format!(
-                "truncated: shape {:?}{context} needs more data than the {} bytes \
-                 after the header (array data from byte {data_offset})",
-                header.shape,
-                rest.len()
+                "truncated zip member{context}: the .npy header needs {n} more bytes, \
+                 the member has {}",
+                out.len()
             ),
         ));
     }
-    read_any(bytes, path, context, data_offset)
+    Ok(out)
 }
 
 /// The outcome of trying one element type.

@@ -134,7 +134,20 @@ fn render_grid<T: GreyPixel>(
         ));
     };
     let (w, h) = (width as usize, height as usize);
-    let mut pixels = vec![SEPARATOR_GREY; w * h];
+    let area = w.checked_mul(h).ok_or_else(|| {
+        Error::invalid_argument(
+            "scale",
+            format!("a {w} x {h} picture overflows the address space"),
+        )
+    })?;
+    let mut pixels = Vec::new();
+    pixels.try_reserve_exact(area).map_err(|_| {
+        Error::invalid_argument(
+            "scale",
+            format!("cannot allocate a {w} x {h} picture ({area} bytes)"),
+        )
+    })?;
+    pixels.resize(area, SEPARATOR_GREY);
     for (k, image) in images.rows().into_iter().enumerate() {
         let x0 = 1 + (k % grid_cols) * (cols * scale + 1);
         let y0 = 1 + (k / grid_cols) * (rows * scale + 1);

@@ -1,0 +1,253 @@
+//! Mutated model files: `TNLBORN` (MPS Born machine), `TNLTTN`, `TNLCORA`. The base
+//! files are small models written by the library's own `save`; mutations are
+//! resealed (payload length and CRC-32 of the container recomputed, see
+//! `src/io/container.rs`) so that they reach the model parsers.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use ndarray::Array2;
+use rand::Rng;
+use tnlearn::cora::{Architecture, Boundary};
+use tnlearn::ttn::Tree;
+use tnlearn::{BornMachine, BornOptions, Cora, MpsBornMachine, TtnBornMachine};
+
+use crate::common::{mutate, put, rng_for, special, Class, Field, Outcome};
+
+/// Container header: magic (8), version (4), payload length (8).
+const HEADER: usize = 20;
+
+/// Largest number of configurations enumerated to check normalisation.
+const MAX_ENUMERATE: usize = 4096;
+
+pub const MPS_FILE: Class = Class {
+    name: "tnlborn",
+    run: run_mps,
+    describe,
+};
+pub const TTN_FILE: Class = Class {
+    name: "tnlttn",
+    run: run_ttn,
+    describe,
+};
+pub const CORA_FILE: Class = Class {
+    name: "tnlcora",
+    run: run_cora,
+    describe,
+};
+
+fn describe(seed: u64, index: u64) -> String {
+    format!(
+        "model file seed {seed} input {index}: the mutated file is left in the scratch directory"
+    )
+}
+
+/// Valid files saved by the library: a few models of each kind.
+fn bases(kind: &str) -> &'static [Vec<u8>] {
+    static MPS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    static TTN: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    static CORA: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    let dir = crate::common::scratch_dir();
+    let save = |name: &str, f: &dyn Fn(&Path)| {
+        let p = dir.join(name);
+        f(&p);
+        std::fs::read(&p).expect("read back a saved model")
+    };
+    match kind {
+        "mps" => MPS.get_or_init(|| {
+            [(4, 2, 2), (6, 2, 3), (3, 3, 2), (8, 2, 4)]
+                .iter()
+                .map(|&(n, d, b)| {
+                    let opts = BornOptions::new().initial_bond(b).seed(n as u64);
+                    let m = MpsBornMachine::new(n, d, opts).expect("base MPS model");
+                    save("base.tnlborn", &|p| m.save(p).expect("save MPS"))
+                })
+                .collect()
+        }),
+        "ttn" => TTN.get_or_init(|| {
+            [(4, 2, 2), (6, 2, 3), (3, 3, 2), (8, 2, 2)]
+                .iter()
+                .map(|&(n, d, b)| {
+                    let opts = BornOptions::new().initial_bond(b).seed(n as u64);
+                    let tree = Tree::balanced(n).expect("base tree");
+                    let m = TtnBornMachine::new(tree, d, opts).expect("base TTN model");
+                    save("base.tnlttn", &|p| m.save(p).expect("save TTN"))
+                })
+                .collect()
+        }),
+        _ => CORA.get_or_init(|| {
+            let archs = [
+                Architecture::chain(8).levels(2).chi(2),
+                Architecture::chain(4).levels(1).chi(3).num_states(3),
+                Architecture::square_2x2(4, 4).levels(1).chi(2),
+                Architecture::chain(8)
+                    .levels(2)
+                    .chi_per_level(vec![3, 2])
+                    .boundary(Boundary::Periodic),
+            ];
+            archs
+                .into_iter()
+                .enumerate()
+                .map(|(k, arch)| {
+                    let mut rng = rng_for(k as u64, 0, 77);
+                    let m = Cora::random(arch, &mut rng).expect("base CORA model");
+                    save("base.tnlcora", &|p| m.save(p).expect("save CORA"))
+                })
+                .collect()
+        }),
+    }
+}
+
+/// A mutated copy of one of the base files of `kind`, written to `scratch`.
+fn mutated_file(
+    kind: &str,
+    seed: u64,
+    index: u64,
+    scratch: &Path,
+    salt: u64,
+) -> std::path::PathBuf {
+    let mut rng = rng_for(seed, index, salt);
+    let all = bases(kind);
+    let base = &all[rng.random_range(0..all.len())];
+    let mut bytes = base.clone();
+    let sealed = rng.random_bool(0.9);
+    if sealed {
+        // Mutate the payload, then reseal with the right length and CRC.
+        let mut payload = bytes[HEADER..bytes.len() - 4].to_vec();
+        let fields: Vec<(usize, Field)> = (0..payload.len().min(160) / 8)
+            .map(|k| (8 * k, Field::U64Le))
+            .chain((0..payload.len().min(64)).map(|k| (k, Field::U64Le)))
+            .collect();
+        if rng.random_bool(0.1) {
+            // Only the last bytes: the tensors' values.
+            let at = rng.random_range(0..payload.len().saturating_sub(8).max(1));
+            put(
+                &mut payload,
+                at,
+                Field::U64Le,
+                crate::common::special_f64(&mut rng).to_bits(),
+            );
+        } else {
+            mutate(&mut rng, &mut payload, &fields);
+        }
+        bytes.truncate(HEADER);
+        let plen = if rng.random_bool(0.05) {
+            special(&mut rng)
+        } else {
+            payload.len() as u64
+        };
+        bytes[12..20].copy_from_slice(&plen.to_le_bytes());
+        if rng.random_bool(0.03) {
+            put(&mut bytes, 8, Field::U32Le, special(&mut rng));
+        }
+        bytes.extend_from_slice(&payload);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+    } else {
+        let fields = [(8, Field::U32Le), (12, Field::U64Le)];
+        mutate(&mut rng, &mut bytes, &fields);
+    }
+    let path = scratch.join(format!("fuzz-input-{kind}.model"));
+    std::fs::write(&path, &bytes).expect("write the fuzz input");
+    path
+}
+
+/// All configurations of `n` sites with `d` states, or `None` if more than
+/// [`MAX_ENUMERATE`].
+fn all_configs(n: usize, d: usize) -> Option<Array2<u8>> {
+    let count = (0..n).try_fold(1usize, |a, _| {
+        a.checked_mul(d).filter(|&c| c <= MAX_ENUMERATE)
+    })?;
+    Some(Array2::from_shape_fn((count, n), |(i, j)| {
+        ((i / d.pow((n - 1 - j) as u32)) % d) as u8
+    }))
+}
+
+/// Checks that a loaded Born machine is normalised (when small enough) and samples.
+fn check_born<M: BornMachine>(
+    m: &M,
+    log_probs: impl Fn(&Array2<u8>) -> tnlearn::Result<Vec<f64>>,
+    seed: u64,
+) -> Outcome {
+    let (n, d) = (m.num_sites(), m.num_states());
+    if let Some(configs) = all_configs(n, d) {
+        let lp = match log_probs(&configs) {
+            Ok(v) => v,
+            Err(e) => return Outcome::Invalid(format!("loaded, but log_probs fails: {e}")),
+        };
+        if let Some((i, v)) = lp
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.is_nan() || **v > 1e-12)
+        {
+            return Outcome::Invalid(format!("log_prob of configuration {i} is {v}"));
+        }
+        let sum: f64 = lp.iter().map(|v| v.exp()).sum();
+        if (sum - 1.0).abs() > 1e-10 {
+            return Outcome::Invalid(format!("probabilities sum to {sum:.15}, not 1"));
+        }
+    }
+    let mut rng = rng_for(seed, 0, 5);
+    match m.sample(2, &mut rng) {
+        Ok(s) if s.dim() == (2, n) && s.iter().all(|&v| usize::from(v) < d) => Outcome::Ok,
+        Ok(s) => Outcome::Invalid(format!(
+            "sample(2) returned shape {:?} or values >= {d}",
+            s.dim()
+        )),
+        Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn run_mps(seed: u64, index: u64, scratch: &Path) -> Outcome {
+    let path = mutated_file("mps", seed, index, scratch, 1);
+    match MpsBornMachine::load(&path) {
+        Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+        Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+    }
+}
+
+fn run_ttn(seed: u64, index: u64, scratch: &Path) -> Outcome {
+    let path = mutated_file("ttn", seed, index, scratch, 2);
+    match TtnBornMachine::load(&path) {
+        Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+        Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+    }
+}
+
+fn run_cora(seed: u64, index: u64, scratch: &Path) -> Outcome {
+    let path = mutated_file("cora", seed, index, scratch, 3);
+    let m = match Cora::load(&path) {
+        Ok(m) => m,
+        Err(e) => return Outcome::from_error(&e, Some(&file_name(&path))),
+    };
+    let (n, d) = (m.num_sites(), m.num_states());
+    if all_configs(n, d).is_some() {
+        let sites: Vec<usize> = (0..n).collect();
+        match m.marginal(&sites) {
+            Ok(p) => {
+                let v = p.as_slice();
+                if let Some(x) = v.iter().find(|x| x.is_nan() || **x < -1e-12) {
+                    return Outcome::Invalid(format!("a probability is {x}"));
+                }
+                let sum: f64 = v.iter().sum();
+                if (sum - 1.0).abs() > 1e-10 {
+                    return Outcome::Invalid(format!("probabilities sum to {sum:.15}, not 1"));
+                }
+            }
+            Err(e) => return Outcome::Invalid(format!("loaded, but the full marginal fails: {e}")),
+        }
+    }
+    let mut rng = rng_for(seed, index, 6);
+    match m.sample(2, &mut rng) {
+        Ok(s) if s.dim() == (2, n) && s.iter().all(|&v| usize::from(v) < d) => Outcome::Ok,
+        Ok(s) => Outcome::Invalid(format!(
+            "sample(2) returned shape {:?} or values >= {d}",
+            s.dim()
+        )),
+        Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
+    }
+}
