@@ -199,7 +199,7 @@ fn packed_with_no_images_of_an_unaddressable_shape_is_an_error() {
     // A valid empty file still loads.
     std::fs::write(&p, packed_file(2, 3, 0, 0, 1)).unwrap();
     let (train, test) = packed::read_packed(&p).unwrap();
-    assert_eq!((train.len(), test.len(), train.n_sites()), (0, 0, 6));
+    assert_eq!((train.len(), test.len(), train.num_sites()), (0, 0, 6));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tnlearn::ising::mcrg::{check_configuration, Correlations, MajorityRule};
 use tnlearn::ising::sampling::{sample as ising_sample, SamplerOptions};
 use tnlearn::ising::{exact::exact, stats::blocking, Lattice};
 use tnlearn::ttn::Tree;
-use tnlearn::{BornOptions, Cora, Dataset, Mps, MpsBornMachine, Tensor, TtnBornMachine};
+use tnlearn::{BornMachine, BornOptions, Cora, Dataset, Mps, MpsBornMachine, Tensor, TtnBornMachine};
 
 use crate::common::{note, rng_for, special_f64, special_usize, Class, Outcome};
 
@@ -278,10 +278,14 @@ fn run_cora(seed: u64, index: u64, _: &Path) -> Outcome {
             } else {
                 StochasticMap::random(o, i, &mut rng)
             };
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => return Outcome::from_error(&e, None),
+            };
             if m.values().iter().any(|v| !v.is_finite()) {
                 return Outcome::Invalid(format!("a {o} x {i} map has non-finite values"));
             }
-            let _ = m.get(size(&mut rng), size(&mut rng));
+            let _ = m.try_get(size(&mut rng), size(&mut rng));
             Outcome::Ok
         }
         2 | 3 => {
@@ -290,11 +294,11 @@ fn run_cora(seed: u64, index: u64, _: &Path) -> Outcome {
             match Geometry::new(arch) {
                 Ok(g) => {
                     let level = size(&mut rng).min(g.levels() + 1);
-                    let _ = g.dims(level);
-                    let _ = g.num_sites(level);
+                    let _ = g.try_dims(level);
+                    let _ = g.try_num_sites(level);
                     let site = size(&mut rng);
-                    let _ = g.children(level, site);
-                    let _ = g.parent(level, site);
+                    let _ = g.try_children(level, site);
+                    let _ = g.try_parent(level, site);
                     let pos = (size(&mut rng), size(&mut rng));
                     let hw = (size(&mut rng), size(&mut rng));
                     outcome(g.window(level, pos, hw), no_check)
@@ -384,7 +388,10 @@ fn run_ising(seed: u64, index: u64, _: &Path) -> Outcome {
         }
         5 => {
             let k = rng.random_range(0..9);
-            let mut c = Correlations::new(k);
+            let mut c = match Correlations::new(k) {
+                Ok(c) => c,
+                Err(e) => return Outcome::from_error(&e, None),
+            };
             let pushes = rng.random_range(0..6);
             for _ in 0..pushes {
                 let v = special_f64(&mut rng);

@@ -317,7 +317,7 @@ fn run_tnlbits(seed: u64, index: u64, scratch: &Path) -> Outcome {
     };
     match r {
         Ok((a, b)) => {
-            if a.n_sites() != b.n_sites() {
+            if a.num_sites() != b.num_sites() {
                 return Outcome::Invalid("train and test differ in n_sites".into());
             }
             Outcome::Ok
