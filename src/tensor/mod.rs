@@ -1,6 +1,7 @@
 //! Dense tensors and their contraction: [`Tensor`], pairwise [`contract`], [`einsum`],
 //! contraction paths and reusable [`ContractionPlan`]s.
 
+pub(crate) mod alloc;
 mod contract;
 mod dense;
 mod einsum;
@@ -8,6 +9,7 @@ mod path;
 pub(crate) mod permute;
 mod plan;
 
+pub use alloc::MAX_TENSOR_BYTES;
 pub use contract::contract;
 #[allow(unused_imports)]
 pub(crate) use dense::check_permutation;

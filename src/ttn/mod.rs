@@ -33,6 +33,7 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+mod check;
 mod tree;
 
 pub use tree::{Child, Tree};
@@ -363,8 +364,8 @@ impl<T: Scalar> Ttn<T> {
                     *o += ml[b] * s;
                 }
             }
-            let nrm = out.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
-            if nrm == 0.0 {
+            let nrm = safe_norm(out.iter().copied());
+            if nrm == 0.0 || !nrm.is_finite() {
                 return Ok(LogValue::zero());
             }
             out.iter_mut().for_each(|z| *z = z.scale(1.0 / nrm));
@@ -405,7 +406,7 @@ impl<T: Scalar> Ttn<T> {
         let (q, mut r) = qr(leg_last(&self.tensors[u], leg_u).view())?;
         let k = q.ncols();
         self.tensors[u] = from_leg_last(q, leg_u, self.tensors[u].dim());
-        let nrm = r.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
+        let nrm = safe_norm(r.iter().copied());
         self.log_scale = add_log(self.log_scale, nrm);
         if nrm > 0.0 {
             r.mapv_inplace(|z| z.scale(1.0 / nrm));
@@ -447,8 +448,30 @@ pub(crate) fn dim_of<T>(t: &Array3<T>, leg: usize) -> usize {
 }
 
 /// `||t||_F`.
+/// `||t||_F`, computed without overflow or underflow for entries near the limits
+/// of `f64` (scaled by the largest entry).
 pub(crate) fn frob<T: Scalar>(t: &Array3<T>) -> f64 {
-    t.iter().map(|z| z.abs2()).sum::<f64>().sqrt()
+    safe_norm(t.iter().copied())
+}
+
+/// Euclidean norm of `xs` without overflow or underflow (scaled by the largest
+/// magnitude; NaN propagates).
+fn safe_norm<T: Scalar>(xs: impl Iterator<Item = T> + Clone) -> f64 {
+    let max = xs.clone().map(|z| z.abs()).fold(0.0_f64, |a, b| {
+        if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else {
+            a.max(b)
+        }
+    });
+    if max == 0.0 || !max.is_finite() {
+        return max;
+    }
+    if (1e-100..=1e100).contains(&max) {
+        return xs.map(|z| z.abs2()).sum::<f64>().sqrt();
+    }
+    let inv = 1.0 / max;
+    max * xs.map(|z| z.scale(inv).abs2()).sum::<f64>().sqrt()
 }
 
 fn add_log(log_scale: f64, norm: f64) -> f64 {
