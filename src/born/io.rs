@@ -146,7 +146,9 @@ impl MpsBornMachine {
                 r.remaining()
             )));
         }
-        let t = tensors.iter().map(|t| crate::Tensor::from(t.clone().into_dyn()));
+        let t = tensors
+            .iter()
+            .map(|t| crate::Tensor::from(t.clone().into_dyn()));
         crate::Mps::from_tensors(t.collect())
             .and_then(|m| m.check_canonical(center, crate::mps::CANONICAL_TOL))
             .map_err(|e| fmt(format!("{e}")))?;

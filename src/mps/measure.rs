@@ -78,8 +78,7 @@ impl<T: Scalar> Mps<T> {
             // Entries far from 1 (e.g. 1e+-300) would overflow or underflow in the
             // products: such a site is divided by its largest entry, whose log is
             // accumulated.
-            let (Some((a_t, la)), Some((b_t, lb))) =
-                (safe_site(&self.tensors[k]), safe_site(b))
+            let (Some((a_t, la)), Some((b_t, lb))) = (safe_site(&self.tensors[k]), safe_site(b))
             else {
                 return LogValue::zero();
             };

@@ -20,6 +20,9 @@ pub const MAX_TENSOR_BYTES: usize = isize::MAX as usize;
 /// and the shape when it overflows `usize` or when `elements * size_of::<T>()`
 /// exceeds [`MAX_TENSOR_BYTES`].
 pub(crate) fn checked_len<T>(shape: &[usize], context: &str) -> Result<usize> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
     let n = shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -30,7 +33,10 @@ pub(crate) fn checked_len<T>(shape: &[usize], context: &str) -> Result<usize> {
 
 /// Product of `dims` saturating at `usize::MAX` (for sizes only used for choices,
 /// never for allocation or indexing).
-pub(crate) fn saturating_len(dims: impl IntoIterator<Item = usize>) -> usize {
+pub(crate) fn saturating_len(dims: impl IntoIterator<Item = usize> + Clone) -> usize {
+    if dims.clone().into_iter().any(|d| d == 0) {
+        return 0;
+    }
     dims.into_iter().fold(1usize, |a, d| a.saturating_mul(d))
 }
 
@@ -109,6 +115,9 @@ mod tests {
     #[test]
     fn checked_len_refuses_overflow_and_huge_sizes() {
         assert_eq!(checked_len::<f64>(&[2, 3, 0], "t").unwrap(), 0);
+        assert_eq!(checked_len::<f64>(&[1 << 40, 1 << 40, 0], "t").unwrap(), 0);
+        assert_eq!(saturating_len([1usize << 40, 1 << 40, 0]), 0);
+        assert_eq!(saturating_len([1usize << 40, 1 << 40]), usize::MAX);
         assert_eq!(checked_len::<f64>(&[], "t").unwrap(), 1);
         assert!(checked_len::<f64>(&[1 << 32, 1 << 32], "t").is_err());
         assert!(checked_len::<f64>(&[1 << 62], "t").is_err());

@@ -288,7 +288,9 @@ pub(crate) fn build_pair<T>(
                                 .map(|q| b_shape[fb[q]]),
                         )
                         .fold(1usize, |x, y| x.saturating_mul(y));
-                    if r.m.saturating_mul(r.n).saturating_mul(k) >= DIRECT_MIN && best.as_ref().is_none_or(|b| loops < b.0) {
+                    if r.m.saturating_mul(r.n).saturating_mul(k) >= DIRECT_MIN
+                        && best.as_ref().is_none_or(|b| loops < b.0)
+                    {
                         best = Some((loops, r));
                     }
                 }
@@ -463,8 +465,8 @@ const K_PANEL: usize = 512;
 ///
 /// Errors when the result or a permuted copy cannot be allocated.
 pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<Vec<T>> {
-    debug_assert_eq!(a.len(), step.a_shape.iter().product::<usize>());
-    debug_assert_eq!(b.len(), step.b_shape.iter().product::<usize>());
+    debug_assert_eq!(a.len(), saturating_len(step.a_shape.iter().copied()));
+    debug_assert_eq!(b.len(), saturating_len(step.b_shape.iter().copied()));
     let scratch_a;
     let a: &[T] = match &step.perm_a {
         Some(p) => {

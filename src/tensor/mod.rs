@@ -2,14 +2,17 @@
 //! contraction paths and reusable [`ContractionPlan`]s.
 
 pub(crate) mod alloc;
+mod cache;
 mod contract;
 mod dense;
 mod einsum;
 mod path;
 pub(crate) mod permute;
 mod plan;
+mod spec;
 
 pub use alloc::MAX_TENSOR_BYTES;
+pub use cache::PlanCache;
 pub use contract::contract;
 #[allow(unused_imports)]
 pub(crate) use dense::check_permutation;

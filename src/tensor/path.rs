@@ -8,7 +8,7 @@
 //! Index sets are 64-bit masks over the 52 einsum letters.
 
 use crate::error::{Error, Result};
-use crate::tensor::einsum::NUM_LABELS;
+use crate::tensor::spec::NUM_LABELS;
 
 /// How [`einsum`](crate::einsum) and [`ContractionPlan`](crate::ContractionPlan)
 /// choose the order of pairwise contractions.
@@ -205,7 +205,8 @@ impl Network<'_> {
             }
         }
         let output = self.output;
-        let result = |a: u64, b: u64, count: &[usize; NUM_LABELS]| greedy_result(a, b, output, count);
+        let result =
+            |a: u64, b: u64, count: &[usize; NUM_LABELS]| greedy_result(a, b, output, count);
         type Entry = Reverse<((i128, u128), usize, usize)>;
         let mut heap: BinaryHeap<Entry> = BinaryHeap::new();
         let mut seen: Vec<usize> = Vec::new();

@@ -2,10 +2,10 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::tensor::contract::{build_pair, permuted_vec, row_major_strides, run_pair, PairStep};
-use crate::tensor::einsum::{parse, NUM_LABELS};
-use crate::tensor::path::{ContractionPath, Network, PathOptimizer};
 use crate::tensor::alloc::{checked_len, saturating_len, try_vec_with_capacity};
+use crate::tensor::contract::{build_pair, permuted_vec, row_major_strides, run_pair, PairStep};
+use crate::tensor::path::{ContractionPath, Network, PathOptimizer};
+use crate::tensor::spec::{parse, NUM_LABELS};
 use crate::tensor::Tensor;
 use num_complex::Complex64;
 
@@ -100,8 +100,8 @@ impl ContractionPlan {
                 term.iter()
                     .zip(&strides)
                     .filter(|(&x, _)| x == l)
-                    .map(|(_, &s)| s as usize)
-                    .sum()
+                    // Wrapping: only an empty operand (never read) can overflow.
+                    .fold(0usize, |acc, (_, &s)| acc.wrapping_add(s as usize))
             };
             let kept_labels: Vec<u8> = uniq.iter().copied().filter(|&l| keep(l)).collect();
             let kept: Vec<(usize, usize)> = kept_labels
@@ -219,10 +219,9 @@ impl ContractionPlan {
     /// (input permutations of pairwise steps plus the final permutation); 0 means
     /// every product reads its operands in place.
     pub fn copied_elements(&self) -> usize {
-        let steps = self
-            .steps
-            .iter()
-            .fold(0usize, |acc, s| acc.saturating_add(s.pair.copied_elements()));
+        let steps = self.steps.iter().fold(0usize, |acc, s| {
+            acc.saturating_add(s.pair.copied_elements())
+        });
         let fin = self
             .final_perm
             .as_ref()

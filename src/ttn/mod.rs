@@ -66,7 +66,9 @@ impl<T: Scalar> Ttn<T> {
     /// rank), 1 at the root. Not normalised, no canonical form.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `phys_dim < 1` or `bond_dim < 1`.
+    /// [`Error::InvalidArgument`] for `phys_dim < 1` or `bond_dim < 1`, and (naming
+    /// the node and shape) when a node tensor's size overflows or cannot be
+    /// allocated.
     pub fn random<R: Rng + ?Sized>(
         tree: Tree,
         phys_dim: usize,
@@ -99,11 +101,19 @@ impl<T: Scalar> Ttn<T> {
         let tensors = (0..tree.num_nodes())
             .map(|v| {
                 let [l, r] = tree.children(v);
-                Array3::from_shape_simple_fn((dims[v], child_dim(l), child_dim(r)), || {
-                    T::random_normal(rng)
-                })
+                let shape = [dims[v], child_dim(l), child_dim(r)];
+                let t = crate::Tensor::<T>::try_random(&shape, rng).map_err(|e| {
+                    Error::invalid_argument(
+                        "bond_dim",
+                        format!("Ttn::random: node {v} of shape {shape:?}: {e}"),
+                    )
+                })?;
+                let a =
+                    ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), t.into_vec())
+                        .map_err(|e| Error::invalid_argument("bond_dim", e.to_string()))?;
+                Ok(a)
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(Ttn {
             tree,
             tensors,
