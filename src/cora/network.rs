@@ -13,7 +13,7 @@
 //! `cone_{j-1}` are summed into the operand beforehand (a column-stochastic map
 //! restricted to some outputs is still column-stochastic), and a site in no box
 //! passes through (`z = y`, one label). Each step is one einsum, compiled once into
-//! a [`ContractionPlan`] and cached by its specification: steps with the same
+//! a [`ContractionPlan`](crate::ContractionPlan) and cached by its specification: steps with the same
 //! alignment relative to the blocks have the same specification, so evaluating
 //! many patches costs a table lookup per step. The intermediate tables stay at the
 //! size of one cone level (`chi^3` in 1D), never a whole lattice.

@@ -17,16 +17,17 @@ use crate::scalar::Scalar;
 pub const MAX_TENSOR_BYTES: usize = isize::MAX as usize;
 
 /// The number of elements of `shape` (checked product), errors naming `context`
-/// and the shape when it overflows `usize` or when `elements * size_of::<T>()`
+/// and the shape when the product of its non-zero sizes overflows `isize` (ndarray's
+/// rule for any array, even an empty one) or when `elements * size_of::<T>()`
 /// exceeds [`MAX_TENSOR_BYTES`].
 pub(crate) fn checked_len<T>(shape: &[usize], context: &str) -> Result<usize> {
-    if shape.contains(&0) {
-        return Ok(0);
-    }
-    let n = shape
+    let nonzero = shape
         .iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| too_large(context, shape, "the element count overflows usize"))?;
+        .filter(|&n| n <= isize::MAX as usize)
+        .ok_or_else(|| too_large(context, shape, "the element count overflows"))?;
+    let n = if shape.contains(&0) { 0 } else { nonzero };
     check_bytes::<T>(n, shape, context)?;
     Ok(n)
 }
@@ -115,7 +116,8 @@ mod tests {
     #[test]
     fn checked_len_refuses_overflow_and_huge_sizes() {
         assert_eq!(checked_len::<f64>(&[2, 3, 0], "t").unwrap(), 0);
-        assert_eq!(checked_len::<f64>(&[1 << 40, 1 << 40, 0], "t").unwrap(), 0);
+        assert_eq!(checked_len::<f64>(&[1 << 20, 1 << 20, 0], "t").unwrap(), 0);
+        assert!(checked_len::<f64>(&[1 << 40, 1 << 40, 0], "t").is_err());
         assert_eq!(saturating_len([1usize << 40, 1 << 40, 0]), 0);
         assert_eq!(saturating_len([1usize << 40, 1 << 40]), usize::MAX);
         assert_eq!(checked_len::<f64>(&[], "t").unwrap(), 1);

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::tensor::alloc::{checked_len, saturating_len, try_vec_with_capacity};
+use crate::tensor::alloc::{checked_len, saturating_len, try_vec_with_capacity, MAX_TENSOR_BYTES};
 use crate::tensor::contract::{build_pair, permuted_vec, row_major_strides, run_pair, PairStep};
 use crate::tensor::path::{ContractionPath, Network, PathOptimizer};
 use crate::tensor::spec::{parse, NUM_LABELS};
@@ -66,6 +66,12 @@ impl ContractionPlan {
     pub fn new(spec: &str, shapes: &[&[usize]], optimizer: PathOptimizer) -> Result<Self> {
         let parsed = parse(spec)?;
         let sizes = parsed.check_shapes(spec, shapes)?;
+        // Every operand must be a shape a tensor can have, and no intermediate may
+        // exceed what can be allocated (checked for the widest scalar, Complex64,
+        // so a plan valid for one scalar type is valid for both).
+        for (p, shape) in shapes.iter().enumerate() {
+            checked_len::<Complex64>(shape, &format!("einsum: operand {p}"))?;
+        }
         let nin = parsed.inputs.len();
         let out_mask: u64 = parsed.output.iter().fold(0, |m, &l| m | (1u64 << l));
         // In how many operands each label appears.
@@ -134,6 +140,17 @@ impl ContractionPlan {
             sizes: &sizes,
         };
         let path = network.path(optimizer)?;
+        let limit = (MAX_TENSOR_BYTES / std::mem::size_of::<Complex64>()) as u128;
+        if path.largest_intermediate > limit {
+            return Err(Error::invalid_argument(
+                "shapes",
+                format!(
+                    "einsum {spec:?}: an intermediate result of {} elements is too large \
+                     (limit {limit} elements of 16 bytes)",
+                    path.largest_intermediate
+                ),
+            ));
+        }
 
         // Resolve every pairwise step.
         let output: Vec<usize> = parsed.output.iter().map(|&l| l as usize).collect();
