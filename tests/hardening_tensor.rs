@@ -69,7 +69,9 @@ proptest! {
 /// The cases of the report: a size-0 axis in every role of a pairwise contraction.
 #[test]
 fn contract_with_zero_size_axes_gives_zeros_of_the_right_shape() {
-    let cases: &[(&[usize], &[usize], &[usize], &[usize])] = &[
+    // (shape a, axes a, shape b, axes b)
+    type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize]);
+    let cases: &[Case] = &[
         (&[2, 0, 3], &[1], &[0, 4], &[0]), // contracted axis 0: zeros
         (&[0, 3], &[1], &[3, 4], &[0]),    // free axis of a 0: empty
         (&[2, 3, 0], &[1], &[4, 3], &[1]), // free trailing 0, permuted
