@@ -276,6 +276,17 @@ fn qr_and_svd_of_huge_and_tiny_matrices_are_finite_and_exact() {
 }
 
 #[test]
+fn matmul_with_an_empty_inner_dimension_and_a_huge_result_is_an_error() {
+    let a = ndarray::Array2::<f64>::zeros((1 << 40, 0));
+    let b = ndarray::Array2::<f64>::zeros((0, 1 << 40));
+    invalid_argument(tnlearn::linalg::matmul(a.view(), b.view()), "matmul 2^80");
+    let b = ndarray::Array2::<f64>::zeros((0, 3));
+    let a = ndarray::Array2::<f64>::zeros((2, 0));
+    let c = tnlearn::linalg::matmul(a.view(), b.view()).unwrap();
+    assert_eq!(c, ndarray::Array2::<f64>::zeros((2, 3)));
+}
+
+#[test]
 fn log_norms_of_states_with_extreme_entries_are_finite_and_right() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let psi = Mps::<f64>::random(&[2; 8], 4, &mut rng).unwrap();

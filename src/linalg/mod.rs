@@ -109,7 +109,7 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
         }
         return;
     }
-    if m * n * k <= SMALL_GEMM {
+    if m.saturating_mul(n).saturating_mul(k) <= SMALL_GEMM {
         for i in 0..m {
             for j in 0..n {
                 let mut acc = T::zero();
@@ -130,9 +130,28 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
 
 /// The matrix product `a * b` as a new (row-major) matrix.
 ///
-/// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`.
+/// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`, and with
+/// [`Error::InvalidArgument`] (naming the shape) when the `m x n` result is too large
+/// to allocate (possible only when the inner dimension is 0).
 pub fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Result<Array2<T>> {
-    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    if a.ncols() != b.nrows() {
+        return Err(Error::shape_mismatch(
+            format!(
+                "matmul: inner dimensions differ (a is {} x {}, b is {} x {}); b's shape",
+                a.nrows(),
+                a.ncols(),
+                b.nrows(),
+                b.ncols()
+            ),
+            vec![a.ncols(), b.ncols()],
+            vec![b.nrows(), b.ncols()],
+        ));
+    }
+    let shape = [a.nrows(), b.ncols()];
+    let len = crate::tensor::alloc::checked_len::<T>(&shape, "matmul: result")?;
+    let data = crate::tensor::alloc::try_zeroed_vec::<T>(len, "matmul: result")?;
+    let mut c = Array2::from_shape_vec((shape[0], shape[1]), data)
+        .map_err(|e| Error::invalid_argument("a", format!("matmul: result {shape:?}: {e}")))?;
     gemm(T::one(), a, b, false, c.view_mut())?;
     Ok(c)
 }

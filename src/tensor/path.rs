@@ -72,6 +72,10 @@ pub(crate) fn mask_size(mut mask: u64, sizes: &[usize; NUM_LABELS]) -> u128 {
     p
 }
 
+/// Largest number of operands for which the greedy optimiser runs the exhaustive
+/// search instead of the heap-based one.
+const GREEDY_EXHAUSTIVE_MAX: usize = 16;
+
 /// Labels of `a | b` kept by contracting `a` with `b`: those in the output or held
 /// by another live node (`count[l]` = live nodes holding label `l`).
 fn greedy_result(a: u64, b: u64, output: u64, count: &[usize; NUM_LABELS]) -> u64 {
@@ -185,7 +189,17 @@ impl Network<'_> {
     /// then the new node holds it too, so the only pairs whose key changes are those
     /// with the new node, which are pushed fresh: the result is exactly that of the
     /// exhaustive search, in `O(n^2 log n)` time (n operands) instead of `O(n^4)`.
+    /// Networks of at most [`GREEDY_EXHAUSTIVE_MAX`] operands use the exhaustive
+    /// search, which has less overhead there (same result).
     fn greedy(&self) -> Vec<(usize, usize)> {
+        if self.masks.len() <= GREEDY_EXHAUSTIVE_MAX {
+            return self.greedy_exhaustive();
+        }
+        self.greedy_heap()
+    }
+
+    /// The heap-based greedy search (see [`greedy`](Self::greedy)).
+    fn greedy_heap(&self) -> Vec<(usize, usize)> {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
 
@@ -326,10 +340,9 @@ impl Network<'_> {
         (a.min(b), a.max(b))
     }
 
-    /// The exhaustive greedy search (`O(n^3)` per step), kept as the reference the
-    /// heap-based [`greedy`](Self::greedy) is tested against.
-    #[cfg(test)]
-    fn greedy_reference(&self) -> Vec<(usize, usize)> {
+    /// The exhaustive greedy search (`O(n^3)` per step): used for small networks
+    /// and as the reference the heap-based search is tested against.
+    fn greedy_exhaustive(&self) -> Vec<(usize, usize)> {
         let mut cur: Vec<u64> = self.masks.to_vec();
         let mut pairs = Vec::with_capacity(cur.len().saturating_sub(1));
         while cur.len() > 1 {
@@ -507,8 +520,8 @@ mod tests {
                 sizes: &sizes,
             };
             assert_eq!(
-                net.greedy(),
-                net.greedy_reference(),
+                net.greedy_heap(),
+                net.greedy_exhaustive(),
                 "case {case}: masks {masks:?} output {output:b}"
             );
         }
