@@ -6,7 +6,8 @@
 //! Without `->` (implicit mode) the output consists of the letters that occur exactly
 //! once in the inputs, in ASCII order (upper case before lower case), as numpy does.
 
-use crate::error::Result;
+#[allow(unused_imports)] // `Error` is named in the docs.
+use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::tensor::path::{ContractionPath, PathOptimizer};
 use crate::tensor::plan::ContractionPlan;
