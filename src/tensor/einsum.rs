@@ -6,8 +6,7 @@
 //! Without `->` (implicit mode) the output consists of the letters that occur exactly
 //! once in the inputs, in ASCII order (upper case before lower case), as numpy does.
 
-#[allow(unused_imports)] // `Error` is named in the docs.
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::tensor::path::{ContractionPath, PathOptimizer};
 use crate::tensor::plan::ContractionPlan;
@@ -37,10 +36,12 @@ use crate::tensor::Tensor;
 /// assert_eq!(tr.as_slice(), &[5.0]);
 /// ```
 ///
-/// Errors: [`Error::InvalidSpec`] (bad character, output letter not in the inputs or
-/// repeated, number of terms different from the number of operands, term length
-/// different from the operand's order) and [`Error::IndexSizeMismatch`] (one letter
-/// with two sizes). To run the same contraction many times, build a
+/// Errors: [`Error::InvalidSpec`](crate::Error::InvalidSpec) (bad character,
+/// output letter not in the inputs or repeated, number of terms different from the
+/// number of operands, term length different from the operand's order),
+/// [`Error::IndexSizeMismatch`](crate::Error::IndexSizeMismatch) (one letter with
+/// two sizes) and [`Error::InvalidArgument`](crate::Error::InvalidArgument) (naming
+/// the shape) when an operand, an intermediate or the result is too large. To run the same contraction many times, build a
 /// [`ContractionPlan`] once.
 pub fn einsum<T: Scalar>(spec: &str, operands: &[&Tensor<T>]) -> Result<Tensor<T>> {
     einsum_with(spec, operands, PathOptimizer::Greedy)
