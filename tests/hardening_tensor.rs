@@ -239,6 +239,14 @@ fn tree_accessors_have_checked_versions() {
     // A long chain is validated in linear time (the cycle check was quadratic).
     let c = Tree::chain(200_000).unwrap();
     assert_eq!(c.num_sites(), 200_000);
+    // depth and Ttn::random are linear too (they walked to the root / below every
+    // node: quadratic on a chain).
+    assert_eq!(c.depth(), 199_999);
+    assert_eq!(Tree::balanced(1000).unwrap().depth(), 10);
+    assert_eq!(Tree::image(28, 28).unwrap().depth(), 10);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let t = Ttn::<f64>::random(c, 2, 2, &mut rng).unwrap();
+    assert_eq!(t.num_sites(), 200_000);
 }
 
 // ----------------------------------------------------- 7. extreme values

@@ -88,9 +88,10 @@ impl<T: Scalar> Ttn<T> {
                 .unwrap_or(usize::MAX)
         };
         let mut dims = vec![1usize; tree.num_nodes()];
+        let below_counts = tree.sites_below_counts();
         for (v, dim) in dims.iter_mut().enumerate() {
             if v != tree.root() {
-                let below = tree.sites_below(v).len();
+                let below = below_counts[v];
                 *dim = bond_dim.min(pow(below)).min(pow(n - below));
             }
         }

@@ -310,20 +310,32 @@ impl Tree {
         &self.leaf_order
     }
 
-    /// The largest number of nodes on a path from a site to the root.
+    /// The largest number of nodes on a path from a site to the root (O(N): one
+    /// pass over the nodes from the root down).
     pub fn depth(&self) -> usize {
-        (0..self.num_sites())
-            .map(|s| {
-                let mut v = self.site_parent[s].0;
-                let mut d = 1;
-                while let Some((p, _)) = self.parent[v] {
-                    v = p;
-                    d += 1;
-                }
-                d
-            })
-            .max()
-            .unwrap_or(0)
+        // Reverse post order visits every parent before its children.
+        let mut level = vec![0usize; self.num_nodes()];
+        let mut deepest = 0;
+        for &v in self.post_order.iter().rev() {
+            level[v] = self.parent[v].map_or(1, |(p, _)| level[p] + 1);
+            deepest = deepest.max(level[v]);
+        }
+        deepest
+    }
+
+    /// The number of sites below every node (O(N), in post order).
+    pub(crate) fn sites_below_counts(&self) -> Vec<usize> {
+        let mut count = vec![0usize; self.num_nodes()];
+        for &v in &self.post_order {
+            count[v] = self.children[v]
+                .iter()
+                .map(|c| match *c {
+                    Child::Site(_) => 1,
+                    Child::Node(u) => count[u],
+                })
+                .sum();
+        }
+        count
     }
 
     /// The nodes on the path from `from` to `to`, both included.
@@ -347,22 +359,6 @@ impl Tree {
         let mut path: Vec<usize> = af[..=lca_pos_f].to_vec();
         path.extend(at[..lca_pos_t].iter().rev());
         path
-    }
-
-    /// The sites below node `v`, in leaf order.
-    pub(crate) fn sites_below(&self, v: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut stack = vec![Child::Node(v)];
-        while let Some(c) = stack.pop() {
-            match c {
-                Child::Site(s) => out.push(s),
-                Child::Node(u) => {
-                    stack.push(self.children[u][1]);
-                    stack.push(self.children[u][0]);
-                }
-            }
-        }
-        out
     }
 }
 
