@@ -13,7 +13,7 @@
 //! `cone_{j-1}` are summed into the operand beforehand (a column-stochastic map
 //! restricted to some outputs is still column-stochastic), and a site in no box
 //! passes through (`z = y`, one label). Each step is one einsum, compiled once into
-//! a [`ContractionPlan`] and cached by its specification: steps with the same
+//! a [`ContractionPlan`](crate::ContractionPlan) and cached by its specification: steps with the same
 //! alignment relative to the blocks have the same specification, so evaluating
 //! many patches costs a table lookup per step. The intermediate tables stay at the
 //! size of one cone level (`chi^3` in 1D), never a whole lattice.
@@ -22,14 +22,11 @@
 //! the output weighted by `W_{j-1} = dL/dP_{j-1}`) gives both `W_j = dL/dP_j` and
 //! the EM expected counts `theta * dL/dtheta` of every map.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
 use super::cone::Cone;
 use super::model::Cora;
 use super::params::StochasticMap;
 use crate::error::{Error, Result};
-use crate::tensor::{ContractionPlan, PathOptimizer, Tensor};
+use crate::tensor::Tensor;
 
 /// Largest joint table of one cone level (`chi^(cone sites)`).
 pub const MAX_CONE_TABLE: usize = 1 << 26;
@@ -37,54 +34,8 @@ pub const MAX_CONE_TABLE: usize = 1 << 26;
 /// The einsum letters, in order.
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Compiled contraction plans keyed by (specification, operand shapes). Cloning a
-/// model starts an empty cache.
-/// A plan's key: the einsum specification and the operand shapes.
-type PlanKey = (String, Vec<Vec<usize>>);
-
-#[derive(Default)]
-pub(crate) struct PlanCache {
-    plans: RwLock<HashMap<PlanKey, Arc<ContractionPlan>>>,
-}
-
-impl Clone for PlanCache {
-    fn clone(&self) -> Self {
-        PlanCache::default()
-    }
-}
-
-impl std::fmt::Debug for PlanCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.plans.read().map(|p| p.len()).unwrap_or(0);
-        write!(f, "PlanCache({n} plans)")
-    }
-}
-
-impl PlanCache {
-    /// Contracts `operands` by `spec`, compiling (once) and caching the plan.
-    pub(crate) fn run(&self, spec: &str, operands: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
-        let shapes: Vec<Vec<usize>> = operands.iter().map(|t| t.shape().to_vec()).collect();
-        let key = (spec.to_string(), shapes);
-        let found = self.plans.read().ok().and_then(|p| p.get(&key).cloned());
-        let plan = match found {
-            Some(p) => p,
-            None => {
-                let refs: Vec<&[usize]> = key.1.iter().map(Vec::as_slice).collect();
-                let plan = Arc::new(ContractionPlan::new(spec, &refs, PathOptimizer::Auto)?);
-                if let Ok(mut p) = self.plans.write() {
-                    p.insert(key, Arc::clone(&plan));
-                }
-                plan
-            }
-        };
-        plan.execute(operands)
-    }
-
-    /// Number of cached plans.
-    pub(crate) fn len(&self) -> usize {
-        self.plans.read().map(|p| p.len()).unwrap_or(0)
-    }
-}
+/// The plan cache now lives in `tensor/` (a general cache per spec and shapes).
+pub(crate) use crate::tensor::PlanCache;
 
 /// Sums a map over the outputs not in `keep`: a tensor of shape
 /// `[site_dim; keep.len()] ++ in_shape` (the input axes split per site).

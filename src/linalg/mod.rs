@@ -109,7 +109,7 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
         }
         return;
     }
-    if m * n * k <= SMALL_GEMM {
+    if m.saturating_mul(n).saturating_mul(k) <= SMALL_GEMM {
         for i in 0..m {
             for j in 0..n {
                 let mut acc = T::zero();
@@ -130,9 +130,28 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
 
 /// The matrix product `a * b` as a new (row-major) matrix.
 ///
-/// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`.
+/// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`, and with
+/// [`Error::InvalidArgument`] (naming the shape) when the `m x n` result is too large
+/// to allocate (possible only when the inner dimension is 0).
 pub fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Result<Array2<T>> {
-    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    if a.ncols() != b.nrows() {
+        return Err(Error::shape_mismatch(
+            format!(
+                "matmul: inner dimensions differ (a is {} x {}, b is {} x {}); b's shape",
+                a.nrows(),
+                a.ncols(),
+                b.nrows(),
+                b.ncols()
+            ),
+            vec![a.ncols(), b.ncols()],
+            vec![b.nrows(), b.ncols()],
+        ));
+    }
+    let shape = [a.nrows(), b.ncols()];
+    let len = crate::tensor::alloc::checked_len::<T>(&shape, "matmul: result")?;
+    let data = crate::tensor::alloc::try_zeroed_vec::<T>(len, "matmul: result")?;
+    let mut c = Array2::from_shape_vec((shape[0], shape[1]), data)
+        .map_err(|e| Error::invalid_argument("a", format!("matmul: result {shape:?}: {e}")))?;
     gemm(T::one(), a, b, false, c.view_mut())?;
     Ok(c)
 }
@@ -153,7 +172,19 @@ pub fn qr<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
     if m == 0 || n == 0 {
         return Ok((Array2::zeros((m, 0)), Array2::zeros((0, n))));
     }
-    let (mut q, mut r) = T::qr_kernel(a)?;
+    // Entries near the limits of f64 (e.g. 1e308) overflow inside the
+    // Householder reflections: factor an exactly rescaled copy (a power of 2), then
+    // scale R back.
+    let (mut q, mut r) = match pow2_rescaled(&a) {
+        None => T::qr_kernel(a)?,
+        Some((scaled, e)) => {
+            let (q, mut r) = T::qr_kernel(scaled.view())?;
+            let (f1, f2) = pow2_factors(e);
+            r.mapv_inplace(|x| x.scale(f1).scale(f2));
+            check_finite_matrix(&r.view(), "qr: R factor (|R| exceeds f64::MAX)")?;
+            (q, r)
+        }
+    };
     for i in 0..r.nrows().min(r.ncols()) {
         let d = r[(i, i)];
         let mag = d.abs();
@@ -189,7 +220,41 @@ pub fn svd<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array1<f64>, A
             Array2::zeros((0, n)),
         ));
     }
-    T::svd_kernel(a)
+    match pow2_rescaled(&a) {
+        None => T::svd_kernel(a),
+        Some((scaled, e)) => {
+            let (u, mut sv, vh) = T::svd_kernel(scaled.view())?;
+            let (f1, f2) = pow2_factors(e);
+            sv.mapv_inplace(|x| x * f1 * f2);
+            if let Some(position) = sv.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    context: "svd: singular value exceeds f64::MAX".into(),
+                    position,
+                    value: format!("{}", sv[position]),
+                });
+            }
+            Ok((u, sv, vh))
+        }
+    }
+}
+
+/// `None` when the largest magnitude of `a` lies in `[2^-400, 2^400]` (no risk of
+/// overflow or underflow in the factorisations); otherwise `a * 2^-e` with the
+/// exponent `e` of that magnitude (exact: a power of 2), and `e`.
+fn pow2_rescaled<T: Scalar>(a: &ArrayView2<'_, T>) -> Option<(Array2<T>, i32)> {
+    let max = a.iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
+    const LIMIT: f64 = 2.582249878086908e120; // 2^400
+    if max == 0.0 || (1.0 / LIMIT..=LIMIT).contains(&max) {
+        return None;
+    }
+    let e = max.log2().round() as i32;
+    let (f1, f2) = pow2_factors(-e);
+    Some((a.mapv(|x| x.scale(f1).scale(f2)), e))
+}
+
+/// `2^e` as two factors neither of which overflows or underflows (`|e| <= 1100`).
+fn pow2_factors(e: i32) -> (f64, f64) {
+    (2f64.powi(e / 2), 2f64.powi(e - e / 2))
 }
 
 /// Eigendecomposition of a Hermitian (real symmetric) matrix `a = V diag(w) V^H`:

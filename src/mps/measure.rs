@@ -75,14 +75,22 @@ impl<T: Scalar> Mps<T> {
         for (k, b) in other.tensors.iter().enumerate() {
             let (al, d, ar) = self.site_dims(k);
             let (bl, _, br) = other.site_dims(k);
+            // Entries far from 1 (e.g. 1e+-300) would overflow or underflow in the
+            // products: such a site is divided by its largest entry, whose log is
+            // accumulated.
+            let (Some((a_t, la)), Some((b_t, lb))) = (safe_site(&self.tensors[k]), safe_site(b))
+            else {
+                return LogValue::zero();
+            };
+            acc += la + lb;
             // t1[a, (s, b')] = sum_b env[a, b] B[b, s, b']
-            let t1 = matmul(env.view(), mat(b, bl, d * br));
+            let t1 = matmul(env.view(), mat(&b_t, bl, d * br));
             let t1 = ArrayView2::from_shape((al * d, br), t1.as_slice().expect("row-major"))
                 .expect("same element count");
             // env'[a', b'] = sum_{a, s} conj(A[a, s, a']) t1[(a, s), b']
-            env = adjoint_matmul(mat(&self.tensors[k], al * d, ar), t1);
+            env = adjoint_matmul(mat(&a_t, al * d, ar), t1);
             let nrm = matrix_norm(&env.view());
-            if nrm == 0.0 {
+            if nrm == 0.0 || !nrm.is_finite() {
                 return LogValue::zero();
             }
             let inv = 1.0 / nrm;
@@ -111,11 +119,14 @@ impl<T: Scalar> Mps<T> {
         let mut acc = 0.0;
         for (k, &x) in config.iter().enumerate() {
             let (dl, d, dr) = self.site_dims(k);
-            let a = ArrayView3::from_shape((dl, d, dr), self.tensors[k].as_slice())
-                .expect("site tensor shape");
+            let Some((t, lt)) = safe_site(&self.tensors[k]) else {
+                return Ok(LogValue::zero());
+            };
+            acc += lt;
+            let a = ArrayView3::from_shape((dl, d, dr), t.as_slice()).expect("site tensor shape");
             v = matmul(v.view(), a.index_axis(Axis(1), x));
             let nrm = matrix_norm(&v.view());
-            if nrm == 0.0 {
+            if nrm == 0.0 || !nrm.is_finite() {
                 return Ok(LogValue::zero());
             }
             let inv = 1.0 / nrm;
@@ -209,6 +220,34 @@ impl<T: Scalar> Mps<T> {
         }
         Tensor::new(&dims, data)
     }
+}
+
+/// Entries whose magnitude lies within `[1/SAFE_MAX, SAFE_MAX]` multiply without
+/// overflow or underflow in the transfer products (with any realistic bond
+/// dimension); a site outside is rescaled first.
+const SAFE_MAX: f64 = 1e100;
+
+/// The site tensor as is (log factor 0) when its largest entry is moderate, else
+/// divided by its largest entry (log factor = ln of that entry); `None` for a zero
+/// tensor.
+fn safe_site<T: Scalar>(t: &Tensor<T>) -> Option<(std::borrow::Cow<'_, Tensor<T>>, f64)> {
+    let max = t.as_slice().iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
+    if max == 0.0 {
+        return None;
+    }
+    if (1.0 / SAFE_MAX..=SAFE_MAX).contains(&max) {
+        return Some((std::borrow::Cow::Borrowed(t), 0.0));
+    }
+    // Tiny maxima are scaled in two steps so that 1/max cannot overflow (max can
+    // be as small as 5e-324).
+    let scaled = if max < 1.0 {
+        let s1 = 1.0 / (max * SAFE_MAX);
+        t.map(|x| x.scale(SAFE_MAX).scale(s1))
+    } else {
+        let s1 = 1.0 / max;
+        t.map(|x| x.scale(s1))
+    };
+    Some((std::borrow::Cow::Owned(scaled), max.ln()))
 }
 
 /// `-sum p ln p` with `p_i = s_i^2 / sum s^2` (0 for a zero vector).

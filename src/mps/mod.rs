@@ -42,6 +42,8 @@
 //! ```
 
 mod canonical;
+pub(crate) mod check;
+pub use check::CANONICAL_TOL;
 mod compress;
 mod measure;
 
@@ -140,7 +142,8 @@ impl<T: Scalar> Mps<T> {
     /// [`Mps::normalize`] for a unit vector.
     ///
     /// Errors with [`Error::InvalidArgument`] for an empty `phys_dims`, a physical
-    /// dimension 0 (naming the site) or `bond_dim = 0`.
+    /// dimension 0 (naming the site) or `bond_dim = 0`, and (naming the site and
+    /// shape) when a site tensor's size overflows or cannot be allocated.
     pub fn random<R: Rng + ?Sized>(
         phys_dims: &[usize],
         bond_dim: usize,
@@ -166,9 +169,18 @@ impl<T: Scalar> Mps<T> {
             right = right.saturating_mul(phys_dims[k]);
             bonds[k] = bonds[k].min(right).min(bond_dim);
         }
+        // Each site's element count is checked (and allocated fallibly) before drawing.
         let tensors = (0..n)
-            .map(|k| Tensor::random(&[bonds[k], phys_dims[k], bonds[k + 1]], rng))
-            .collect();
+            .map(|k| {
+                let shape = [bonds[k], phys_dims[k], bonds[k + 1]];
+                Tensor::try_random(&shape, rng).map_err(|e| {
+                    Error::invalid_argument(
+                        "bond_dim",
+                        format!("Mps::random: site {k} of shape {shape:?}: {e}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Mps {
             tensors,
             log_scale: 0.0,
@@ -190,11 +202,11 @@ impl<T: Scalar> Mps<T> {
             .iter()
             .zip(config)
             .map(|(&d, &x)| {
-                let mut t = Tensor::zeros(&[1, d, 1]);
+                let mut t = Tensor::try_zeros(&[1, d, 1])?;
                 t.as_mut_slice()[x] = T::one();
-                t
+                Ok(t)
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(Mps {
             tensors,
             log_scale: 0.0,
@@ -330,7 +342,7 @@ impl<T: Scalar> Mps<T> {
     /// [`Mps::from_tensors`]. Resets the canonical centre to `None`.
     pub fn set_tensor_pair(&mut self, k: usize, left: Tensor<T>, right: Tensor<T>) -> Result<()> {
         let n = self.len();
-        if k + 1 >= n {
+        if k >= n.saturating_sub(1) {
             return Err(Error::invalid_argument(
                 "site",
                 format!("a pair (k, k+1) needs k + 1 < {n} sites (got k = {k})"),
@@ -525,7 +537,7 @@ fn tensor_from_matrix<T: Scalar>(m: Array2<T>, shape: &[usize]) -> Tensor<T> {
 }
 
 /// `a^H b` through GEMM (conjugating a copy of `a` for complex types).
-fn adjoint_matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+pub(crate) fn adjoint_matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
     let mut c = Array2::zeros((a.ncols(), b.ncols()));
     if T::IS_COMPLEX {
         let ac = a.mapv(|x| x.conj());

@@ -13,6 +13,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
+use crate::tensor::alloc::{checked_len, saturating_len, try_zeroed_vec};
 use crate::tensor::permute::permute_into;
 use crate::tensor::Tensor;
 
@@ -28,12 +29,16 @@ pub(crate) fn row_major_strides(shape: &[usize]) -> Vec<isize> {
 }
 
 /// Merges `axes` (outer to inner) of a layout into one `(size, stride)` dimension,
-/// or `None` when they are not contiguous in that order. Size-1 axes are ignored.
+/// or `None` when they are not contiguous in that order. Size-1 axes are ignored; a
+/// group holding a size-0 axis merges to `(0, 1)` (it addresses no memory).
 fn merge_group(
     shape: &[usize],
     strides: &[isize],
-    axes: impl DoubleEndedIterator<Item = usize>,
+    axes: impl DoubleEndedIterator<Item = usize> + Clone,
 ) -> Option<(usize, isize)> {
+    if axes.clone().any(|ax| shape[ax] == 0) {
+        return Some((0, 1));
+    }
     let mut size = 1usize;
     let mut stride: isize = 1;
     let mut started = false;
@@ -50,7 +55,7 @@ fn merge_group(
             if strides[ax] != stride.wrapping_mul(size as isize) {
                 return None;
             }
-            size *= n;
+            size = size.checked_mul(n)?;
         }
     }
     Some((size, stride))
@@ -93,9 +98,9 @@ pub(crate) struct PairStep {
 impl PairStep {
     /// Number of elements copied by input permutations when executing this step.
     pub(crate) fn copied_elements(&self) -> usize {
-        let a: usize = self.a_shape.iter().product();
-        let b: usize = self.b_shape.iter().product();
-        a * self.perm_a.is_some() as usize + b * self.perm_b.is_some() as usize
+        let a = saturating_len(self.a_shape.iter().copied());
+        let b = saturating_len(self.b_shape.iter().copied());
+        (a * self.perm_a.is_some() as usize).saturating_add(b * self.perm_b.is_some() as usize)
     }
 }
 
@@ -103,14 +108,17 @@ impl PairStep {
 /// with `B`. Labels shared by both are contracted unless `needed(label)` (then they
 /// are batch indices). When `preferred_out` is given (a permutation of the result's
 /// labels) and the GEMM can write that layout directly, the result uses it.
-pub(crate) fn build_pair(
+///
+/// Errors when the result's element count overflows or exceeds
+/// [`MAX_TENSOR_BYTES`](crate::tensor::MAX_TENSOR_BYTES) for `T`.
+pub(crate) fn build_pair<T>(
     a_labels: &[usize],
     a_shape: &[usize],
     b_labels: &[usize],
     b_shape: &[usize],
     needed: impl Fn(usize) -> bool,
     preferred_out: Option<&[usize]>,
-) -> PairStep {
+) -> Result<PairStep> {
     // Classify: (axis in A, axis in B) for batch and contracted labels.
     let mut bt: Vec<(usize, usize)> = Vec::new();
     let mut kk: Vec<(usize, usize)> = Vec::new();
@@ -127,8 +135,8 @@ pub(crate) fn build_pair(
         .collect();
     let sa = row_major_strides(a_shape);
     let sb = row_major_strides(b_shape);
-    let len_a: usize = a_shape.iter().product();
-    let len_b: usize = b_shape.iter().product();
+    let len_a = saturating_len(a_shape.iter().copied());
+    let len_b = saturating_len(b_shape.iter().copied());
     let a_fa_ok = merge_group(a_shape, &sa, fa.iter().copied()).is_some();
     let b_fb_ok = merge_group(b_shape, &sb, fb.iter().copied()).is_some();
 
@@ -138,7 +146,11 @@ pub(crate) fn build_pair(
     let copies = |order: &[(usize, usize)]| {
         let ca = !a_fa_ok || merge_group(a_shape, &sa, order.iter().map(|p| p.0)).is_none();
         let cb = !b_fb_ok || merge_group(b_shape, &sb, order.iter().map(|p| p.1)).is_none();
-        (ca, cb, len_a * ca as usize + len_b * cb as usize)
+        (
+            ca,
+            cb,
+            (len_a * ca as usize).saturating_add(len_b * cb as usize),
+        )
     };
     let (ca1, cb1, cost1) = copies(&kk);
     let (ca2, cb2, cost2) = copies(&k_by_b);
@@ -183,10 +195,21 @@ pub(crate) fn build_pair(
     };
     let la = row_major_strides(&a_layout_shape);
     let lb = row_major_strides(&b_layout_shape);
+    // After the optional copies both K groups are contiguous (a copied operand is
+    // laid out as [batch, FA, K] / [batch, K, FB]); an uncopied one was checked.
+    let internal = |what: &str| {
+        Error::invalid_argument(
+            "operands",
+            format!(
+                "internal planning error ({what}) for shapes {a_shape:?} and {b_shape:?}; \
+                 please report"
+            ),
+        )
+    };
     let (k, a_cs) = merge_group(&a_layout_shape, &la, korder.iter().map(|p| a_pos[p.0]))
-        .expect("K group contiguous in A after planning");
+        .ok_or_else(|| internal("K group of A not contiguous"))?;
     let (k2, b_rs) = merge_group(&b_layout_shape, &lb, korder.iter().map(|p| b_pos[p.1]))
-        .expect("K group contiguous in B after planning");
+        .ok_or_else(|| internal("K group of B not contiguous"))?;
     debug_assert_eq!(k, k2);
 
     // Result layout: the preferred one if the GEMM can write it, else [batch, FA, FB].
@@ -264,8 +287,10 @@ pub(crate) fn build_pair(
                                 .filter(|q| dfb >> q & 1 == 1)
                                 .map(|q| b_shape[fb[q]]),
                         )
-                        .product::<usize>();
-                    if r.m * r.n * k >= DIRECT_MIN && best.as_ref().is_none_or(|b| loops < b.0) {
+                        .fold(1usize, |x, y| x.saturating_mul(y));
+                    if r.m.saturating_mul(r.n).saturating_mul(k) >= DIRECT_MIN
+                        && best.as_ref().is_none_or(|b| loops < b.0)
+                    {
                         best = Some((loops, r));
                     }
                 }
@@ -275,7 +300,7 @@ pub(crate) fn build_pair(
     }
     let r = match chosen {
         Some(r) => r,
-        None => try_layout(&natural, 0, 0).expect("natural layout is always contiguous"),
+        None => try_layout(&natural, 0, 0).ok_or_else(|| internal("natural layout"))?,
     };
     let pos_c = |l: usize| {
         r.labels
@@ -324,8 +349,8 @@ pub(crate) fn build_pair(
         c_cs,
         ..
     } = r;
-    let out_len = out_shape.iter().product();
-    PairStep {
+    let out_len = checked_len::<T>(&out_shape, "contraction result")?;
+    Ok(PairStep {
         a_shape: a_shape.to_vec(),
         b_shape: b_shape.to_vec(),
         perm_a,
@@ -343,7 +368,7 @@ pub(crate) fn build_pair(
         out_labels,
         out_shape,
         out_len,
-    }
+    })
 }
 
 /// A resolved result layout (see `build_pair`).
@@ -392,7 +417,7 @@ unsafe fn gemm_raw<T: Scalar>(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    if m * n * k <= TINY_GEMM {
+    if m.saturating_mul(n).saturating_mul(k) <= TINY_GEMM {
         for i in 0..m as isize {
             for j in 0..n as isize {
                 let mut acc = T::zero();
@@ -437,13 +462,15 @@ unsafe fn gemm_raw<T: Scalar>(
 const K_PANEL: usize = 512;
 
 /// Executes a planned pairwise step on row-major data of the planned shapes.
-pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Vec<T> {
-    debug_assert_eq!(a.len(), step.a_shape.iter().product::<usize>());
-    debug_assert_eq!(b.len(), step.b_shape.iter().product::<usize>());
+///
+/// Errors when the result or a permuted copy cannot be allocated.
+pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<Vec<T>> {
+    debug_assert_eq!(a.len(), saturating_len(step.a_shape.iter().copied()));
+    debug_assert_eq!(b.len(), saturating_len(step.b_shape.iter().copied()));
     let scratch_a;
     let a: &[T] = match &step.perm_a {
         Some(p) => {
-            scratch_a = permuted_vec(a, &step.a_shape, p);
+            scratch_a = permuted_vec(a, &step.a_shape, p)?;
             &scratch_a
         }
         None => a,
@@ -451,14 +478,14 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Vec<T> {
     let scratch_b;
     let b: &[T] = match &step.perm_b {
         Some(p) => {
-            scratch_b = permuted_vec(b, &step.b_shape, p);
+            scratch_b = permuted_vec(b, &step.b_shape, p)?;
             &scratch_b
         }
         None => b,
     };
-    let mut c = vec![T::zero(); step.out_len];
+    let mut c = try_zeroed_vec::<T>(step.out_len, "contraction result")?;
     if step.out_len == 0 || a.is_empty() || b.is_empty() {
-        return c;
+        return Ok(c);
     }
     let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
     let nb = step.batch.len();
@@ -519,17 +546,19 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Vec<T> {
             }
         }
     }
-    c
+    Ok(c)
 }
 
 /// A fresh row-major buffer holding `src` (row-major, `shape`) permuted by `perm`.
-pub(crate) fn permuted_vec<T: Scalar>(src: &[T], shape: &[usize], perm: &[usize]) -> Vec<T> {
-    let mut dst = Vec::with_capacity(src.len());
-    // SAFETY-free fill: initialise, then overwrite (the fill is cheap next to the copy
-    // and keeps this function safe).
-    dst.resize(src.len(), T::zero());
+pub(crate) fn permuted_vec<T: Scalar>(
+    src: &[T],
+    shape: &[usize],
+    perm: &[usize],
+) -> Result<Vec<T>> {
+    // Initialised (zeroed pages), then overwritten: keeps this function safe.
+    let mut dst = try_zeroed_vec::<T>(src.len(), "permuted copy")?;
     permute_into(src, shape, perm, &mut dst);
-    dst
+    Ok(dst)
 }
 
 /// Tensor contraction over pairs of axes (numpy's `tensordot`):
@@ -603,15 +632,18 @@ pub fn contract<T: Scalar>(
             (&sa[nk..], &sa[..nk])
         };
         let fb = if b_leading { &sb[nk..] } else { &sb[..nb - nk] };
-        let m: usize = fa.iter().product();
-        let k: usize = ka.iter().product();
-        let n: usize = fb.iter().product();
+        // m and k are bounded by a's length, n by b's; only m * n (the result) can be
+        // out of range, when k = 0.
+        let m = saturating_len(fa.iter().copied());
+        let k = saturating_len(ka.iter().copied());
+        let n = saturating_len(fb.iter().copied());
         let (a_rs, a_cs) = if a_trailing { (k, 1) } else { (1, m) };
         let (b_rs, b_cs) = if b_leading { (n, 1) } else { (1, k) };
         let mut shape = Vec::with_capacity(fa.len() + fb.len());
         shape.extend_from_slice(fa);
         shape.extend_from_slice(fb);
-        let mut c = vec![T::zero(); m * n];
+        let len = checked_len::<T>(&shape, "contract: result")?;
+        let mut c = try_zeroed_vec::<T>(len, "contract: result")?;
         // SAFETY: a is an m x k matrix with strides (a_rs, a_cs) over its contiguous
         // buffer, b a k x n one with (b_rs, b_cs); c is a fresh m x n row-major buffer.
         unsafe {
@@ -645,16 +677,16 @@ pub fn contract<T: Scalar>(
         .filter(|i| !axes_a.contains(i))
         .chain((0..nb).filter(|j| !axes_b.contains(j)).map(|j| na + j))
         .collect();
-    let step = build_pair(
+    let step = build_pair::<T>(
         &a_labels,
         a.shape(),
         &b_labels,
         b.shape(),
         |_| false,
         Some(&out),
-    );
+    )?;
     debug_assert_eq!(step.out_labels, out);
-    let data = run_pair(&step, a.as_slice(), b.as_slice());
+    let data = run_pair(&step, a.as_slice(), b.as_slice())?;
     Tensor::new(&step.out_shape, data)
 }
 

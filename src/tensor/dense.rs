@@ -1,10 +1,11 @@
 //! The dense tensor type.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
 use rand::Rng;
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
+use crate::tensor::alloc::{checked_len, try_vec_with_capacity, try_zeroed_vec};
 
 /// A dense, owned, row-major (C order) tensor of `f64` or `Complex64`.
 ///
@@ -28,9 +29,9 @@ impl<T: Scalar> Tensor<T> {
     /// A tensor of the given shape from row-major data.
     ///
     /// Errors with [`Error::ShapeMismatch`] when `data.len()` is not the product of
-    /// `shape`.
+    /// `shape`, and with [`Error::InvalidArgument`] when that product overflows.
     pub fn new(shape: &[usize], data: Vec<T>) -> Result<Self> {
-        let expected: usize = shape.iter().product();
+        let expected = checked_len::<T>(shape, "Tensor::new")?;
         if data.len() != expected {
             return Err(Error::shape_mismatch(
                 format!(
@@ -41,60 +42,125 @@ impl<T: Scalar> Tensor<T> {
                 vec![data.len()],
             ));
         }
-        Ok(Tensor {
-            array: ArrayD::from_shape_vec(IxDyn(shape), data)
-                .expect("length checked against the shape"),
-        })
+        ArrayD::from_shape_vec(IxDyn(shape), data)
+            .map(|array| Tensor { array })
+            .map_err(|e| Error::invalid_argument("shape", format!("Tensor::new {shape:?}: {e}")))
     }
 
     /// A tensor of zeros.
+    ///
+    /// # Panics
+    /// If the element count overflows or the allocation fails; see
+    /// [`try_zeros`](Tensor::try_zeros) for the checked version (use it for shapes
+    /// that come from user input).
     pub fn zeros(shape: &[usize]) -> Self {
-        Tensor {
-            array: ArrayD::from_elem(IxDyn(shape), T::zero()),
-        }
+        Self::try_zeros(shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A tensor of zeros, or [`Error::InvalidArgument`] (naming the shape) when the
+    /// element count overflows, the byte size exceeds
+    /// [`MAX_TENSOR_BYTES`](crate::tensor::MAX_TENSOR_BYTES) or the allocator
+    /// refuses the request.
+    pub fn try_zeros(shape: &[usize]) -> Result<Self> {
+        let n = checked_len::<T>(shape, "Tensor::zeros")?;
+        let data = try_zeroed_vec::<T>(n, "Tensor::zeros")?;
+        Self::new(shape, data)
     }
 
     /// A tensor of ones.
+    ///
+    /// # Panics
+    /// As [`zeros`](Tensor::zeros); see [`try_ones`](Tensor::try_ones).
     pub fn ones(shape: &[usize]) -> Self {
-        Tensor {
-            array: ArrayD::from_elem(IxDyn(shape), T::one()),
-        }
+        Self::try_ones(shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A tensor of ones; errors as [`try_zeros`](Tensor::try_zeros).
+    pub fn try_ones(shape: &[usize]) -> Result<Self> {
+        Self::try_from_elem(shape, T::one())
     }
 
     /// A tensor filled with `value`.
+    ///
+    /// # Panics
+    /// As [`zeros`](Tensor::zeros); see [`try_from_elem`](Tensor::try_from_elem).
     pub fn from_elem(shape: &[usize], value: T) -> Self {
-        Tensor {
-            array: ArrayD::from_elem(IxDyn(shape), value),
-        }
+        Self::try_from_elem(shape, value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A tensor filled with `value`; errors as [`try_zeros`](Tensor::try_zeros).
+    pub fn try_from_elem(shape: &[usize], value: T) -> Result<Self> {
+        let n = checked_len::<T>(shape, "Tensor::from_elem")?;
+        let mut data = try_vec_with_capacity::<T>(n, "Tensor::from_elem")?;
+        data.resize(n, value);
+        Self::new(shape, data)
     }
 
     /// A scalar (order-0) tensor.
     pub fn scalar(value: T) -> Self {
-        Self::from_elem(&[], value)
+        Tensor {
+            array: ArrayD::from_elem(IxDyn(&[]), value),
+        }
     }
 
     /// The `n x n` identity matrix.
+    ///
+    /// # Panics
+    /// If `n * n` overflows or cannot be allocated; see [`try_eye`](Tensor::try_eye).
     pub fn eye(n: usize) -> Self {
-        let mut t = Self::zeros(&[n, n]);
+        Self::try_eye(n).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The `n x n` identity matrix; errors as [`try_zeros`](Tensor::try_zeros).
+    pub fn try_eye(n: usize) -> Result<Self> {
+        let mut t = Self::try_zeros(&[n, n])?;
         for i in 0..n {
             t.as_mut_slice()[i * n + i] = T::one();
         }
-        t
+        Ok(t)
     }
 
     /// A tensor with entries drawn from the standard normal distribution (complex:
     /// `E|z|^2 = 1`), from an explicit, seedable RNG.
+    ///
+    /// # Panics
+    /// As [`zeros`](Tensor::zeros); see [`try_random`](Tensor::try_random).
     pub fn random<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let n: usize = shape.iter().product();
-        let data = (0..n).map(|_| T::random_normal(rng)).collect();
-        Self::new(shape, data).expect("length matches shape")
+        Self::try_random(shape, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`random`](Tensor::random), or an error as [`try_zeros`](Tensor::try_zeros).
+    pub fn try_random<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Result<Self> {
+        let n = checked_len::<T>(shape, "Tensor::random")?;
+        let mut data = try_vec_with_capacity::<T>(n, "Tensor::random")?;
+        data.extend((0..n).map(|_| T::random_normal(rng)));
+        Self::new(shape, data)
     }
 
     /// A tensor whose entry at multi-index `idx` is `f(idx)`.
-    pub fn from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> T) -> Self {
-        Tensor {
-            array: ArrayD::from_shape_fn(IxDyn(shape), |idx| f(idx.slice())),
+    ///
+    /// # Panics
+    /// As [`zeros`](Tensor::zeros); see [`try_from_fn`](Tensor::try_from_fn).
+    pub fn from_fn(shape: &[usize], f: impl FnMut(&[usize]) -> T) -> Self {
+        Self::try_from_fn(shape, f).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`from_fn`](Tensor::from_fn), or an error as [`try_zeros`](Tensor::try_zeros).
+    pub fn try_from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> T) -> Result<Self> {
+        let n = checked_len::<T>(shape, "Tensor::from_fn")?;
+        let mut data = try_vec_with_capacity::<T>(n, "Tensor::from_fn")?;
+        let mut idx = vec![0usize; shape.len()];
+        for _ in 0..n {
+            data.push(f(&idx));
+            for ax in (0..shape.len()).rev() {
+                idx[ax] += 1;
+                if idx[ax] < shape[ax] {
+                    break;
+                }
+                idx[ax] = 0;
+            }
         }
+        Self::new(shape, data)
     }
 
     /// The shape (size of every axis).
@@ -198,7 +264,7 @@ impl<T: Scalar> Tensor<T> {
 
     /// The same data under a new shape with the same number of elements (no copy).
     pub fn reshape(self, shape: &[usize]) -> Result<Self> {
-        let n: usize = shape.iter().product();
+        let n = checked_len::<T>(shape, "Tensor::reshape")?;
         if n != self.len() {
             return Err(Error::shape_mismatch(
                 format!(

@@ -1,13 +1,18 @@
 //! Dense tensors and their contraction: [`Tensor`], pairwise [`contract`], [`einsum`],
 //! contraction paths and reusable [`ContractionPlan`]s.
 
+pub(crate) mod alloc;
+mod cache;
 mod contract;
 mod dense;
 mod einsum;
 mod path;
 pub(crate) mod permute;
 mod plan;
+mod spec;
 
+pub use alloc::MAX_TENSOR_BYTES;
+pub use cache::PlanCache;
 pub use contract::contract;
 #[allow(unused_imports)]
 pub(crate) use dense::check_permutation;

@@ -34,7 +34,7 @@ pub(crate) fn permuted_copy<T: Scalar>(view: &ArrayViewD<'_, T>, axes: &[usize])
 /// shape `shape[perm[i]]`). `perm` must be a permutation of `0..shape.len()` and
 /// both buffers must hold `prod(shape)` elements.
 pub(crate) fn permute_into<T: Copy>(src: &[T], shape: &[usize], perm: &[usize], dst: &mut [T]) {
-    let len: usize = shape.iter().product();
+    let len = crate::tensor::alloc::saturating_len(shape.iter().copied());
     assert!(
         src.len() == len && dst.len() == len,
         "permute_into: buffer sizes"

@@ -2,10 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
+use crate::tensor::alloc::{checked_len, saturating_len, try_vec_with_capacity, MAX_TENSOR_BYTES};
 use crate::tensor::contract::{build_pair, permuted_vec, row_major_strides, run_pair, PairStep};
-use crate::tensor::einsum::{parse, NUM_LABELS};
 use crate::tensor::path::{ContractionPath, Network, PathOptimizer};
+use crate::tensor::spec::{parse, NUM_LABELS};
 use crate::tensor::Tensor;
+use num_complex::Complex64;
 
 /// Per-operand pre-step: diagonal extraction (repeated letters) and summation of
 /// letters that appear in no other operand and not in the output.
@@ -64,6 +66,12 @@ impl ContractionPlan {
     pub fn new(spec: &str, shapes: &[&[usize]], optimizer: PathOptimizer) -> Result<Self> {
         let parsed = parse(spec)?;
         let sizes = parsed.check_shapes(spec, shapes)?;
+        // Every operand must be a shape a tensor can have, and no intermediate may
+        // exceed what can be allocated (checked for the widest scalar, Complex64,
+        // so a plan valid for one scalar type is valid for both).
+        for (p, shape) in shapes.iter().enumerate() {
+            checked_len::<Complex64>(shape, &format!("einsum: operand {p}"))?;
+        }
         let nin = parsed.inputs.len();
         let out_mask: u64 = parsed.output.iter().fold(0, |m, &l| m | (1u64 << l));
         // In how many operands each label appears.
@@ -98,8 +106,8 @@ impl ContractionPlan {
                 term.iter()
                     .zip(&strides)
                     .filter(|(&x, _)| x == l)
-                    .map(|(_, &s)| s as usize)
-                    .sum()
+                    // Wrapping: only an empty operand (never read) can overflow.
+                    .fold(0usize, |acc, (_, &s)| acc.wrapping_add(s as usize))
             };
             let kept_labels: Vec<u8> = uniq.iter().copied().filter(|&l| keep(l)).collect();
             let kept: Vec<(usize, usize)> = kept_labels
@@ -114,7 +122,7 @@ impl ContractionPlan {
                 .collect();
             let new_shape: Vec<usize> = kept.iter().map(|d| d.0).collect();
             pre.push(Some(PreStep {
-                out_len: new_shape.iter().product(),
+                out_len: checked_len::<Complex64>(&new_shape, "einsum: operand pre-step")?,
                 kept,
                 summed,
             }));
@@ -132,6 +140,17 @@ impl ContractionPlan {
             sizes: &sizes,
         };
         let path = network.path(optimizer)?;
+        let limit = (MAX_TENSOR_BYTES / std::mem::size_of::<Complex64>()) as u128;
+        if path.largest_intermediate > limit {
+            return Err(Error::invalid_argument(
+                "shapes",
+                format!(
+                    "einsum {spec:?}: an intermediate result of {} elements is too large \
+                     (limit {limit} elements of 16 bytes)",
+                    path.largest_intermediate
+                ),
+            ));
+        }
 
         // Resolve every pairwise step.
         let output: Vec<usize> = parsed.output.iter().map(|&l| l as usize).collect();
@@ -146,14 +165,16 @@ impl ContractionPlan {
             cur.remove(lo);
             let needed = cur.iter().fold(out_mask, |m, &slot| m | slot_masks[slot]);
             let last = s + 1 == nsteps;
-            let pair = build_pair(
+            // Sizes are checked for the widest scalar (Complex64), so a plan valid
+            // for one scalar type is valid for both.
+            let pair = build_pair::<Complex64>(
                 &labels[sa],
                 &shapes_of[sa],
                 &labels[sb],
                 &shapes_of[sb],
                 |l| needed >> l & 1 == 1,
                 if last { Some(&output) } else { None },
-            );
+            )?;
             let new_slot = labels.len();
             labels.push(pair.out_labels.clone());
             shapes_of.push(pair.out_shape.clone());
@@ -215,12 +236,14 @@ impl ContractionPlan {
     /// (input permutations of pairwise steps plus the final permutation); 0 means
     /// every product reads its operands in place.
     pub fn copied_elements(&self) -> usize {
-        let steps: usize = self.steps.iter().map(|s| s.pair.copied_elements()).sum();
+        let steps = self.steps.iter().fold(0usize, |acc, s| {
+            acc.saturating_add(s.pair.copied_elements())
+        });
         let fin = self
             .final_perm
             .as_ref()
-            .map_or(0, |(shape, _)| shape.iter().product());
-        steps + fin
+            .map_or(0, |(shape, _)| saturating_len(shape.iter().copied()));
+        steps.saturating_add(fin)
     }
 
     /// Runs the plan on operands of the planned shapes.
@@ -252,11 +275,11 @@ impl ContractionPlan {
         for (t, pre) in operands.iter().zip(&self.pre) {
             slots.push(match pre {
                 None => Slot::Borrowed(t.as_slice()),
-                Some(p) => Slot::Owned(run_pre(p, t.as_slice())),
+                Some(p) => Slot::Owned(run_pre(p, t.as_slice())?),
             });
         }
         for step in &self.steps {
-            let c = run_pair(&step.pair, slots[step.a].data(), slots[step.b].data());
+            let c = run_pair(&step.pair, slots[step.a].data(), slots[step.b].data())?;
             // Free the inputs of the step early.
             slots[step.a] = Slot::Empty;
             slots[step.b] = Slot::Empty;
@@ -264,7 +287,7 @@ impl ContractionPlan {
         }
         let last = std::mem::replace(&mut slots[self.final_slot], Slot::Empty);
         let data = match (&self.final_perm, last) {
-            (Some((shape, perm)), last) => permuted_vec(last.data(), shape, perm),
+            (Some((shape, perm)), last) => permuted_vec(last.data(), shape, perm)?,
             (None, Slot::Owned(v)) => v,
             (None, last) => last.data().to_vec(),
         };
@@ -290,17 +313,17 @@ impl<T> Slot<'_, T> {
 }
 
 /// Gathers the kept axes (diagonals included) and sums the summed ones.
-fn run_pre<T: Scalar>(p: &PreStep, src: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(p.out_len);
+fn run_pre<T: Scalar>(p: &PreStep, src: &[T]) -> Result<Vec<T>> {
+    let mut out = try_vec_with_capacity(p.out_len, "einsum: operand pre-step")?;
     if p.out_len == 0 {
-        return out;
+        return Ok(out);
     }
     let nk = p.kept.len();
     let ns = p.summed.len();
     let mut kidx = vec![0usize; nk];
     let mut sidx = vec![0usize; ns];
     let mut base = 0usize;
-    let sum_len: usize = p.summed.iter().map(|d| d.0).product();
+    let sum_len = saturating_len(p.summed.iter().map(|d| d.0));
     loop {
         let mut acc = T::zero();
         if sum_len > 0 {
@@ -329,7 +352,7 @@ fn run_pre<T: Scalar>(p: &PreStep, src: &[T]) -> Vec<T> {
         let mut ax = nk;
         loop {
             if ax == 0 {
-                return out;
+                return Ok(out);
             }
             ax -= 1;
             kidx[ax] += 1;

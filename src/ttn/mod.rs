@@ -33,6 +33,7 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+mod check;
 mod tree;
 
 pub use tree::{Child, Tree};
@@ -65,7 +66,9 @@ impl<T: Scalar> Ttn<T> {
     /// rank), 1 at the root. Not normalised, no canonical form.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `phys_dim < 1` or `bond_dim < 1`.
+    /// [`Error::InvalidArgument`] for `phys_dim < 1` or `bond_dim < 1`, and (naming
+    /// the node and shape) when a node tensor's size overflows or cannot be
+    /// allocated.
     pub fn random<R: Rng + ?Sized>(
         tree: Tree,
         phys_dim: usize,
@@ -85,9 +88,10 @@ impl<T: Scalar> Ttn<T> {
                 .unwrap_or(usize::MAX)
         };
         let mut dims = vec![1usize; tree.num_nodes()];
+        let below_counts = tree.sites_below_counts();
         for (v, dim) in dims.iter_mut().enumerate() {
             if v != tree.root() {
-                let below = tree.sites_below(v).len();
+                let below = below_counts[v];
                 *dim = bond_dim.min(pow(below)).min(pow(n - below));
             }
         }
@@ -98,11 +102,19 @@ impl<T: Scalar> Ttn<T> {
         let tensors = (0..tree.num_nodes())
             .map(|v| {
                 let [l, r] = tree.children(v);
-                Array3::from_shape_simple_fn((dims[v], child_dim(l), child_dim(r)), || {
-                    T::random_normal(rng)
-                })
+                let shape = [dims[v], child_dim(l), child_dim(r)];
+                let t = crate::Tensor::<T>::try_random(&shape, rng).map_err(|e| {
+                    Error::invalid_argument(
+                        "bond_dim",
+                        format!("Ttn::random: node {v} of shape {shape:?}: {e}"),
+                    )
+                })?;
+                let a =
+                    ndarray::Array3::from_shape_vec((shape[0], shape[1], shape[2]), t.into_vec())
+                        .map_err(|e| Error::invalid_argument("bond_dim", e.to_string()))?;
+                Ok(a)
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(Ttn {
             tree,
             tensors,
@@ -363,8 +375,8 @@ impl<T: Scalar> Ttn<T> {
                     *o += ml[b] * s;
                 }
             }
-            let nrm = out.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
-            if nrm == 0.0 {
+            let nrm = safe_norm(out.iter().copied());
+            if nrm == 0.0 || !nrm.is_finite() {
                 return Ok(LogValue::zero());
             }
             out.iter_mut().for_each(|z| *z = z.scale(1.0 / nrm));
@@ -405,7 +417,7 @@ impl<T: Scalar> Ttn<T> {
         let (q, mut r) = qr(leg_last(&self.tensors[u], leg_u).view())?;
         let k = q.ncols();
         self.tensors[u] = from_leg_last(q, leg_u, self.tensors[u].dim());
-        let nrm = r.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
+        let nrm = safe_norm(r.iter().copied());
         self.log_scale = add_log(self.log_scale, nrm);
         if nrm > 0.0 {
             r.mapv_inplace(|z| z.scale(1.0 / nrm));
@@ -447,8 +459,30 @@ pub(crate) fn dim_of<T>(t: &Array3<T>, leg: usize) -> usize {
 }
 
 /// `||t||_F`.
+/// `||t||_F`, computed without overflow or underflow for entries near the limits
+/// of `f64` (scaled by the largest entry).
 pub(crate) fn frob<T: Scalar>(t: &Array3<T>) -> f64 {
-    t.iter().map(|z| z.abs2()).sum::<f64>().sqrt()
+    safe_norm(t.iter().copied())
+}
+
+/// Euclidean norm of `xs` without overflow or underflow (scaled by the largest
+/// magnitude; NaN propagates).
+fn safe_norm<T: Scalar>(xs: impl Iterator<Item = T> + Clone) -> f64 {
+    let max = xs.clone().map(|z| z.abs()).fold(0.0_f64, |a, b| {
+        if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else {
+            a.max(b)
+        }
+    });
+    if max == 0.0 || !max.is_finite() {
+        return max;
+    }
+    if (1e-100..=1e100).contains(&max) {
+        return xs.map(|z| z.abs2()).sum::<f64>().sqrt();
+    }
+    let inv = 1.0 / max;
+    max * xs.map(|z| z.scale(inv).abs2()).sum::<f64>().sqrt()
 }
 
 fn add_log(log_scale: f64, norm: f64) -> f64 {

@@ -54,8 +54,8 @@ impl Tree {
             return Err(bad("a tree needs at least one node (two sites)".into()));
         }
         let ns = nn + 1;
-        let mut parent = vec![None; nn];
-        let mut site_parent: Vec<Option<(usize, usize)>> = vec![None; ns];
+        let mut parent = try_filled(nn, None, nn)?;
+        let mut site_parent: Vec<Option<(usize, usize)>> = try_filled(ns, None, nn)?;
         for (v, ch) in children.iter().enumerate() {
             for (side, &c) in ch.iter().enumerate() {
                 match c {
@@ -101,26 +101,18 @@ impl Tree {
             )));
         }
         let root = roots[0];
-        // Every node reaches the root within nn steps (otherwise: a cycle).
-        for v in 0..nn {
-            let mut u = v;
-            let mut steps = 0;
-            while let Some((p, _)) = parent[u] {
-                u = p;
-                steps += 1;
-                if steps > nn {
-                    return Err(bad(format!("node {v} lies on a cycle")));
-                }
-            }
-        }
         let site_parent = site_parent
             .into_iter()
             .enumerate()
             .map(|(s, p)| p.ok_or_else(|| bad(format!("site {s} is not a child of any node"))))
             .collect::<Result<Vec<_>>>()?;
-        // Post order (children first) and leaf order, iteratively.
-        let mut post_order = Vec::with_capacity(nn);
-        let mut leaf_order = Vec::with_capacity(ns);
+        // Post order (children first) and leaf order, iteratively. Every node has at
+        // most one parent, so the part reachable from the root is a tree; a node not
+        // reached lies on a cycle (checked after the walk, in O(N)).
+        let mut post_order: Vec<usize> = Vec::new();
+        post_order.try_reserve_exact(nn).map_err(|_| too_many(nn))?;
+        let mut leaf_order: Vec<usize> = Vec::new();
+        leaf_order.try_reserve_exact(ns).map_err(|_| too_many(nn))?;
         let mut stack = vec![(root, 0usize)];
         while let Some((v, state)) = stack.pop() {
             if state < 2 {
@@ -132,6 +124,14 @@ impl Tree {
             } else {
                 post_order.push(v);
             }
+        }
+        if post_order.len() != nn {
+            let mut seen = try_filled(nn, false, nn)?;
+            for &v in &post_order {
+                seen[v] = true;
+            }
+            let v = seen.iter().position(|&x| !x).unwrap_or(0);
+            return Err(bad(format!("node {v} lies on a cycle")));
         }
         Ok(Tree {
             children,
@@ -162,7 +162,8 @@ impl Tree {
                 format!("an image tree needs at least 2 pixels (got {rows} x {cols})"),
             ));
         }
-        let mut children = Vec::with_capacity(n - 1);
+        let mut children = Vec::new();
+        reserve_nodes(&mut children, n - 1)?;
         build_rect(&mut children, 0..rows, 0..cols, cols);
         Self::new(children)
     }
@@ -179,7 +180,8 @@ impl Tree {
                 format!("a tree needs at least 2 sites (got {n})"),
             ));
         }
-        let mut children = Vec::with_capacity(n - 1);
+        let mut children = Vec::new();
+        reserve_nodes(&mut children, n - 1)?;
         build_range(&mut children, 0..n);
         Self::new(children)
     }
@@ -198,15 +200,15 @@ impl Tree {
                 format!("a tree needs at least 2 sites (got {n})"),
             ));
         }
-        let children = (0..n - 1)
-            .map(|k| {
-                if k + 2 < n {
-                    [Child::Site(k), Child::Node(k + 1)]
-                } else {
-                    [Child::Site(k), Child::Site(k + 1)]
-                }
-            })
-            .collect();
+        let mut children = Vec::new();
+        reserve_nodes(&mut children, n - 1)?;
+        children.extend((0..n - 1).map(|k| {
+            if k + 2 < n {
+                [Child::Site(k), Child::Node(k + 1)]
+            } else {
+                [Child::Site(k), Child::Site(k + 1)]
+            }
+        }));
         Self::new(children)
     }
 
@@ -225,10 +227,32 @@ impl Tree {
         self.root
     }
 
-    /// The (left, right) children of node `v` (`v < num_nodes`, else panics; the
-    /// indices come from this tree).
+    /// The (left, right) children of node `v`.
+    ///
+    /// # Panics
+    /// If `v >= num_nodes()`; see [`try_children`](Tree::try_children).
     pub fn children(&self, v: usize) -> [Child; 2] {
         self.children[v]
+    }
+
+    /// The (left, right) children of node `v`, or [`Error::InvalidArgument`] when
+    /// `v` is not a node.
+    pub fn try_children(&self, v: usize) -> Result<[Child; 2]> {
+        self.check_node(v)?;
+        Ok(self.children[v])
+    }
+
+    fn check_node(&self, v: usize) -> Result<()> {
+        if v >= self.num_nodes() {
+            return Err(Error::invalid_argument(
+                "v",
+                format!(
+                    "node {v} does not exist (the tree has {} nodes)",
+                    self.num_nodes()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// All children lists, indexed by node.
@@ -238,13 +262,41 @@ impl Tree {
 
     /// The parent of node `v` and the side (0 left, 1 right) `v` hangs on; `None`
     /// for the root.
+    ///
+    /// # Panics
+    /// If `v >= num_nodes()`; see [`try_parent`](Tree::try_parent).
     pub fn parent(&self, v: usize) -> Option<(usize, usize)> {
         self.parent[v]
     }
 
+    /// [`parent`](Tree::parent), or [`Error::InvalidArgument`] when `v` is not a
+    /// node.
+    pub fn try_parent(&self, v: usize) -> Result<Option<(usize, usize)>> {
+        self.check_node(v)?;
+        Ok(self.parent[v])
+    }
+
     /// The node site `s` hangs on and the side (0 left, 1 right).
+    ///
+    /// # Panics
+    /// If `s >= num_sites()`; see [`try_site_parent`](Tree::try_site_parent).
     pub fn site_parent(&self, s: usize) -> (usize, usize) {
         self.site_parent[s]
+    }
+
+    /// [`site_parent`](Tree::site_parent), or [`Error::InvalidArgument`] when `s`
+    /// is not a site.
+    pub fn try_site_parent(&self, s: usize) -> Result<(usize, usize)> {
+        if s >= self.num_sites() {
+            return Err(Error::invalid_argument(
+                "s",
+                format!(
+                    "site {s} does not exist (the tree has {} sites)",
+                    self.num_sites()
+                ),
+            ));
+        }
+        Ok(self.site_parent[s])
     }
 
     /// The nodes in post order (both children before their parent; root last).
@@ -258,20 +310,32 @@ impl Tree {
         &self.leaf_order
     }
 
-    /// The largest number of nodes on a path from a site to the root.
+    /// The largest number of nodes on a path from a site to the root (O(N): one
+    /// pass over the nodes from the root down).
     pub fn depth(&self) -> usize {
-        (0..self.num_sites())
-            .map(|s| {
-                let mut v = self.site_parent[s].0;
-                let mut d = 1;
-                while let Some((p, _)) = self.parent[v] {
-                    v = p;
-                    d += 1;
-                }
-                d
-            })
-            .max()
-            .unwrap_or(0)
+        // Reverse post order visits every parent before its children.
+        let mut level = vec![0usize; self.num_nodes()];
+        let mut deepest = 0;
+        for &v in self.post_order.iter().rev() {
+            level[v] = self.parent[v].map_or(1, |(p, _)| level[p] + 1);
+            deepest = deepest.max(level[v]);
+        }
+        deepest
+    }
+
+    /// The number of sites below every node (O(N), in post order).
+    pub(crate) fn sites_below_counts(&self) -> Vec<usize> {
+        let mut count = vec![0usize; self.num_nodes()];
+        for &v in &self.post_order {
+            count[v] = self.children[v]
+                .iter()
+                .map(|c| match *c {
+                    Child::Site(_) => 1,
+                    Child::Node(u) => count[u],
+                })
+                .sum();
+        }
+        count
     }
 
     /// The nodes on the path from `from` to `to`, both included.
@@ -296,22 +360,30 @@ impl Tree {
         path.extend(at[..lca_pos_t].iter().rev());
         path
     }
+}
 
-    /// The sites below node `v`, in leaf order.
-    pub(crate) fn sites_below(&self, v: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut stack = vec![Child::Node(v)];
-        while let Some(c) = stack.pop() {
-            match c {
-                Child::Site(s) => out.push(s),
-                Child::Node(u) => {
-                    stack.push(self.children[u][1]);
-                    stack.push(self.children[u][0]);
-                }
-            }
-        }
-        out
-    }
+/// A vector of `n` copies of `value`, allocated fallibly; the error names the
+/// tree size (`nodes`).
+fn try_filled<T: Clone>(n: usize, value: T, nodes: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| too_many(nodes))?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// Reserves room for `n` nodes, fallibly.
+fn reserve_nodes(children: &mut Vec<[Child; 2]>, n: usize) -> Result<()> {
+    children.try_reserve_exact(n).map_err(|_| too_many(n))
+}
+
+fn too_many(nodes: usize) -> Error {
+    Error::invalid_argument(
+        "n",
+        format!(
+            "a tree of {nodes} nodes ({} sites) cannot be allocated",
+            nodes.saturating_add(1)
+        ),
+    )
 }
 
 /// Appends the nodes of the subtree over the rectangle and returns its top child.

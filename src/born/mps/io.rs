@@ -141,6 +141,12 @@ impl MpsBornMachine {
                 r.remaining()
             )));
         }
+        let t = tensors
+            .iter()
+            .map(|t| crate::Tensor::from(t.clone().into_dyn()));
+        crate::Mps::from_tensors(t.collect())
+            .and_then(|m| m.check_canonical(center, crate::mps::CANONICAL_TOL))
+            .map_err(|e| fmt(format!("{e}")))?;
         Ok(MpsBornMachine {
             tensors,
             center,

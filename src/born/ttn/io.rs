@@ -178,6 +178,8 @@ impl TtnBornMachine {
         if ttn.tensors.iter().any(|t| t.is_empty()) {
             return Err(fmt("a node tensor has a zero dimension".into()));
         }
+        ttn.check_canonical(center, crate::mps::CANONICAL_TOL)
+            .map_err(|e| fmt(format!("{e}")))?;
         ttn.center = Some(center);
         Ok(TtnBornMachine { ttn, options })
     }
