@@ -12,8 +12,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tnlearn::ttn::{Tree, Ttn};
 use tnlearn::{
-    contract, einsum, einsum_path, einsum_with, BornOptions, Complex64, ContractionPlan, Dataset,
-    Error, Mps, MpsBornMachine, PathOptimizer, Tensor, TtnBornMachine,
+    contract, einsum, einsum_path, einsum_with, BornMachine, BornOptions, Complex64,
+    ContractionPlan, Dataset, Error, Mps, MpsBornMachine, PathOptimizer, Tensor, TtnBornMachine,
 };
 
 // ------------------------------------------------------------ 1. zero-size axes

@@ -11,7 +11,9 @@ use tnlearn::ising::mcrg::{check_configuration, Correlations, MajorityRule};
 use tnlearn::ising::sampling::{sample as ising_sample, SamplerOptions};
 use tnlearn::ising::{exact::exact, stats::blocking, Lattice};
 use tnlearn::ttn::Tree;
-use tnlearn::{BornMachine, BornOptions, Cora, Dataset, Mps, MpsBornMachine, Tensor, TtnBornMachine};
+use tnlearn::{
+    BornMachine, BornOptions, Cora, Dataset, Mps, MpsBornMachine, Tensor, TtnBornMachine,
+};
 
 use crate::common::{note, rng_for, special_f64, special_usize, Class, Outcome};
 
