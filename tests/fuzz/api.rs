@@ -76,23 +76,15 @@ fn run_tensor(seed: u64, index: u64, _: &Path) -> Outcome {
     let s = shape(&mut rng);
     note(|| format!("tensor constructor, shape {s:?}"));
     match rng.random_range(0..8) {
-        0 => {
-            let t = Tensor::<f64>::zeros(&s);
-            check_len(&t, &s)
-        }
+        0 => checked(Tensor::<f64>::try_zeros(&s), &s),
         1 => {
             let v = special_f64(&mut rng);
-            let t = Tensor::from_fn(&s, |_| v);
-            check_len(&t, &s)
+            checked(Tensor::try_from_fn(&s, |_| v), &s)
         }
-        2 => {
-            let t = Tensor::<f64>::random(&s, &mut rng);
-            check_len(&t, &s)
-        }
+        2 => checked(Tensor::<f64>::try_random(&s, &mut rng), &s),
         3 => {
             let n = size(&mut rng);
-            let t = Tensor::<f64>::eye(n);
-            check_len(&t, &[n, n])
+            checked(Tensor::<f64>::try_eye(n), &[n, n])
         }
         4 => {
             let len = rng.random_range(0..64);
@@ -130,6 +122,14 @@ fn run_tensor(seed: u64, index: u64, _: &Path) -> Outcome {
             let t2 = t.clone().reshape(&shape(&mut rng));
             outcome(t2, no_check)
         }
+    }
+}
+
+/// The checked constructors: `Ok` with the right shape and length, or a clean `Err`.
+fn checked(t: tnlearn::Result<Tensor<f64>>, s: &[usize]) -> Outcome {
+    match t {
+        Ok(t) => check_len(&t, s),
+        Err(e) => Outcome::from_error(&e, None),
     }
 }
 
