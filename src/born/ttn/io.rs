@@ -146,6 +146,11 @@ impl TtnBornMachine {
             let a = r.usize("node D_parent")?;
             let b = r.usize("node D_left")?;
             let c = r.usize("node D_right")?;
+            if a == 0 || b == 0 || c == 0 {
+                return Err(fmt(format!(
+                    "node {v} has shape ({a}, {b}, {c}): every bond must be at least 1"
+                )));
+            }
             let count = a
                 .checked_mul(b)
                 .and_then(|x| x.checked_mul(c))
@@ -165,7 +170,10 @@ impl TtnBornMachine {
                     "node {v} has a non-finite value at position {i}"
                 )));
             }
-            tensors.push(Array3::from_shape_vec((a, b, c), values).expect("count matches"));
+            tensors.push(
+                Array3::from_shape_vec((a, b, c), values)
+                    .map_err(|e| fmt(format!("node {v} of shape ({a}, {b}, {c}): {e}")))?,
+            );
         }
         if r.remaining() != 0 {
             return Err(fmt(format!(
