@@ -103,7 +103,7 @@ impl TtnBornMachine {
         let center = r.usize("center")?;
         let options = BornOptions::read_bytes(&mut r, true)?;
         check_num_states(d).map_err(|e| fmt(e.to_string()))?;
-        if nsites < 3 || nnodes + 1 != nsites {
+        if nsites < 3 || nnodes.checked_add(1) != Some(nsites) {
             return Err(fmt(format!(
                 "num_sites = {nsites}, num_nodes = {nnodes}: a tree has num_nodes = \
                  num_sites - 1 and a TTN Born machine at least 3 sites"
