@@ -272,7 +272,7 @@ fn main() -> Result<()> {
     // Data and the exact answer key.
     let lattice = Lattice::square(l)?;
     let truth = exact::exact(&lattice, temperature)?;
-    let n = lattice.n_sites() as f64;
+    let n = lattice.num_sites() as f64;
     let sampler = SamplerOptions::new()
         .algorithm(algorithm)
         .burn_in(2000)

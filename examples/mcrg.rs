@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Writes `mcrg.md` (the table) and `mcrg.csv` to `--out-dir` (default `out/mcrg/`);
-//! the last line printed is one JSON object. Reference (design note, majority rule
+//! the last line printed is one JSON object. Reference (`docs/ising.md`, majority rule
 //! 32 -> 16, 4 x 10^6 Wolff samples): `y_t = 0.906` (1 coupling), 0.966 (2), 0.969 (4),
 //! `0.9673 +- 0.0009` (7).
 //!
@@ -28,7 +28,7 @@ use tnlearn::ising::sampling::ClusterAlgorithm;
 use tnlearn::ising::CRITICAL_TEMPERATURE;
 use tnlearn::{Error, Result};
 
-/// Majority rule 32 -> 16 with 4 x 10^6 Wolff samples (design note).
+/// Majority rule 32 -> 16 with 4 x 10^6 Wolff samples (`docs/ising.md`).
 const REFERENCE_MAJORITY: [(usize, f64); 4] = [(1, 0.906), (2, 0.966), (4, 0.969), (7, 0.9673)];
 
 /// The coarse-grainings the example knows, by name: one match arm each.

@@ -1,5 +1,5 @@
-//! Ising data: exact values against the design tables and brute force; samplers
-//! against the exact energy; MCRG pieces against direct computations.
+//! Ising data: exact values against the reference tables of `docs/ising.md` and brute
+//! force; samplers against the exact energy; MCRG pieces against direct computations.
 
 use tnlearn::ising::exact::{self, Thermodynamics};
 use tnlearn::ising::{Lattice, CRITICAL_COUPLING, CRITICAL_TEMPERATURE};
@@ -39,7 +39,7 @@ fn critical_point_constants() {
 }
 
 #[test]
-fn kaufman_matches_the_design_table_at_tc() {
+fn kaufman_matches_the_reference_table_at_tc() {
     let rows = [
         (4, ["0.97011971617", "-1.5656237876", "0.78327", "0.28017"]),
         (8, ["0.93971532483", "-1.4915891074", "1.14556", "0.28239"]),
@@ -63,7 +63,7 @@ fn kaufman_matches_the_design_table_at_tc() {
 }
 
 #[test]
-fn onsager_matches_the_design_table() {
+fn onsager_matches_the_reference_table() {
     let rows = [
         (
             2.0,
@@ -135,7 +135,7 @@ fn chain_equals_brute_force_and_tends_to_its_limit() {
             );
         }
     }
-    // Per-site limit: the design note's entropies, and ring N -> infinity.
+    // Per-site limit: the reference entropies of `docs/ising.md`, and ring N -> infinity.
     assert!(matches_printed(
         exact::chain_limit(1.0).unwrap().entropy_per_site,
         "0.365333855"
@@ -156,7 +156,7 @@ fn chain_equals_brute_force_and_tends_to_its_limit() {
 }
 
 #[test]
-fn brute_force_magnetisation_at_tc_matches_the_design_note() {
+fn brute_force_magnetisation_at_tc_matches_the_reference() {
     let e = exact::enumerate(&Lattice::square(4).unwrap(), CRITICAL_TEMPERATURE).unwrap();
     assert!(matches_printed(e.mean_abs_magnetization, "0.84386044"));
     assert!(matches_printed(e.mean_magnetization_squared, "0.76135891"));
@@ -252,7 +252,7 @@ fn chi2_critical(dof: usize) -> f64 {
 
 /// Exact probabilities of the (bond sum, number of up spins) classes, by enumeration.
 fn exact_classes(lattice: &Lattice, t: f64) -> std::collections::BTreeMap<(i64, usize), f64> {
-    let n = lattice.n_sites();
+    let n = lattice.num_sites();
     let mut p = std::collections::BTreeMap::new();
     let mut z = 0.0;
     for x in 0u32..1 << n {
@@ -320,7 +320,7 @@ fn samplers_draw_the_boltzmann_distribution_on_small_lattices() {
     }
 }
 
-/// The design note's check: one long chain at T_c reproduces Kaufman's energy per
+/// The check of `docs/ising.md`: one long chain at T_c reproduces Kaufman's energy per
 /// site within 4 standard errors (blocking analysis), for both algorithms.
 #[test]
 fn samplers_reproduce_the_exact_energy_at_tc() {
@@ -725,7 +725,7 @@ fn lattice_tables_and_snake_order_are_consistent() {
         let bonds = lattice.bonds();
         assert_eq!(bonds.len() * 2, table.len());
         // Every bond (i, j) appears once in i's list and once in j's (with multiplicity).
-        for i in 0..lattice.n_sites() {
+        for i in 0..lattice.num_sites() {
             let mine: Vec<usize> = table[z * i..z * (i + 1)]
                 .iter()
                 .map(|&j| j as usize)

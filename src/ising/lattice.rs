@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// ```
 /// use tnlearn::ising::Lattice;
 /// let torus = Lattice::square(4)?;
-/// assert_eq!((torus.n_sites(), torus.bonds().len()), (16, 32));
+/// assert_eq!((torus.num_sites(), torus.bonds().len()), (16, 32));
 /// assert_eq!(torus.energy(&[1i8; 16])?, -32.0); // all aligned: E = -2 L^2
 /// # Ok::<(), tnlearn::Error>(())
 /// ```
@@ -64,8 +64,18 @@ impl Lattice {
         Ok(Lattice::Square { l })
     }
 
-    /// The number of sites `N` (`n`, or `l^2`).
+    /// The number of sites `N` (`n`, or `l^2`): the old name of
+    /// [`num_sites`](Self::num_sites).
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `Lattice::num_sites`, the name used everywhere else"
+    )]
     pub fn n_sites(&self) -> usize {
+        self.num_sites()
+    }
+
+    /// The number of sites `N` (`n`, or `l^2`).
+    pub fn num_sites(&self) -> usize {
         match *self {
             Lattice::Ring { n } => n,
             Lattice::Square { l } => l * l,
@@ -102,7 +112,7 @@ impl Lattice {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the lattice if the table cannot be allocated.
     pub fn try_bonds(&self) -> Result<Vec<(usize, usize)>> {
-        let count = self.n_sites() * self.coordination() / 2;
+        let count = self.num_sites() * self.coordination() / 2;
         let mut bonds = try_vec_with_capacity(count, "bond list", self)?;
         match *self {
             Lattice::Ring { n } => bonds.extend((0..n).map(|i| (i, (i + 1) % n))),
@@ -136,7 +146,7 @@ impl Lattice {
     /// [`Error::InvalidArgument`] naming the lattice if the table cannot be allocated.
     pub fn try_neighbors(&self) -> Result<Vec<u32>> {
         let z = self.coordination();
-        let n = self.n_sites();
+        let n = self.num_sites();
         let mut table = try_vec_with_capacity(z * n, "neighbour table", self)?;
         table.resize(z * n, 0u32);
         let mut filled: Vec<u8> = try_vec_with_capacity(n, "neighbour table", self)?;
@@ -180,10 +190,10 @@ impl Lattice {
 
     /// Checks that `spins` is a configuration of this lattice.
     pub(crate) fn check_spins(&self, spins: &[i8]) -> Result<()> {
-        if spins.len() != self.n_sites() {
+        if spins.len() != self.num_sites() {
             return Err(Error::shape_mismatch(
                 "Ising configuration (one spin per site)",
-                [self.n_sites()],
+                [self.num_sites()],
                 [spins.len()],
             ));
         }
@@ -230,7 +240,7 @@ pub(crate) fn try_vec_with_capacity<T>(
             "lattice",
             format!(
                 "cannot allocate the {what} of {} sites ({len} entries of {} bytes): {e}",
-                lattice.n_sites(),
+                lattice.num_sites(),
                 std::mem::size_of::<T>()
             ),
         )

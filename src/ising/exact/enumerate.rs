@@ -37,7 +37,7 @@ pub struct Enumeration {
 /// [`Error::InvalidArgument`] if the lattice has more than
 /// [`MAX_ENUMERATION_SITES`] sites or the temperature is not finite and `> 0`.
 pub fn enumerate(lattice: &Lattice, temperature: f64) -> Result<Enumeration> {
-    let n = lattice.n_sites();
+    let n = lattice.num_sites();
     if n > MAX_ENUMERATION_SITES {
         return Err(Error::invalid_argument(
             "lattice",

@@ -27,8 +27,8 @@ pub enum EvenOperator {
 }
 
 impl EvenOperator {
-    /// All seven, in the order of the design note (and of the couplings `1..=7` used
-    /// by [`measure`](super::measure)).
+    /// All seven, in the order of the reference table in `docs/ising.md` (and of the
+    /// couplings `1..=7` used by [`measure`](super::measure)).
     pub const ALL: [EvenOperator; 7] = [
         EvenOperator::NearestNeighbor,
         EvenOperator::NextNearestNeighbor,

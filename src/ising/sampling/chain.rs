@@ -62,7 +62,7 @@ impl MarkovChain {
         } else {
             (p * 18_446_744_073_709_551_616.0) as u64
         };
-        let n = lattice.n_sites();
+        let n = lattice.num_sites();
         let mut spins = try_vec_with_capacity(n, "spins", lattice)?;
         if cold_start {
             spins.resize(n, 1i8);

@@ -163,7 +163,7 @@ pub fn sample<R: Rng + ?Sized>(
 ) -> Result<Dataset> {
     options.validate()?;
     // Allocated first, so that an impossible `n` fails before the chain runs.
-    let mut bits = bits_array(n, lattice.n_sites())?;
+    let mut bits = bits_array(n, lattice.num_sites())?;
     let mut chain = MarkovChain::new(
         lattice,
         temperature,
