@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
 use super::model::{top_entries, Cora};
-use super::network::PlanCache;
+use crate::tensor::PlanCache;
 use super::params::StochasticMap;
 use crate::error::Result;
 use crate::io::container::{self, Reader, Writer};

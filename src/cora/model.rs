@@ -3,7 +3,7 @@
 use rand::Rng;
 
 use super::geometry::{Architecture, Geometry};
-use super::network::PlanCache;
+use crate::tensor::PlanCache;
 use super::params::StochasticMap;
 use crate::error::{Error, Result};
 

@@ -34,9 +34,6 @@ pub const MAX_CONE_TABLE: usize = 1 << 26;
 /// The einsum letters, in order.
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// The plan cache now lives in `tensor/` (a general cache per spec and shapes).
-pub(crate) use crate::tensor::PlanCache;
-
 /// Sums a map over the outputs not in `keep`: a tensor of shape
 /// `[site_dim; keep.len()] ++ in_shape` (the input axes split per site).
 pub(crate) fn restrict(
