@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
 use super::model::{top_entries, Cora};
-use crate::tensor::PlanCache;
 use super::params::StochasticMap;
 use crate::error::Result;
 use crate::io::container::{self, Reader, Writer};
 use crate::io::format_error;
+use crate::tensor::PlanCache;
 
 const MAGIC: &[u8; 8] = b"TNLCORA\0";
 const VERSION: u32 = 1;

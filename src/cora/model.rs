@@ -3,9 +3,9 @@
 use rand::Rng;
 
 use super::geometry::{Architecture, Geometry};
-use crate::tensor::PlanCache;
 use super::params::StochasticMap;
 use crate::error::{Error, Result};
+use crate::tensor::PlanCache;
 
 /// `chi_J^(sites of Gamma_J)`, the entries of the top table, checked (validated
 /// to be at most [`MAX_TOP_ENTRIES`](super::geometry::MAX_TOP_ENTRIES)).
