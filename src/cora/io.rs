@@ -30,20 +30,13 @@ impl ReadMap for Reader<'_> {
                 ),
             ));
         }
-        let bytes = o
-            .checked_mul(i)
-            .and_then(|n| n.checked_mul(8))
-            .ok_or_else(|| {
-                format_error(
-                    self.path(),
-                    format!("{what} at offset {at}: {o} x {i} entries overflow"),
-                )
-            })?;
-        let raw = self.take(bytes, what)?;
-        let values: Vec<f64> = raw
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
+        let count = o.checked_mul(i).ok_or_else(|| {
+            format_error(
+                self.path(),
+                format!("{what} at offset {at}: {o} x {i} entries overflow"),
+            )
+        })?;
+        let values = self.finite_f64s(count, what)?;
         StochasticMap::new(o, i, values)
             .map_err(|e| format_error(self.path(), format!("{what} at offset {at}: {e}")))
     }

@@ -177,6 +177,41 @@ impl<'a> Reader<'a> {
     pub fn f64(&mut self, what: &str) -> Result<f64> {
         Ok(f64::from_bits(self.u64(what)?))
     }
+    /// `count` finite `f64`s (bit-exact). The byte count is checked against what
+    /// the payload holds before anything is allocated; a NaN or infinity is an
+    /// error naming `what`, its position and its offset.
+    pub fn finite_f64s(&mut self, count: usize, what: &str) -> Result<Vec<f64>> {
+        let at = self.pos;
+        let bytes = count
+            .checked_mul(8)
+            .filter(|&b| b <= self.remaining())
+            .ok_or_else(|| {
+                format_error(
+                    self.path,
+                    format!(
+                        "truncated: {what} needs {count} values at offset {at} but only {} \
+                         bytes remain",
+                        self.remaining()
+                    ),
+                )
+            })?;
+        let raw = self.take(bytes, what)?;
+        let values: Vec<f64> = raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("chunks of 8 bytes")))
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(format_error(
+                self.path,
+                format!(
+                    "{what} has a non-finite value {} at position {i} (offset {})",
+                    values[i],
+                    at + 8 * i
+                ),
+            ));
+        }
+        Ok(values)
+    }
 }
 
 /// Sequential little-endian writes of a payload, the mirror of [`Reader`];

@@ -154,22 +154,8 @@ impl TtnBornMachine {
             let count = a
                 .checked_mul(b)
                 .and_then(|x| x.checked_mul(c))
-                .filter(|&x| x <= r.remaining() / 8)
-                .ok_or_else(|| {
-                    fmt(format!(
-                        "truncated: node {v} of shape ({a}, {b}, {c}) does not fit in the file"
-                    ))
-                })?;
-            let raw = r.take(count * 8, "node values")?;
-            let values: Vec<f64> = raw
-                .chunks_exact(8)
-                .map(|x| f64::from_le_bytes(x.try_into().expect("8 bytes")))
-                .collect();
-            if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-                return Err(fmt(format!(
-                    "node {v} has a non-finite value at position {i}"
-                )));
-            }
+                .ok_or_else(|| fmt(format!("node {v} of shape ({a}, {b}, {c}) overflows")))?;
+            let values = r.finite_f64s(count, &format!("node {v}"))?;
             tensors.push(
                 Array3::from_shape_vec((a, b, c), values)
                     .map_err(|e| fmt(format!("node {v} of shape ({a}, {b}, {c}): {e}")))?,
