@@ -41,7 +41,7 @@
 //! assert!(amp.log_abs.is_finite());
 //! ```
 
-mod canonical;
+pub(crate) mod canonical;
 pub(crate) mod check;
 pub use check::CANONICAL_TOL;
 mod compress;

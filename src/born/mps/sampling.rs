@@ -16,7 +16,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::{as_matrix, MpsBornMachine};
+use super::MpsBornMachine;
+use crate::mps::canonical::SiteTensor;
 use crate::born::checks::{
     check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
 };
@@ -48,7 +49,7 @@ fn zip_step<R: Rng + ?Sized>(
 ) -> Result<Array2<f64>> {
     let (dl, d, dr) = a.dim();
     let n = v.nrows();
-    let amat = as_matrix(a, dl, d * dr);
+    let amat = a.matrix(dl, d * dr);
     // The values whose products are formed for every row.
     let formed = match (fixed, env) {
         (Some(_), _) | (None, Some(_)) => d,
