@@ -17,12 +17,12 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use super::MpsBornMachine;
-use crate::mps::canonical::SiteTensor;
 use crate::born::checks::{
     check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
 };
 use crate::error::Result;
 use crate::linalg::gemm_unchecked;
+use crate::mps::canonical::SiteTensor;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
