@@ -35,9 +35,11 @@ use crate::tensor::Tensor;
 /// [`fit`](crate::born::BornMachine::fit) the centre is at site 0 (right-canonical form), the
 /// form that exact zipper sampling needs.
 ///
-/// The site tensors are held as `ndarray` arrays rather than in an [`Mps`], because
-/// the learning sweep moves the centre itself (an [`Mps`] forgets its centre on every
-/// tensor update); [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
+/// The site tensors are held as `Array3` arrays (the type [`Ttn`](crate::ttn::Ttn)
+/// keeps) rather than in an [`Mps`], whose sites are [`Tensor`]s; the canonical
+/// sweep steps are the ones of [`Mps::move_center`], shared, with the factors
+/// absorbed as they are (the state stays normalised) instead of moved into a log
+/// scale. [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
 /// convert. The overall scale is irrelevant for `p`, so the log scale is 0.
 ///
 /// ```
