@@ -626,6 +626,44 @@ fn set_tensor_resets_center() {
     assert!(scale.is_finite());
 }
 
+#[test]
+fn replace_bond_keeps_a_centre_on_the_bond() {
+    let mut m = Mps::<f64>::random(&DIMS_A, 4, &mut rng(6)).unwrap();
+    m.canonicalize(3).unwrap();
+    // The pair as a QR step leaves it: site 3 a left isometry, centre on site 4.
+    let mut moved = m.clone();
+    moved.move_center(4).unwrap();
+    let (l, r) = (
+        moved.tensor(3).unwrap().clone(),
+        moved.tensor(4).unwrap().clone(),
+    );
+    m.replace_bond(3, l.clone(), r.clone(), 4).unwrap();
+    assert_eq!(m.center(), Some(4));
+    m.check_canonical(4, 1e-10).unwrap();
+    assert!((m.tensor(4).unwrap().norm() - 1.0).abs() < 1e-12);
+    // Moving the known centre only sweeps the sites in between.
+    m.move_center(5).unwrap();
+    m.check_canonical(5, 1e-10).unwrap();
+    // A centre away from the bond is forgotten, as by set_tensor_pair.
+    m.canonicalize(0).unwrap();
+    m.replace_bond(3, l.clone(), r.clone(), 4).unwrap();
+    assert_eq!(m.center(), None);
+    // The new centre must lie on the bond; errors leave the MPS unchanged.
+    m.canonicalize(3).unwrap();
+    let before = m.tensors().to_vec();
+    let e = m.replace_bond(3, l.clone(), r, 5).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+    let r = moved.tensor(4).unwrap().clone();
+    assert!(m.replace_bond(usize::MAX, l, r, usize::MAX).is_err());
+    let (a, b) = (
+        Tensor::<f64>::ones(&[1, 2, 1]),
+        Tensor::<f64>::ones(&[1, 3, 1]),
+    );
+    assert!(m.replace_bond(3, a, b, 4).is_err());
+    assert_eq!(m.tensors(), &before[..]);
+    assert_eq!(m.center(), Some(3));
+}
+
 // ------------------------------------------------------------------ bad input
 
 fn msg(e: &Error) -> String {

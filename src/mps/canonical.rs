@@ -1,11 +1,16 @@
 //! Canonical forms by QR sweeps: [`Mps::canonicalize`], [`Mps::move_center`],
-//! [`Mps::left_canonicalize`], [`Mps::right_canonicalize`].
+//! [`Mps::left_canonicalize`], [`Mps::right_canonicalize`], and the bond replacement
+//! that keeps the centre, [`Mps::replace_bond`]. The sweep steps are written once,
+//! over any [`SiteTensor`] storage, for [`Mps`] and the MPS Born machine.
 
-use crate::error::Result;
-use crate::linalg::qr;
+use ndarray::{Array2, Array3, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::linalg::{matmul, qr};
 use crate::scalar::Scalar;
+use crate::tensor::Tensor;
 
-use super::{mat, matmul, matrix_norm, tensor_from_matrix, Mps};
+use super::{mat, matrix_norm, tensor_from_matrix, Mps};
 
 impl<T: Scalar> Mps<T> {
     /// Brings the MPS into mixed canonical form with orthogonality centre `k`,
@@ -102,44 +107,203 @@ impl<T: Scalar> Mps<T> {
         }
     }
 
-    /// Site `k` becomes the left isometry `Q` of `A_k = Q R`; the normalised `R` is
-    /// absorbed into site `k+1`.
+    /// Site `k` becomes the left isometry of `A_k = Q R`; the normalised `R` is
+    /// absorbed into site `k+1` and its norm into `log_scale` ([`qr_step_right`]).
     fn qr_step_right(&mut self, k: usize) -> Result<()> {
-        let (dl, d, dr) = self.site_dims(k);
-        let (q, mut r) = qr(mat(&self.tensors[k], dl * d, dr))?;
-        let rank = q.ncols();
-        self.tensors[k] = tensor_from_matrix(q, &[dl, d, rank]);
-        let nrm = matrix_norm(&r.view());
+        let nrm = qr_step_right(&mut self.tensors, k, FactorNorm::ToScale)?;
         self.log_scale = add_log(self.log_scale, nrm);
-        if nrm > 0.0 {
-            let inv = 1.0 / nrm;
-            r.mapv_inplace(|x| x.scale(inv));
-        }
-        let (_, d2, dr2) = self.site_dims(k + 1);
-        let next = matmul(r.view(), mat(&self.tensors[k + 1], dr, d2 * dr2));
-        self.tensors[k + 1] = tensor_from_matrix(next, &[rank, d2, dr2]);
         Ok(())
     }
 
-    /// Site `k` becomes the right isometry `Q` of `A_k = L Q` (computed as the QR
-    /// decomposition `A_k^T = Q' R'`, so `L = R'^T`, `Q = Q'^T`, which has
-    /// orthonormal rows); the normalised `L` is absorbed into site `k-1`.
+    /// Site `k` becomes the right isometry of `A_k = L Q`; the normalised `L` is
+    /// absorbed into site `k-1` and its norm into `log_scale` ([`lq_step_left`]).
     fn lq_step_left(&mut self, k: usize) -> Result<()> {
-        let (dl, d, dr) = self.site_dims(k);
-        let (q, mut r) = qr(mat(&self.tensors[k], dl, d * dr).t())?;
-        let rank = q.ncols();
-        self.tensors[k] = tensor_from_matrix(q.reversed_axes(), &[rank, d, dr]);
-        let nrm = matrix_norm(&r.view());
+        let nrm = lq_step_left(&mut self.tensors, k, FactorNorm::ToScale)?;
         self.log_scale = add_log(self.log_scale, nrm);
-        if nrm > 0.0 {
-            let inv = 1.0 / nrm;
-            r.mapv_inplace(|x| x.scale(inv));
-        }
-        let (dl0, d0, _) = self.site_dims(k - 1);
-        let prev = matmul(mat(&self.tensors[k - 1], dl0 * d0, dl), r.t());
-        self.tensors[k - 1] = tensor_from_matrix(prev, &[dl0, d0, rank]);
         Ok(())
     }
+
+    /// Replaces the neighbouring site tensors `k` and `k+1` (the bond between them
+    /// may change size, as after a two-site update and split) and keeps the
+    /// canonical form, in the manner of ITensor's `replacebond!`: the orthogonality
+    /// centre becomes `center`, which must be `k` or `k+1`.
+    ///
+    /// This is [`Mps::set_tensor_pair`] (same validation) for a caller that knows
+    /// the new pair is canonical about `center`: for `center = k+1`, `left` is a left
+    /// isometry; for `center = k`, `right` is a right isometry (e.g. the orthonormal
+    /// factor of an SVD or QR of the merged two-site tensor). The known form is kept
+    /// only when the previous centre was `k` or `k+1` (every other site is then
+    /// still an isometry about the bond); otherwise the centre becomes `None`, as
+    /// after [`Mps::set_tensor_pair`]. When it is kept, the new centre tensor is
+    /// normalised and its norm moved into `log_scale`, so `||psi|| = exp(log_scale)`
+    /// as for every known centre. The isometry itself is the caller's promise and
+    /// is not checked here (that would cost a Gram matrix per call);
+    /// [`Mps::check_canonical`] verifies it.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tnlearn::Mps;
+    ///
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    /// let mut psi = Mps::<f64>::random(&[2; 6], 4, &mut rng)?;
+    /// psi.canonicalize(2)?;
+    /// // A two-site update of sites 2 and 3 that leaves site 3 a right isometry
+    /// // (here: the sites as they are after moving the centre back to 2).
+    /// let mut moved = psi.clone();
+    /// moved.move_center(3)?;
+    /// moved.move_center(2)?;
+    /// let (l, r) = (moved.tensor(2)?.clone(), moved.tensor(3)?.clone());
+    /// psi.replace_bond(2, l, r, 2)?;
+    /// assert_eq!(psi.center(), Some(2));
+    /// psi.check_canonical(2, 1e-10)?;
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `k + 1 >= N` or
+    /// `center` is neither `k` nor `k+1`; the errors of [`Mps::set_tensor_pair`] for
+    /// tensors that do not fit. On error the MPS is unchanged.
+    pub fn replace_bond(
+        &mut self,
+        k: usize,
+        left: Tensor<T>,
+        right: Tensor<T>,
+        center: usize,
+    ) -> Result<()> {
+        if center != k && center != k.saturating_add(1) {
+            return Err(Error::invalid_argument(
+                "center",
+                format!(
+                    "the centre after replacing bond ({k}, {}) must be one of its sites \
+                     (got {center})",
+                    k.saturating_add(1)
+                ),
+            ));
+        }
+        let was = self.center;
+        self.set_tensor_pair(k, left, right)?;
+        if was == Some(k) || was == Some(k + 1) {
+            self.normalize_site(center);
+            self.center = Some(center);
+        }
+        Ok(())
+    }
+}
+
+/// The storage of one MPS site tensor of shape `(D_left, d, D_right)`, row-major.
+///
+/// The canonical-form steps ([`qr_step_right`], [`lq_step_left`]) are written once
+/// against it: [`Mps`] keeps [`Tensor`]s, the MPS Born machine `Array3`s.
+pub(crate) trait SiteTensor<T>: Sized {
+    /// The shape `(D_left, d, D_right)`.
+    fn dims(&self) -> (usize, usize, usize);
+    /// The tensor viewed as a `rows x cols` matrix (no copy).
+    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T>;
+    /// A matrix (any layout) reshaped row-major into a site tensor (moves the buffer
+    /// when the matrix is row-major contiguous).
+    fn from_matrix(m: Array2<T>, shape: (usize, usize, usize)) -> Self;
+}
+
+impl<T: Scalar> SiteTensor<T> for Tensor<T> {
+    fn dims(&self) -> (usize, usize, usize) {
+        let s = self.shape();
+        (s[0], s[1], s[2])
+    }
+
+    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T> {
+        mat(self, rows, cols)
+    }
+
+    fn from_matrix(m: Array2<T>, (a, b, c): (usize, usize, usize)) -> Self {
+        tensor_from_matrix(m, &[a, b, c])
+    }
+}
+
+impl<T: Scalar> SiteTensor<T> for Array3<T> {
+    fn dims(&self) -> (usize, usize, usize) {
+        self.dim()
+    }
+
+    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T> {
+        ArrayView2::from_shape((rows, cols), self.as_slice().expect("standard layout"))
+            .expect("matrix view of a site tensor")
+    }
+
+    fn from_matrix(m: Array2<T>, shape: (usize, usize, usize)) -> Self {
+        let m = if m.is_standard_layout() {
+            m
+        } else {
+            m.as_standard_layout().into_owned()
+        };
+        m.into_shape_with_order(shape)
+            .expect("element count matches")
+    }
+}
+
+/// What a canonical step does with the factor (`R` or `L`) it pushes into the
+/// neighbouring site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FactorNorm {
+    /// Divide the factor by its Frobenius norm before absorbing it and return that
+    /// norm (for a log scale): [`Mps`], whose states may have any norm.
+    ToScale,
+    /// Absorb the factor as it is (return 1): the Born machine, whose state is
+    /// normalised and whose centre tensor is normalised once at the end.
+    Keep,
+}
+
+/// Takes the factor's norm out as `norm` says; returns the norm taken out.
+fn take_norm<T: Scalar>(factor: &mut Array2<T>, norm: FactorNorm) -> f64 {
+    if norm == FactorNorm::Keep {
+        return 1.0;
+    }
+    let nrm = matrix_norm(&factor.view());
+    if nrm > 0.0 {
+        let inv = 1.0 / nrm;
+        factor.mapv_inplace(|x| x.scale(inv));
+    }
+    nrm
+}
+
+/// One step of a left-to-right QR sweep: site `k` becomes the left isometry `Q` of
+/// `A_k = Q R` (thin QR of `A_k` as a `(D_{k-1} d_k) x D_k` matrix) and `R` is
+/// absorbed into site `k+1`; the bond takes the rank of the QR. Returns the norm
+/// taken out of `R` (see [`FactorNorm`]).
+pub(crate) fn qr_step_right<T: Scalar, S: SiteTensor<T>>(
+    sites: &mut [S],
+    k: usize,
+    norm: FactorNorm,
+) -> Result<f64> {
+    let (dl, d, dr) = sites[k].dims();
+    let (q, mut r) = qr(sites[k].matrix(dl * d, dr))?;
+    let rank = q.ncols();
+    let nrm = take_norm(&mut r, norm);
+    let (_, d2, dr2) = sites[k + 1].dims();
+    let next = matmul(r.view(), sites[k + 1].matrix(dr, d2 * dr2))?;
+    sites[k] = S::from_matrix(q, (dl, d, rank));
+    sites[k + 1] = S::from_matrix(next, (rank, d2, dr2));
+    Ok(nrm)
+}
+
+/// One step of a right-to-left sweep: site `k` becomes the right isometry `Q` of
+/// `A_k = L Q` (computed as the QR decomposition `A_k^T = Q' R'` of the
+/// `D_{k-1} x (d_k D_k)` reshaping, so `L = R'^T`, `Q = Q'^T` with orthonormal
+/// rows) and `L` is absorbed into site `k-1`. Returns the norm taken out of `L`
+/// (see [`FactorNorm`]).
+pub(crate) fn lq_step_left<T: Scalar, S: SiteTensor<T>>(
+    sites: &mut [S],
+    k: usize,
+    norm: FactorNorm,
+) -> Result<f64> {
+    let (dl, d, dr) = sites[k].dims();
+    let (q, mut r) = qr(sites[k].matrix(dl, d * dr).t())?;
+    let rank = q.ncols();
+    let nrm = take_norm(&mut r, norm);
+    let (dl0, d0, _) = sites[k - 1].dims();
+    let prev = matmul(sites[k - 1].matrix(dl0 * d0, dl), r.t())?;
+    sites[k] = S::from_matrix(q.reversed_axes(), (rank, d, dr));
+    sites[k - 1] = S::from_matrix(prev, (dl0, d0, rank));
+    Ok(nrm)
 }
 
 /// `log_scale + ln(norm)`, staying at `-inf` once the state is known to be zero.

@@ -41,7 +41,7 @@
 //! assert!(amp.log_abs.is_finite());
 //! ```
 
-mod canonical;
+pub(crate) mod canonical;
 pub(crate) mod check;
 pub use check::CANONICAL_TOL;
 mod compress;
@@ -117,7 +117,8 @@ impl<T: Scalar> LogValue<T> {
 /// is a right isometry, `sum_{s,b} A_k[a,s,b] conj(A_k[a',s,b]) = delta_{a a'}`, and
 /// `A_c` has Frobenius norm 1, so `||psi|| = exp(log_scale)`. Moving a known centre
 /// only sweeps the sites in between. `None` means no canonical form is known; any
-/// mutation of the tensors through the public API resets the centre to `None`.
+/// mutation of the tensors through the public API resets the centre to `None`,
+/// except [`Mps::replace_bond`], which keeps a centre on the replaced bond.
 #[derive(Clone, Debug)]
 pub struct Mps<T> {
     tensors: Vec<Tensor<T>>,
@@ -339,7 +340,8 @@ impl<T: Scalar> Mps<T> {
 
     /// Replaces the neighbouring site tensors `k` and `k+1` together, so the bond
     /// between them may change size (as in a two-site update); validated as in
-    /// [`Mps::from_tensors`]. Resets the canonical centre to `None`.
+    /// [`Mps::from_tensors`]. Resets the canonical centre to `None` (see
+    /// [`Mps::replace_bond`] to keep it).
     pub fn set_tensor_pair(&mut self, k: usize, left: Tensor<T>, right: Tensor<T>) -> Result<()> {
         let n = self.len();
         if k >= n.saturating_sub(1) {

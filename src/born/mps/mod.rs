@@ -1,7 +1,7 @@
 //! The model: [`MpsBornMachine`], its construction, canonical form and exact
 //! likelihoods.
 
-use ndarray::{Array2, Array3, ArrayView2, Ix3};
+use ndarray::{Array3, ArrayView2, Ix3};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -17,7 +17,7 @@ mod training;
 use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::linalg::{matmul, qr};
+use crate::mps::canonical::{lq_step_left, qr_step_right, FactorNorm};
 use crate::mps::Mps;
 use crate::tensor::Tensor;
 
@@ -35,9 +35,11 @@ use crate::tensor::Tensor;
 /// [`fit`](crate::born::BornMachine::fit) the centre is at site 0 (right-canonical form), the
 /// form that exact zipper sampling needs.
 ///
-/// The site tensors are held as `ndarray` arrays rather than in an [`Mps`], because
-/// the learning sweep moves the centre itself (an [`Mps`] forgets its centre on every
-/// tensor update); [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
+/// The site tensors are held as `Array3` arrays (the type [`Ttn`](crate::ttn::Ttn)
+/// keeps) rather than in an [`Mps`], whose sites are [`Tensor`]s; the canonical
+/// sweep steps are the ones of [`Mps::move_center`], shared, with the factors
+/// absorbed as they are (the state stays normalised) instead of moved into a log
+/// scale. [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
 /// convert. The overall scale is irrelevant for `p`, so the log scale is 0.
 ///
 /// ```
@@ -218,15 +220,17 @@ impl MpsBornMachine {
 
     // ---------------------------------------------------------- canonical form
 
-    /// Moves the orthogonality centre to site `k` by QR (right) / LQ (left) steps and
+    /// Moves the orthogonality centre to site `k` by the QR (right) / LQ (left) steps
+    /// of [`Mps::move_center`] (shared: [`qr_step_right`], [`lq_step_left`]) and
     /// normalises the new centre tensor.
     pub(crate) fn move_center(&mut self, k: usize) -> Result<()> {
+        // The state is normalised: the factors are absorbed as they are.
         while self.center < k {
-            self.qr_right(self.center)?;
+            qr_step_right(&mut self.tensors, self.center, FactorNorm::Keep)?;
             self.center += 1;
         }
         while self.center > k {
-            self.lq_left(self.center)?;
+            lq_step_left(&mut self.tensors, self.center, FactorNorm::Keep)?;
             self.center -= 1;
         }
         let c = &mut self.tensors[self.center];
@@ -234,28 +238,6 @@ impl MpsBornMachine {
         if nrm > 0.0 {
             c.mapv_inplace(|v| v / nrm);
         }
-        Ok(())
-    }
-
-    fn qr_right(&mut self, k: usize) -> Result<()> {
-        let (dl, d, dr) = self.tensors[k].dim();
-        let (q, r) = qr(as_matrix(&self.tensors[k], dl * d, dr))?;
-        let rank = q.ncols();
-        let (_, d2, dr2) = self.tensors[k + 1].dim();
-        let next = matmul(r.view(), as_matrix(&self.tensors[k + 1], dr, d2 * dr2))?;
-        self.tensors[k] = matrix_to_array3(q, (dl, d, rank));
-        self.tensors[k + 1] = matrix_to_array3(next, (rank, d2, dr2));
-        Ok(())
-    }
-
-    fn lq_left(&mut self, k: usize) -> Result<()> {
-        let (dl, d, dr) = self.tensors[k].dim();
-        let (q, r) = qr(as_matrix(&self.tensors[k], dl, d * dr).t())?;
-        let rank = q.ncols();
-        let (dl0, d0, _) = self.tensors[k - 1].dim();
-        let prev = matmul(as_matrix(&self.tensors[k - 1], dl0 * d0, dl), r.t())?;
-        self.tensors[k] = matrix_to_array3(q.reversed_axes(), (rank, d, dr));
-        self.tensors[k - 1] = matrix_to_array3(prev, (dl0, d0, rank));
         Ok(())
     }
 
@@ -269,23 +251,6 @@ impl MpsBornMachine {
             Ok(std::borrow::Cow::Owned(m.tensors))
         }
     }
-}
-
-/// A standard-layout 3-tensor viewed as a `rows x cols` matrix.
-pub(crate) fn as_matrix(a: &Array3<f64>, rows: usize, cols: usize) -> ArrayView2<'_, f64> {
-    ArrayView2::from_shape((rows, cols), a.as_slice().expect("standard layout"))
-        .expect("matrix view of a site tensor")
-}
-
-/// A matrix (any layout) reshaped row-major into a 3-tensor.
-pub(crate) fn matrix_to_array3(m: Array2<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
-    let m = if m.is_standard_layout() {
-        m
-    } else {
-        m.as_standard_layout().into_owned()
-    };
-    m.into_shape_with_order(shape)
-        .expect("element count matches")
 }
 
 fn tensor_to_array3(t: Tensor<f64>) -> Array3<f64> {

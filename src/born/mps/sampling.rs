@@ -16,12 +16,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::{as_matrix, MpsBornMachine};
+use super::MpsBornMachine;
 use crate::born::checks::{
     check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
 };
 use crate::error::Result;
 use crate::linalg::gemm_unchecked;
+use crate::mps::canonical::SiteTensor;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
@@ -48,7 +49,7 @@ fn zip_step<R: Rng + ?Sized>(
 ) -> Result<Array2<f64>> {
     let (dl, d, dr) = a.dim();
     let n = v.nrows();
-    let amat = as_matrix(a, dl, d * dr);
+    let amat = a.matrix(dl, d * dr);
     // The values whose products are formed for every row.
     let formed = match (fixed, env) {
         (Some(_), _) | (None, Some(_)) => d,

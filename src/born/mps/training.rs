@@ -15,13 +15,14 @@ use rand::rngs::StdRng;
 
 use super::checkpoints::EnvStore;
 use super::environments::{advance_left, advance_right, two_site_gradient, Env};
-use super::{as_matrix, matrix_to_array3, MpsBornMachine};
+use super::MpsBornMachine;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::step::{gradient_step, start_fit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
 use crate::linalg::{matmul, range_truncated};
+use crate::mps::canonical::SiteTensor;
 
 impl MpsBornMachine {
     /// Trains on `train` by two-site gradient sweeps (Han et al. 2018), calling
@@ -149,8 +150,8 @@ impl MpsBornMachine {
         let (dl, d, dm) = self.tensors[k].dim();
         let (_, d2, dr) = self.tensors[k + 1].dim();
         let m = matmul(
-            as_matrix(&self.tensors[k], dl * d, dm),
-            as_matrix(&self.tensors[k + 1], dm, d2 * dr),
+            self.tensors[k].matrix(dl * d, dm),
+            self.tensors[k + 1].matrix(dm, d2 * dr),
         )
         .expect("bond dimensions chain");
         m.into_shape_with_order((dl, d, d2, dr))
@@ -210,8 +211,8 @@ impl MpsBornMachine {
             SweepDirection::LeftToRight => {
                 let t = range_truncated(m.view(), trunc)?;
                 let r = t.rank();
-                self.tensors[k] = matrix_to_array3(t.basis, (dl, d, r));
-                self.tensors[k + 1] = matrix_to_array3(normalised(t.coeffs), (r, d2, dr));
+                self.tensors[k] = SiteTensor::from_matrix(t.basis, (dl, d, r));
+                self.tensors[k + 1] = SiteTensor::from_matrix(normalised(t.coeffs), (r, d2, dr));
                 self.center = k + 1;
                 t.truncation_error
             }
@@ -220,8 +221,8 @@ impl MpsBornMachine {
                 let r = t.rank();
                 let left = normalised(t.coeffs.reversed_axes());
                 let right = t.basis.reversed_axes();
-                self.tensors[k] = matrix_to_array3(left, (dl, d, r));
-                self.tensors[k + 1] = matrix_to_array3(right, (r, d2, dr));
+                self.tensors[k] = SiteTensor::from_matrix(left, (dl, d, r));
+                self.tensors[k + 1] = SiteTensor::from_matrix(right, (r, d2, dr));
                 self.center = k;
                 t.truncation_error
             }
