@@ -116,23 +116,12 @@ impl MpsBornMachine {
             let count = dl
                 .checked_mul(dk)
                 .and_then(|c| c.checked_mul(dr))
-                .filter(|&c| c <= r.remaining() / 8)
-                .ok_or_else(|| {
-                    fmt(format!(
-                        "truncated: site {k} of shape ({dl}, {dk}, {dr}) does not fit in the file"
-                    ))
-                })?;
-            let raw = r.take(count * 8, "site values")?;
-            let values: Vec<f64> = raw
-                .chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .collect();
-            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(fmt(format!(
-                    "site {k} has a non-finite value at position {i}"
-                )));
-            }
-            tensors.push(Array3::from_shape_vec((dl, dk, dr), values).expect("count matches"));
+                .ok_or_else(|| fmt(format!("site {k} of shape ({dl}, {dk}, {dr}) overflows")))?;
+            let values = r.finite_f64s(count, &format!("site {k}"))?;
+            tensors.push(
+                Array3::from_shape_vec((dl, dk, dr), values)
+                    .map_err(|e| fmt(format!("site {k} of shape ({dl}, {dk}, {dr}): {e}")))?,
+            );
             prev_right = dr;
         }
         if r.remaining() != 0 {
