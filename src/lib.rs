@@ -46,6 +46,7 @@ pub mod fit;
 pub mod io;
 pub mod ising;
 pub mod linalg;
+mod log_value;
 pub mod mps;
 pub mod scalar;
 pub mod tensor;

@@ -7,6 +7,7 @@ use ndarray::{Array2, Array3, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, qr};
+use crate::log_value::add_log;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
@@ -27,7 +28,7 @@ impl<T: Scalar> Mps<T> {
     /// neighbouring dimensions shrink (`D_j <= min(D_{j-1} d_j, d_{j+1} D_{j+1})`);
     /// the state represented is unchanged up to rounding.
     ///
-    /// Errors with [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
+    /// Errors with [`Error::InvalidArgument`] when
     /// `k >= N`.
     pub fn canonicalize(&mut self, k: usize) -> Result<()> {
         self.check_site_index(k, "center")?;
@@ -41,7 +42,7 @@ impl<T: Scalar> Mps<T> {
     /// [`Mps::canonicalize`]. The centre tensor is left with norm 1, its norm moved
     /// into `log_scale`.
     ///
-    /// Errors with [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
+    /// Errors with [`Error::InvalidArgument`] when
     /// `k >= N`.
     pub fn move_center(&mut self, k: usize) -> Result<()> {
         self.check_site_index(k, "center")?;
@@ -160,7 +161,7 @@ impl<T: Scalar> Mps<T> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `k + 1 >= N` or
+    /// [`Error::InvalidArgument`] when `k + 1 >= N` or
     /// `center` is neither `k` nor `k+1`; the errors of [`Mps::set_tensor_pair`] for
     /// tensors that do not fit. On error the MPS is unchanged.
     pub fn replace_bond(
@@ -304,13 +305,4 @@ pub(crate) fn lq_step_left<T: Scalar, S: SiteTensor<T>>(
     sites[k] = S::from_matrix(q.reversed_axes(), (rank, d, dr));
     sites[k - 1] = S::from_matrix(prev, (dl0, d0, rank));
     Ok(nrm)
-}
-
-/// `log_scale + ln(norm)`, staying at `-inf` once the state is known to be zero.
-pub(crate) fn add_log(log_scale: f64, norm: f64) -> f64 {
-    if norm > 0.0 {
-        log_scale + norm.ln()
-    } else {
-        f64::NEG_INFINITY
-    }
 }

@@ -23,7 +23,7 @@ impl<T: Scalar> Mps<T> {
     /// stays finite for chains of any length.
     pub fn log_norm(&self) -> f64 {
         match self.center {
-            Some(c) => super::canonical::add_log(self.log_scale, self.tensors[c].norm()),
+            Some(c) => crate::log_value::add_log(self.log_scale, self.tensors[c].norm()),
             None => 0.5 * self.transfer(self).log_abs,
         }
     }

@@ -43,7 +43,7 @@ use rand::Rng;
 
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, qr};
-use crate::mps::LogValue;
+use crate::log_value::{add_log, LogValue};
 use crate::scalar::Scalar;
 
 /// A tree tensor network over a [`Tree`] with `d` states per site (see the
@@ -483,14 +483,6 @@ fn safe_norm<T: Scalar>(xs: impl Iterator<Item = T> + Clone) -> f64 {
     }
     let inv = 1.0 / max;
     max * xs.map(|z| z.scale(inv).abs2()).sum::<f64>().sqrt()
-}
-
-fn add_log(log_scale: f64, norm: f64) -> f64 {
-    if norm > 0.0 {
-        log_scale + norm.ln()
-    } else {
-        f64::NEG_INFINITY
-    }
 }
 
 /// The axis permutation that moves `leg` last, keeping the other two in order.
