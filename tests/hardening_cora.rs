@@ -360,7 +360,7 @@ fn ising_sizes_that_cannot_be_held_are_errors() {
         &mut rng,
     )
     .unwrap_err();
-    assert!(message(&e).contains("configurations of 16 sites"), "{e}");
+    assert!(message(&e).contains("samples of 16 sites"), "{e}");
     // Kaufman's product used to loop l times and compute l * l unchecked.
     assert!(exact::square(1 << 40, CRITICAL_TEMPERATURE).is_err());
     assert!(exact::square(usize::MAX, CRITICAL_TEMPERATURE).is_err());

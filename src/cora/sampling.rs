@@ -55,7 +55,7 @@ impl Cora {
         if n == 0 {
             return Err(Error::invalid_argument("n", "must be at least 1"));
         }
-        let mut out = zeros_u8(n, self.num_sites(), "n")?;
+        let mut out = crate::data::try_zeros_u8(n, self.num_sites(), "n")?;
         for mut row in out.rows_mut() {
             let x = self.sample_levels(rng, 0).pop().expect("level 0");
             for (dst, &v) in row.iter_mut().zip(&x) {
@@ -96,24 +96,4 @@ impl Cora {
         }
         levels
     }
-}
-
-/// An `n x sites` array of zeros, allocated fallibly: an overflowing or
-/// unsatisfiable size is an [`Error::InvalidArgument`] naming `param`, not an abort.
-pub(crate) fn zeros_u8(n: usize, sites: usize, param: &str) -> Result<Array2<u8>> {
-    let too_big = |detail: String| {
-        Error::invalid_argument(
-            param,
-            format!("{n} samples of {sites} sites: {detail}; ask for fewer samples"),
-        )
-    };
-    let len = n
-        .checked_mul(sites)
-        .filter(|&len| len <= isize::MAX as usize)
-        .ok_or_else(|| too_big("the byte count overflows".into()))?;
-    let mut v: Vec<u8> = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|e| too_big(format!("cannot allocate {len} bytes ({e})")))?;
-    v.resize(len, 0);
-    Array2::from_shape_vec((n, sites), v).map_err(|e| too_big(e.to_string()))
 }

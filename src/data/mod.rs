@@ -253,3 +253,23 @@ impl Dataset {
         }
     }
 }
+
+/// An `n x sites` array of zeros, allocated fallibly: an overflowing or
+/// unsatisfiable size is an [`Error::InvalidArgument`] naming `param`, not an abort.
+pub(crate) fn try_zeros_u8(n: usize, sites: usize, param: &str) -> Result<Array2<u8>> {
+    let too_big = |detail: String| {
+        Error::invalid_argument(
+            param,
+            format!("{n} samples of {sites} sites: {detail}; ask for fewer samples"),
+        )
+    };
+    let len = n
+        .checked_mul(sites)
+        .filter(|&len| len <= isize::MAX as usize)
+        .ok_or_else(|| too_big("the byte count overflows".into()))?;
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|e| too_big(format!("cannot allocate {len} bytes ({e})")))?;
+    v.resize(len, 0);
+    Array2::from_shape_vec((n, sites), v).map_err(|e| too_big(e.to_string()))
+}

@@ -21,7 +21,6 @@ mod wolff;
 
 pub use chain::MarkovChain;
 
-use ndarray::Array2;
 use rand::Rng;
 
 use super::Lattice;
@@ -163,7 +162,7 @@ pub fn sample<R: Rng + ?Sized>(
 ) -> Result<Dataset> {
     options.validate()?;
     // Allocated first, so that an impossible `n` fails before the chain runs.
-    let mut bits = bits_array(n, lattice.num_sites())?;
+    let mut bits = crate::data::try_zeros_u8(n, lattice.num_sites(), "n")?;
     let mut chain = MarkovChain::new(
         lattice,
         temperature,
@@ -179,26 +178,6 @@ pub fn sample<R: Rng + ?Sized>(
         }
     }
     Dataset::binary(bits)?.with_image_shape(lattice.image_shape())
-}
-
-/// An `n x sites` array of zero bits, allocated fallibly: an overflowing or
-/// unsatisfiable size is an error naming `n`, not an abort.
-fn bits_array(n: usize, sites: usize) -> Result<Array2<u8>> {
-    let too_big = |detail: String| {
-        Error::invalid_argument(
-            "n",
-            format!("{n} configurations of {sites} sites: {detail}; ask for fewer samples"),
-        )
-    };
-    let len = n
-        .checked_mul(sites)
-        .filter(|&len| len <= isize::MAX as usize)
-        .ok_or_else(|| too_big("the byte count overflows".into()))?;
-    let mut v: Vec<u8> = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|e| too_big(format!("cannot allocate {len} bytes ({e})")))?;
-    v.resize(len, 0);
-    Array2::from_shape_vec((n, sites), v).map_err(|e| too_big(e.to_string()))
 }
 
 /// Spins `+-1` of a bit row (`1` = up): the inverse of the encoding of [`sample`].
