@@ -212,6 +212,25 @@ impl<'a> Reader<'a> {
         }
         Ok(values)
     }
+    /// A finite `f64` array of the given `shape` (row-major), read through
+    /// [`finite_f64s`](Self::finite_f64s); an overflowing element count is an error
+    /// naming `what` and the shape.
+    pub fn finite_array3(
+        &mut self,
+        shape: (usize, usize, usize),
+        what: &str,
+    ) -> Result<ndarray::Array3<f64>> {
+        let (a, b, c) = shape;
+        let count = a
+            .checked_mul(b)
+            .and_then(|x| x.checked_mul(c))
+            .ok_or_else(|| {
+                format_error(self.path, format!("{what} of shape {shape:?} overflows"))
+            })?;
+        let values = self.finite_f64s(count, what)?;
+        ndarray::Array3::from_shape_vec(shape, values)
+            .map_err(|e| format_error(self.path, format!("{what} of shape {shape:?}: {e}")))
+    }
 }
 
 /// Sequential little-endian writes of a payload, the mirror of [`Reader`];

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use ndarray::Array3;
-
 use super::MpsBornMachine;
 use crate::born::checks::check_num_states;
 use crate::born::options::BornOptions;
@@ -113,15 +111,7 @@ impl MpsBornMachine {
                     }
                 )));
             }
-            let count = dl
-                .checked_mul(dk)
-                .and_then(|c| c.checked_mul(dr))
-                .ok_or_else(|| fmt(format!("site {k} of shape ({dl}, {dk}, {dr}) overflows")))?;
-            let values = r.finite_f64s(count, &format!("site {k}"))?;
-            tensors.push(
-                Array3::from_shape_vec((dl, dk, dr), values)
-                    .map_err(|e| fmt(format!("site {k} of shape ({dl}, {dk}, {dr}): {e}")))?,
-            );
+            tensors.push(r.finite_array3((dl, dk, dr), &format!("site {k}"))?);
             prev_right = dr;
         }
         if r.remaining() != 0 {

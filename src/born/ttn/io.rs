@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use ndarray::Array3;
-
 use super::TtnBornMachine;
 use crate::born::checks::check_num_states;
 use crate::born::options::BornOptions;
@@ -151,15 +149,7 @@ impl TtnBornMachine {
                     "node {v} has shape ({a}, {b}, {c}): every bond must be at least 1"
                 )));
             }
-            let count = a
-                .checked_mul(b)
-                .and_then(|x| x.checked_mul(c))
-                .ok_or_else(|| fmt(format!("node {v} of shape ({a}, {b}, {c}) overflows")))?;
-            let values = r.finite_f64s(count, &format!("node {v}"))?;
-            tensors.push(
-                Array3::from_shape_vec((a, b, c), values)
-                    .map_err(|e| fmt(format!("node {v} of shape ({a}, {b}, {c}): {e}")))?,
-            );
+            tensors.push(r.finite_array3((a, b, c), &format!("node {v}"))?);
         }
         if r.remaining() != 0 {
             return Err(fmt(format!(
