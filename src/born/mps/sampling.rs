@@ -224,6 +224,9 @@ impl MpsBornMachine {
                 e = next;
             }
         }
+        // The result first, fallibly: a batch that cannot be held is an error before
+        // any sampling work.
+        let mut out = crate::data::try_zeros_u8(n, nsites, "n")?;
         // Independent chunks of the batch run in parallel, each single-threaded
         // (coarse-grained parallelism without per-GEMM synchronisation), each with
         // its own generator seeded from `rng`: the result depends only on `rng`.
@@ -241,7 +244,6 @@ impl MpsBornMachine {
                 })
             })
             .collect();
-        let mut out = Array2::<u8>::zeros((n, nsites));
         for (&(start, _), part) in chunks.iter().zip(parts) {
             let part = part?;
             out.slice_mut(ndarray::s![start..start + part.nrows(), ..])

@@ -270,7 +270,7 @@ impl TtnBornMachine {
             dens,
             observed,
             x,
-            out: Array2::zeros((n, nsites)),
+            out: crate::data::try_zeros_u8(n, nsites, "n")?,
             rng,
         };
         if n > 0 {
