@@ -15,7 +15,7 @@ use tnlearn::born::{
     BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
 };
 use tnlearn::ttn::{Child, Tree, Ttn};
-use tnlearn::{Dataset, Error, Mps, Tensor};
+use tnlearn::{Dataset, Error, Mps};
 
 // ------------------------------------------------------------------ references
 
@@ -294,18 +294,8 @@ fn caterpillar_ttn_equals_the_mps() {
     let mut rng = StdRng::seed_from_u64(12);
     let mps = Mps::<f64>::random(&[2; 9], 4, &mut rng).unwrap();
     let mps_model = MpsBornMachine::from_mps(&mps, BornOptions::new().max_bond(8)).unwrap();
-    let a: Vec<Array3<f64>> = mps
-        .tensors()
-        .iter()
-        .map(|t: &Tensor<f64>| {
-            t.clone()
-                .into_array()
-                .into_dimensionality::<ndarray::Ix3>()
-                .unwrap()
-                .as_standard_layout()
-                .into_owned()
-        })
-        .collect();
+    // MPS and TTN share their site-tensor type (Array3).
+    let a: Vec<Array3<f64>> = mps.tensors().to_vec();
     let mut tensors: Vec<Array3<f64>> = a[..n - 2].to_vec();
     // Last node: T[l, s, s'] = sum_m A_{n-2}[l, s, m] A_{n-1}[m, s', 0].
     let (dl, d, dm) = a[n - 2].dim();

@@ -304,7 +304,7 @@ fn log_norms_of_states_with_extreme_entries_are_finite_and_right() {
         (1e300f64, 300.0 * 10f64.ln()),
         (1e-300, -300.0 * 10f64.ln()),
     ] {
-        let tensors: Vec<Tensor<f64>> = psi.tensors().iter().map(|t| t.scale(scale)).collect();
+        let tensors: Vec<_> = psi.tensors().iter().map(|t| t * scale).collect();
         let big = Mps::from_tensors(tensors).unwrap();
         let got = big.log_norm();
         let want = reference + 8.0 * ln;

@@ -1,17 +1,16 @@
 //! Canonical forms by QR sweeps: [`Mps::canonicalize`], [`Mps::move_center`],
 //! [`Mps::left_canonicalize`], [`Mps::right_canonicalize`], and the bond replacement
-//! that keeps the centre, [`Mps::replace_bond`]. The sweep steps are written once,
-//! over any [`SiteTensor`] storage, for [`Mps`] and the MPS Born machine.
+//! that keeps the centre, [`Mps::replace_bond`]. The sweep steps
+//! ([`qr_step_right`], [`lq_step_left`]) are written once, for [`Mps`] and the MPS
+//! Born machine (which holds an [`Mps`] and absorbs the factors as they are).
 
 use ndarray::{Array2, Array3, ArrayView2};
 
+use super::{mat, matrix_norm, site_norm, tensor_from_matrix, IntoSiteTensor, Mps};
 use crate::error::{Error, Result};
 use crate::linalg::{matmul, qr};
 use crate::log_value::add_log;
 use crate::scalar::Scalar;
-use crate::tensor::Tensor;
-
-use super::{mat, matrix_norm, tensor_from_matrix, Mps};
 
 impl<T: Scalar> Mps<T> {
     /// Brings the MPS into mixed canonical form with orthogonality centre `k`,
@@ -92,19 +91,18 @@ impl<T: Scalar> Mps<T> {
 
     /// Site dimensions `(D_{k-1}, d_k, D_k)`.
     pub(crate) fn site_dims(&self, k: usize) -> (usize, usize, usize) {
-        let s = self.tensors[k].shape();
-        (s[0], s[1], s[2])
+        self.tensors[k].dim()
     }
 
     /// Divides site `k` by its Frobenius norm and adds the log of that norm to
     /// `log_scale` (a zero tensor sets `log_scale = -inf`).
     pub(crate) fn normalize_site(&mut self, k: usize) {
         let t = &mut self.tensors[k];
-        let nrm = t.norm();
+        let nrm = site_norm(t);
         self.log_scale = add_log(self.log_scale, nrm);
         if nrm > 0.0 && nrm != 1.0 {
             let inv = 1.0 / nrm;
-            t.as_mut_slice().iter_mut().for_each(|x| *x = x.scale(inv));
+            t.iter_mut().for_each(|x| *x = x.scale(inv));
         }
     }
 
@@ -164,13 +162,11 @@ impl<T: Scalar> Mps<T> {
     /// [`Error::InvalidArgument`] when `k + 1 >= N` or
     /// `center` is neither `k` nor `k+1`; the errors of [`Mps::set_tensor_pair`] for
     /// tensors that do not fit. On error the MPS is unchanged.
-    pub fn replace_bond(
-        &mut self,
-        k: usize,
-        left: Tensor<T>,
-        right: Tensor<T>,
-        center: usize,
-    ) -> Result<()> {
+    pub fn replace_bond<L, R>(&mut self, k: usize, left: L, right: R, center: usize) -> Result<()>
+    where
+        L: IntoSiteTensor<T>,
+        R: IntoSiteTensor<T>,
+    {
         if center != k && center != k.saturating_add(1) {
             return Err(Error::invalid_argument(
                 "center",
@@ -191,53 +187,50 @@ impl<T: Scalar> Mps<T> {
     }
 }
 
-/// The storage of one MPS site tensor of shape `(D_left, d, D_right)`, row-major.
-///
-/// The canonical-form steps ([`qr_step_right`], [`lq_step_left`]) are written once
-/// against it: [`Mps`] keeps [`Tensor`]s, the MPS Born machine `Array3`s.
-pub(crate) trait SiteTensor<T>: Sized {
-    /// The shape `(D_left, d, D_right)`.
-    fn dims(&self) -> (usize, usize, usize);
-    /// The tensor viewed as a `rows x cols` matrix (no copy).
-    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T>;
-    /// A matrix (any layout) reshaped row-major into a site tensor (moves the buffer
-    /// when the matrix is row-major contiguous).
-    fn from_matrix(m: Array2<T>, shape: (usize, usize, usize)) -> Self;
-}
-
-impl<T: Scalar> SiteTensor<T> for Tensor<T> {
-    fn dims(&self) -> (usize, usize, usize) {
-        let s = self.shape();
-        (s[0], s[1], s[2])
-    }
-
-    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T> {
-        mat(self, rows, cols)
-    }
-
-    fn from_matrix(m: Array2<T>, (a, b, c): (usize, usize, usize)) -> Self {
-        tensor_from_matrix(m, &[a, b, c])
-    }
-}
-
-impl<T: Scalar> SiteTensor<T> for Array3<T> {
-    fn dims(&self) -> (usize, usize, usize) {
-        self.dim()
-    }
-
-    fn matrix(&self, rows: usize, cols: usize) -> ArrayView2<'_, T> {
-        ArrayView2::from_shape((rows, cols), self.as_slice().expect("standard layout"))
-            .expect("matrix view of a site tensor")
-    }
-
-    fn from_matrix(m: Array2<T>, shape: (usize, usize, usize)) -> Self {
-        let m = if m.is_standard_layout() {
-            m
-        } else {
-            m.as_standard_layout().into_owned()
+impl Mps<f64> {
+    /// For a normalised state with a known centre (the Born machine's): moves the
+    /// centre to `k` by the steps of [`Mps::move_center`], absorbing the factors as
+    /// they are ([`FactorNorm::Keep`]), then divides the new centre tensor by its
+    /// norm; `log_scale` is untouched. Without a known centre, `canonicalize`s
+    /// first.
+    pub(crate) fn move_center_normalized(&mut self, k: usize) -> Result<()> {
+        self.check_site_index(k, "center")?;
+        let Some(mut c) = self.center.take() else {
+            return self.canonicalize(k);
         };
-        m.into_shape_with_order(shape)
-            .expect("element count matches")
+        while c < k {
+            qr_step_right(&mut self.tensors, c, FactorNorm::Keep)?;
+            c += 1;
+        }
+        while c > k {
+            lq_step_left(&mut self.tensors, c, FactorNorm::Keep)?;
+            c -= 1;
+        }
+        let t = &mut self.tensors[c];
+        let nrm = t.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if nrm > 0.0 {
+            t.mapv_inplace(|v| v / nrm);
+        }
+        self.center = Some(c);
+        Ok(())
+    }
+
+    /// [`Mps::replace_bond`] for a caller inside the crate that built the pair
+    /// itself (split of a merged two-site tensor): no validation, no
+    /// normalisation; the caller guarantees the shapes, the isometry and the norm
+    /// of the centre tensor.
+    pub(crate) fn replace_bond_trusted(
+        &mut self,
+        k: usize,
+        left: Array3<f64>,
+        right: Array3<f64>,
+        center: usize,
+    ) {
+        debug_assert!(center == k || center == k + 1);
+        debug_assert_eq!(left.dim().2, right.dim().0);
+        self.tensors[k] = left;
+        self.tensors[k + 1] = right;
+        self.center = Some(center);
     }
 }
 
@@ -270,19 +263,19 @@ fn take_norm<T: Scalar>(factor: &mut Array2<T>, norm: FactorNorm) -> f64 {
 /// `A_k = Q R` (thin QR of `A_k` as a `(D_{k-1} d_k) x D_k` matrix) and `R` is
 /// absorbed into site `k+1`; the bond takes the rank of the QR. Returns the norm
 /// taken out of `R` (see [`FactorNorm`]).
-pub(crate) fn qr_step_right<T: Scalar, S: SiteTensor<T>>(
-    sites: &mut [S],
+pub(crate) fn qr_step_right<T: Scalar>(
+    sites: &mut [Array3<T>],
     k: usize,
     norm: FactorNorm,
 ) -> Result<f64> {
-    let (dl, d, dr) = sites[k].dims();
-    let (q, mut r) = qr(sites[k].matrix(dl * d, dr))?;
+    let (dl, d, dr) = sites[k].dim();
+    let (q, mut r) = qr(site_matrix(&sites[k], dl * d, dr))?;
     let rank = q.ncols();
     let nrm = take_norm(&mut r, norm);
-    let (_, d2, dr2) = sites[k + 1].dims();
-    let next = matmul(r.view(), sites[k + 1].matrix(dr, d2 * dr2))?;
-    sites[k] = S::from_matrix(q, (dl, d, rank));
-    sites[k + 1] = S::from_matrix(next, (rank, d2, dr2));
+    let (_, d2, dr2) = sites[k + 1].dim();
+    let next = matmul(r.view(), site_matrix(&sites[k + 1], dr, d2 * dr2))?;
+    sites[k] = site_from_matrix(q, (dl, d, rank));
+    sites[k + 1] = site_from_matrix(next, (rank, d2, dr2));
     Ok(nrm)
 }
 
@@ -291,18 +284,34 @@ pub(crate) fn qr_step_right<T: Scalar, S: SiteTensor<T>>(
 /// `D_{k-1} x (d_k D_k)` reshaping, so `L = R'^T`, `Q = Q'^T` with orthonormal
 /// rows) and `L` is absorbed into site `k-1`. Returns the norm taken out of `L`
 /// (see [`FactorNorm`]).
-pub(crate) fn lq_step_left<T: Scalar, S: SiteTensor<T>>(
-    sites: &mut [S],
+pub(crate) fn lq_step_left<T: Scalar>(
+    sites: &mut [Array3<T>],
     k: usize,
     norm: FactorNorm,
 ) -> Result<f64> {
-    let (dl, d, dr) = sites[k].dims();
-    let (q, mut r) = qr(sites[k].matrix(dl, d * dr).t())?;
+    let (dl, d, dr) = sites[k].dim();
+    let (q, mut r) = qr(site_matrix(&sites[k], dl, d * dr).t())?;
     let rank = q.ncols();
     let nrm = take_norm(&mut r, norm);
-    let (dl0, d0, _) = sites[k - 1].dims();
-    let prev = matmul(sites[k - 1].matrix(dl0 * d0, dl), r.t())?;
-    sites[k] = S::from_matrix(q.reversed_axes(), (rank, d, dr));
-    sites[k - 1] = S::from_matrix(prev, (dl0, d0, rank));
+    let (dl0, d0, _) = sites[k - 1].dim();
+    let prev = matmul(site_matrix(&sites[k - 1], dl0 * d0, dl), r.t())?;
+    sites[k] = site_from_matrix(q.reversed_axes(), (rank, d, dr));
+    sites[k - 1] = site_from_matrix(prev, (dl0, d0, rank));
     Ok(nrm)
+}
+
+/// A site tensor viewed as a `rows x cols` matrix (row-major, no copy).
+#[inline]
+pub(crate) fn site_matrix<T: Scalar>(t: &Array3<T>, rows: usize, cols: usize) -> ArrayView2<'_, T> {
+    mat(t, rows, cols)
+}
+
+/// A matrix (any layout) reshaped row-major into a site tensor of shape
+/// `(D_left, d, D_right)` (moves the buffer when the matrix is row-major contiguous).
+#[inline]
+pub(crate) fn site_from_matrix<T: Scalar>(
+    m: Array2<T>,
+    (a, b, c): (usize, usize, usize),
+) -> Array3<T> {
+    tensor_from_matrix(m, &[a, b, c])
 }

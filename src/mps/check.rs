@@ -76,12 +76,12 @@ impl<T: Scalar> Mps<T> {
             ));
         }
         for (k, t) in self.tensors.iter().enumerate() {
-            t.check_finite(&format!("MPS site {k} tensor (shape {:?})", t.shape()))?;
+            super::check_finite_site(k, t)?;
         }
         for k in 0..self.len() {
             let (dl, d, dr) = self.site_dims(k);
             if k == center {
-                let nrm = self.tensors[k].norm();
+                let nrm = super::site_norm(&self.tensors[k]);
                 if (nrm - 1.0).abs() > tol || nrm.is_nan() {
                     return Err(not_canonical(
                         "the MPS",

@@ -55,7 +55,7 @@ impl<T: Scalar> Mps<T> {
         self.move_center(start)?;
         // The centre tensor now has norm 1 (0 for the zero state); dividing by its
         // actual squared norm makes the weights relative to ||psi||^2 regardless.
-        let norm0_sqr = self.tensors[start].norm_sqr();
+        let norm0_sqr: f64 = self.tensors[start].iter().map(|x| x.abs2()).sum();
         self.center = None;
         let mut error = 0.0;
         if sweep_right {

@@ -1,7 +1,7 @@
 //! Log-space scalars and dense conversion: [`Mps::log_norm`], [`Mps::log_overlap`],
 //! [`Mps::log_amplitude`], [`Mps::entanglement_entropies`], [`Mps::to_dense`].
 
-use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
+use ndarray::{Array2, Array3, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 use crate::linalg::svd;
@@ -23,7 +23,9 @@ impl<T: Scalar> Mps<T> {
     /// stays finite for chains of any length.
     pub fn log_norm(&self) -> f64 {
         match self.center {
-            Some(c) => crate::log_value::add_log(self.log_scale, self.tensors[c].norm()),
+            Some(c) => {
+                crate::log_value::add_log(self.log_scale, super::site_norm(&self.tensors[c]))
+            }
             None => 0.5 * self.transfer(self).log_abs,
         }
     }
@@ -51,7 +53,7 @@ impl<T: Scalar> Mps<T> {
             ));
         }
         for (k, (a, b)) in self.tensors.iter().zip(&other.tensors).enumerate() {
-            if a.shape()[1] != b.shape()[1] {
+            if a.dim().1 != b.dim().1 {
                 return Err(Error::shape_mismatch(
                     format!(
                         "Mps::log_overlap: physical dimension at site {k} is {} in self \
@@ -118,13 +120,11 @@ impl<T: Scalar> Mps<T> {
         let mut v = Array2::<T>::ones((1, 1));
         let mut acc = 0.0;
         for (k, &x) in config.iter().enumerate() {
-            let (dl, d, dr) = self.site_dims(k);
             let Some((t, lt)) = safe_site(&self.tensors[k]) else {
                 return Ok(LogValue::zero());
             };
             acc += lt;
-            let a = ArrayView3::from_shape((dl, d, dr), t.as_slice()).expect("site tensor shape");
-            v = matmul(v.view(), a.index_axis(Axis(1), x));
+            v = matmul(v.view(), t.index_axis(Axis(1), x));
             let nrm = matrix_norm(&v.view());
             if nrm == 0.0 || !nrm.is_finite() {
                 return Ok(LogValue::zero());
@@ -230,8 +230,8 @@ const SAFE_MAX: f64 = 1e100;
 /// The site tensor as is (log factor 0) when its largest entry is moderate, else
 /// divided by its largest entry (log factor = ln of that entry); `None` for a zero
 /// tensor.
-fn safe_site<T: Scalar>(t: &Tensor<T>) -> Option<(std::borrow::Cow<'_, Tensor<T>>, f64)> {
-    let max = t.as_slice().iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
+fn safe_site<T: Scalar>(t: &Array3<T>) -> Option<(std::borrow::Cow<'_, Array3<T>>, f64)> {
+    let max = t.iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
     if max == 0.0 {
         return None;
     }
@@ -242,10 +242,10 @@ fn safe_site<T: Scalar>(t: &Tensor<T>) -> Option<(std::borrow::Cow<'_, Tensor<T>
     // be as small as 5e-324).
     let scaled = if max < 1.0 {
         let s1 = 1.0 / (max * SAFE_MAX);
-        t.map(|x| x.scale(SAFE_MAX).scale(s1))
+        t.mapv(|x| x.scale(SAFE_MAX).scale(s1))
     } else {
         let s1 = 1.0 / max;
-        t.map(|x| x.scale(s1))
+        t.mapv(|x| x.scale(s1))
     };
     Some((std::borrow::Cow::Owned(scaled), max.ln()))
 }

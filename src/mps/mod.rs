@@ -48,18 +48,19 @@ pub use check::CANONICAL_TOL;
 mod compress;
 mod measure;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use rand::Rng;
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::tensor::Tensor;
+use crate::tensor::{check_finite_slice, norm_of, Tensor};
 
 /// A matrix product state with open boundary conditions and per-site physical
 /// dimension.
 ///
-/// Site tensor `k` has shape `(D_{k-1}, d_k, D_k)` with `D_{-1} = D_{N-1} = 1`; the
-/// state is `psi(x) = exp(log_scale) * A_0[x_0] ... A_{N-1}[x_{N-1}]` (see the
+/// Site tensor `k` is an [`Array3`] of shape `(D_{k-1}, d_k, D_k)` (the site-tensor
+/// type of [`Ttn`](crate::ttn::Ttn) and the Born machines too) with
+/// `D_{-1} = D_{N-1} = 1`; the state is `psi(x) = exp(log_scale) * A_0[x_0] ... A_{N-1}[x_{N-1}]` (see the
 /// [module documentation](self)).
 ///
 /// The MPS remembers its orthogonality centre ([`Mps::center`]): `Some(c)` means
@@ -72,9 +73,36 @@ use crate::tensor::Tensor;
 /// except [`Mps::replace_bond`], which keeps a centre on the replaced bond.
 #[derive(Clone, Debug)]
 pub struct Mps<T> {
-    tensors: Vec<Tensor<T>>,
+    pub(crate) tensors: Vec<Array3<T>>,
     log_scale: f64,
-    center: Option<usize>,
+    pub(crate) center: Option<usize>,
+}
+
+/// What [`Mps`] accepts as a site tensor: an [`Array3`] (stored as it is, in
+/// standard layout), a borrowed [`ArrayView3`] (copied) or a [`Tensor`] of order 3
+/// (its buffer moves).
+pub trait IntoSiteTensor<T> {
+    /// The site tensor as an `Array3`; errors with [`Error::ShapeMismatch`] for a
+    /// [`Tensor`] of another order.
+    fn into_site_tensor(self) -> Result<Array3<T>>;
+}
+
+impl<T: Scalar> IntoSiteTensor<T> for Array3<T> {
+    fn into_site_tensor(self) -> Result<Array3<T>> {
+        Ok(self)
+    }
+}
+
+impl<T: Scalar> IntoSiteTensor<T> for ArrayView3<'_, T> {
+    fn into_site_tensor(self) -> Result<Array3<T>> {
+        Ok(self.to_owned())
+    }
+}
+
+impl<T: Scalar> IntoSiteTensor<T> for Tensor<T> {
+    fn into_site_tensor(self) -> Result<Array3<T>> {
+        Array3::try_from(self)
+    }
 }
 
 /// Above this many amplitudes [`Mps::to_dense`] refuses (2^24 = 16.7 million).
@@ -125,12 +153,14 @@ impl<T: Scalar> Mps<T> {
         let tensors = (0..n)
             .map(|k| {
                 let shape = [bonds[k], phys_dims[k], bonds[k + 1]];
-                Tensor::try_random(&shape, rng).map_err(|e| {
-                    Error::invalid_argument(
-                        "bond_dim",
-                        format!("Mps::random: site {k} of shape {shape:?}: {e}"),
-                    )
-                })
+                Tensor::try_random(&shape, rng)
+                    .and_then(Array3::try_from)
+                    .map_err(|e| {
+                        Error::invalid_argument(
+                            "bond_dim",
+                            format!("Mps::random: site {k} of shape {shape:?}: {e}"),
+                        )
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Mps {
@@ -154,8 +184,8 @@ impl<T: Scalar> Mps<T> {
             .iter()
             .zip(config)
             .map(|(&d, &x)| {
-                let mut t = Tensor::try_zeros(&[1, d, 1])?;
-                t.as_mut_slice()[x] = T::one();
+                let mut t = Array3::try_from(Tensor::try_zeros(&[1, d, 1])?)?;
+                t[[0, x, 0]] = T::one();
                 Ok(t)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -168,19 +198,44 @@ impl<T: Scalar> Mps<T> {
 
     /// An MPS from its site tensors (`log_scale = 0`, no canonical form).
     ///
+    /// The tensors may be [`Array3`]s (stored as they are, in standard layout) or
+    /// [`Tensor`]s of order 3 (converted without copying).
+    ///
     /// Validated: at least one tensor; every tensor of order 3 with all dimensions
     /// at least 1; the outer bonds of the first and last tensors of size 1; the right
     /// bond of site `k` equal to the left bond of site `k+1`; all entries finite.
     /// Errors name the site and the sizes involved ([`Error::InvalidArgument`],
     /// [`Error::ShapeMismatch`], [`Error::NonFinite`]).
-    pub fn from_tensors(tensors: Vec<Tensor<T>>) -> Result<Self> {
+    ///
+    /// ```
+    /// use ndarray::Array3;
+    /// use tnlearn::Mps;
+    ///
+    /// // |00> + |11> (unnormalised): bond dimension 2.
+    /// let mut a = Array3::<f64>::zeros((1, 2, 2));
+    /// let mut b = Array3::<f64>::zeros((2, 2, 1));
+    /// for s in 0..2 {
+    ///     a[[0, s, s]] = 1.0;
+    ///     b[[s, s, 0]] = 1.0;
+    /// }
+    /// let bell = Mps::from_tensors(vec![a, b])?;
+    /// assert!((bell.log_norm() - 0.5 * 2f64.ln()).abs() < 1e-12);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    pub fn from_tensors<S>(tensors: Vec<S>) -> Result<Self>
+    where
+        S: IntoSiteTensor<T>,
+    {
         Self::from_parts(tensors, 0.0)
     }
 
     /// An MPS from its site tensors and log scale, validated as in
     /// [`Mps::from_tensors`]; `log_scale` must not be NaN or `+inf` (`-inf` is
     /// allowed and represents the zero state).
-    pub fn from_parts(tensors: Vec<Tensor<T>>, log_scale: f64) -> Result<Self> {
+    pub fn from_parts<S>(tensors: Vec<S>, log_scale: f64) -> Result<Self>
+    where
+        S: IntoSiteTensor<T>,
+    {
         if tensors.is_empty() {
             return Err(Error::invalid_argument(
                 "tensors",
@@ -193,15 +248,16 @@ impl<T: Scalar> Mps<T> {
                 format!("must be finite or -inf (got {log_scale})"),
             ));
         }
+        let tensors = tensors
+            .into_iter()
+            .enumerate()
+            .map(|(k, t)| site_array(k, t))
+            .collect::<Result<Vec<_>>>()?;
         let n = tensors.len();
         for (k, t) in tensors.iter().enumerate() {
-            let left = if k == 0 {
-                None
-            } else {
-                Some(tensors[k - 1].shape()[2])
-            };
-            let right = tensors.get(k + 1).map(|t| t.shape().first().copied());
-            check_site(k, n, t, left, right.flatten())?;
+            let left = (k > 0).then(|| tensors[k - 1].dim().2);
+            let right = tensors.get(k + 1).map(|t| t.dim().0);
+            check_site(k, n, t, left, right)?;
         }
         Ok(Mps {
             tensors,
@@ -211,7 +267,7 @@ impl<T: Scalar> Mps<T> {
     }
 
     /// The site tensors and the log scale, consuming the MPS.
-    pub fn into_parts(self) -> (Vec<Tensor<T>>, f64) {
+    pub fn into_parts(self) -> (Vec<Array3<T>>, f64) {
         (self.tensors, self.log_scale)
     }
 
@@ -235,7 +291,7 @@ impl<T: Scalar> Mps<T> {
 
     /// The physical dimensions `d_0, ..., d_{N-1}`.
     pub fn phys_dims(&self) -> Vec<usize> {
-        self.tensors.iter().map(|t| t.shape()[1]).collect()
+        self.tensors.iter().map(|t| t.dim().1).collect()
     }
 
     /// The `N - 1` internal bond dimensions `D_0, ..., D_{N-2}` (bond `k` joins sites
@@ -243,7 +299,7 @@ impl<T: Scalar> Mps<T> {
     pub fn bond_dims(&self) -> Vec<usize> {
         self.tensors[..self.len() - 1]
             .iter()
-            .map(|t| t.shape()[2])
+            .map(|t| t.dim().2)
             .collect()
     }
 
@@ -253,13 +309,13 @@ impl<T: Scalar> Mps<T> {
     }
 
     /// All site tensors, in order.
-    pub fn tensors(&self) -> &[Tensor<T>] {
+    pub fn tensors(&self) -> &[Array3<T>] {
         &self.tensors
     }
 
     /// Site tensor `k`, of shape `(D_{k-1}, d_k, D_k)`; errors with
     /// [`Error::InvalidArgument`] when `k >= N`.
-    pub fn tensor(&self, k: usize) -> Result<&Tensor<T>> {
+    pub fn tensor(&self, k: usize) -> Result<&Array3<T>> {
         self.check_site_index(k, "site")?;
         Ok(&self.tensors[k])
     }
@@ -277,12 +333,17 @@ impl<T: Scalar> Mps<T> {
 
     /// Replaces site tensor `k`, validated as in [`Mps::from_tensors`] (its bonds must
     /// match the neighbouring tensors; the physical dimension may change). Resets
-    /// the canonical centre to `None`.
-    pub fn set_tensor(&mut self, k: usize, tensor: Tensor<T>) -> Result<()> {
+    /// the canonical centre to `None`. `tensor` is an [`Array3`] or an order-3
+    /// [`Tensor`], as in [`Mps::from_tensors`].
+    pub fn set_tensor<S>(&mut self, k: usize, tensor: S) -> Result<()>
+    where
+        S: IntoSiteTensor<T>,
+    {
         self.check_site_index(k, "site")?;
+        let tensor = site_array(k, tensor)?;
         let n = self.len();
-        let left = (k > 0).then(|| self.tensors[k - 1].shape()[2]);
-        let right = (k + 1 < n).then(|| self.tensors[k + 1].shape()[0]);
+        let left = (k > 0).then(|| self.tensors[k - 1].dim().2);
+        let right = (k + 1 < n).then(|| self.tensors[k + 1].dim().0);
         check_site(k, n, &tensor, left, right)?;
         self.tensors[k] = tensor;
         self.center = None;
@@ -292,8 +353,13 @@ impl<T: Scalar> Mps<T> {
     /// Replaces the neighbouring site tensors `k` and `k+1` together, so the bond
     /// between them may change size (as in a two-site update); validated as in
     /// [`Mps::from_tensors`]. Resets the canonical centre to `None` (see
-    /// [`Mps::replace_bond`] to keep it).
-    pub fn set_tensor_pair(&mut self, k: usize, left: Tensor<T>, right: Tensor<T>) -> Result<()> {
+    /// [`Mps::replace_bond`] to keep it). The tensors are [`Array3`]s or order-3
+    /// [`Tensor`]s, as in [`Mps::from_tensors`].
+    pub fn set_tensor_pair<L, R>(&mut self, k: usize, left: L, right: R) -> Result<()>
+    where
+        L: IntoSiteTensor<T>,
+        R: IntoSiteTensor<T>,
+    {
         let n = self.len();
         if k >= n.saturating_sub(1) {
             return Err(Error::invalid_argument(
@@ -301,11 +367,12 @@ impl<T: Scalar> Mps<T> {
                 format!("a pair (k, k+1) needs k + 1 < {n} sites (got k = {k})"),
             ));
         }
-        let outer_left = (k > 0).then(|| self.tensors[k - 1].shape()[2]);
-        let outer_right = (k + 2 < n).then(|| self.tensors[k + 2].shape()[0]);
-        let mid = (left.ndim() == 3).then(|| left.shape()[2]);
-        check_site(k, n, &left, outer_left, right.shape().first().copied())?;
-        check_site(k + 1, n, &right, mid, outer_right)?;
+        let left = site_array(k, left)?;
+        let right = site_array(k + 1, right)?;
+        let outer_left = (k > 0).then(|| self.tensors[k - 1].dim().2);
+        let outer_right = (k + 2 < n).then(|| self.tensors[k + 2].dim().0);
+        check_site(k, n, &left, outer_left, Some(right.dim().0))?;
+        check_site(k + 1, n, &right, Some(left.dim().2), outer_right)?;
         self.tensors[k] = left;
         self.tensors[k + 1] = right;
         self.center = None;
@@ -345,27 +412,35 @@ impl<T: Scalar> Mps<T> {
 
 // ----------------------------------------------------------------------- helpers
 
-/// Validates one site tensor: order 3, non-zero dimensions, boundary bonds of size 1,
-/// bonds matching the given neighbour sizes, finite entries.
+/// Site `k` given as anything that converts to an [`Array3`] (an order-3 [`Tensor`],
+/// an `Array3`), in standard layout; a conversion error names the site.
+fn site_array<T: Scalar, S>(k: usize, t: S) -> Result<Array3<T>>
+where
+    S: IntoSiteTensor<T>,
+{
+    let a = t.into_site_tensor().map_err(|e| {
+        Error::invalid_argument(
+            "tensors",
+            format!("site {k}: {e}; MPS site tensors have order 3 (D_left, d, D_right)"),
+        )
+    })?;
+    Ok(if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    })
+}
+
+/// Validates one site tensor: non-zero dimensions, boundary bonds of size 1, bonds
+/// matching the given neighbour sizes, finite entries.
 fn check_site<T: Scalar>(
     k: usize,
     n: usize,
-    t: &Tensor<T>,
+    t: &Array3<T>,
     left_neighbour: Option<usize>,
     right_neighbour: Option<usize>,
 ) -> Result<()> {
-    if t.ndim() != 3 {
-        return Err(Error::invalid_argument(
-            "tensors",
-            format!(
-                "site {k} has order {} (shape {:?}); MPS site tensors have order 3 \
-                 (D_left, d, D_right)",
-                t.ndim(),
-                t.shape()
-            ),
-        ));
-    }
-    let (dl, d, dr) = (t.shape()[0], t.shape()[1], t.shape()[2]);
+    let (dl, d, dr) = t.dim();
     if d == 0 {
         return Err(Error::invalid_argument(
             "tensors",
@@ -428,7 +503,29 @@ fn check_site<T: Scalar>(
             ));
         }
     }
-    t.check_finite(&format!("MPS site {k} tensor (shape {:?})", t.shape()))
+    check_finite_site(k, t)
+}
+
+/// [`Error::NonFinite`] naming site `k` for a NaN or infinite entry.
+pub(crate) fn check_finite_site<T: Scalar>(k: usize, t: &Array3<T>) -> Result<()> {
+    check_finite_slice(
+        site_slice(t),
+        &format!("MPS site {k} tensor (shape {:?})", t.shape()),
+    )
+}
+
+/// The entries of a site tensor, row-major (site tensors are kept in standard
+/// layout).
+#[inline]
+pub(crate) fn site_slice<T>(t: &Array3<T>) -> &[T] {
+    t.as_slice()
+        .expect("MPS site tensors are kept in standard layout")
+}
+
+/// The Frobenius norm of a site tensor, without overflow.
+#[inline]
+pub(crate) fn site_norm<T: Scalar>(t: &Array3<T>) -> f64 {
+    norm_of(site_slice(t))
 }
 
 fn check_phys_dims(phys_dims: &[usize]) -> Result<()> {
@@ -476,16 +573,20 @@ fn check_config(phys_dims: &[usize], config: &[usize], context: &str) -> Result<
 
 /// A site tensor viewed as a `rows x cols` matrix (row-major, no copy).
 #[inline]
-fn mat<T: Scalar>(t: &Tensor<T>, rows: usize, cols: usize) -> ArrayView2<'_, T> {
-    ArrayView2::from_shape((rows, cols), t.as_slice()).expect("matrix view of a site tensor")
+fn mat<T: Scalar>(t: &Array3<T>, rows: usize, cols: usize) -> ArrayView2<'_, T> {
+    ArrayView2::from_shape((rows, cols), site_slice(t)).expect("matrix view of a site tensor")
 }
 
-/// A matrix (any layout) as a tensor of the given shape (moves the buffer when the
-/// matrix is row-major contiguous).
+/// A matrix (any layout) as a site tensor of the given shape (moves the buffer when
+/// the matrix is row-major contiguous).
 #[inline]
-fn tensor_from_matrix<T: Scalar>(m: Array2<T>, shape: &[usize]) -> Tensor<T> {
-    Tensor::from(m.into_dyn())
-        .reshape(shape)
+fn tensor_from_matrix<T: Scalar>(m: Array2<T>, shape: &[usize]) -> Array3<T> {
+    let m = if m.is_standard_layout() {
+        m
+    } else {
+        m.as_standard_layout().into_owned()
+    };
+    m.into_shape_with_order((shape[0], shape[1], shape[2]))
         .expect("element count matches the site shape")
 }
 

@@ -316,17 +316,7 @@ impl<T: Scalar> Tensor<T> {
     /// The Frobenius norm `sqrt(sum |t_i|^2)`, computed without overflow for large
     /// entries.
     pub fn norm(&self) -> f64 {
-        let max = self
-            .as_slice()
-            .iter()
-            .map(|x| x.abs())
-            .fold(0.0_f64, f64::max);
-        if max == 0.0 || !max.is_finite() {
-            return max;
-        }
-        let inv = 1.0 / max;
-        let s: f64 = self.as_slice().iter().map(|x| x.scale(inv).abs2()).sum();
-        max * s.sqrt()
+        norm_of(self.as_slice())
     }
 
     /// Multiplies every element by `alpha` (a copy).
@@ -394,14 +384,7 @@ impl<T: Scalar> Tensor<T> {
     /// Errors with [`Error::NonFinite`] (naming `context` and the first bad
     /// position) if any entry is NaN or infinite.
     pub fn check_finite(&self, context: &str) -> Result<()> {
-        match self.as_slice().iter().position(|x| !x.is_finite()) {
-            None => Ok(()),
-            Some(position) => Err(Error::NonFinite {
-                context: context.to_string(),
-                position,
-                value: format!("{}", self.as_slice()[position]),
-            }),
-        }
+        check_finite_slice(self.as_slice(), context)
     }
 
     /// Largest absolute difference between entries of two same-shaped tensors
@@ -448,6 +431,32 @@ pub(crate) fn check_permutation(axes: &[usize], order: usize, context: &str) -> 
         seen[a] = true;
     }
     Ok(())
+}
+
+/// The Euclidean norm `sqrt(sum |x_i|^2)` of `xs`, computed without overflow for
+/// large entries (scaled by the largest magnitude): [`Tensor::norm`], and the site
+/// tensors of [`Mps`](crate::Mps).
+pub(crate) fn norm_of<T: Scalar>(xs: &[T]) -> f64 {
+    let max = xs.iter().map(|x| x.abs()).fold(0.0_f64, f64::max);
+    if max == 0.0 || !max.is_finite() {
+        return max;
+    }
+    let inv = 1.0 / max;
+    let s: f64 = xs.iter().map(|x| x.scale(inv).abs2()).sum();
+    max * s.sqrt()
+}
+
+/// [`Error::NonFinite`] with `context` and the flat position of the first NaN or
+/// infinite entry of `xs`.
+pub(crate) fn check_finite_slice<T: Scalar>(xs: &[T], context: &str) -> Result<()> {
+    match xs.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(position) => Err(Error::NonFinite {
+            context: context.to_string(),
+            position,
+            value: format!("{}", xs[position]),
+        }),
+    }
 }
 
 impl<T: Scalar> From<ArrayD<T>> for Tensor<T> {

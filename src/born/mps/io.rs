@@ -44,10 +44,10 @@ impl MpsBornMachine {
         let mut w = Writer::new();
         w.usize(self.num_sites());
         w.usize(self.num_states);
-        w.usize(self.center);
+        w.usize(self.center());
         w.f64(0.0);
         self.options.write_bytes(&mut w);
-        for a in &self.tensors {
+        for a in self.tensors() {
             w.array3(a);
         }
         w.finish(path, MAGIC, VERSION)
@@ -120,15 +120,16 @@ impl MpsBornMachine {
                 r.remaining()
             )));
         }
-        let t = tensors
-            .iter()
-            .map(|t| crate::Tensor::from(t.clone().into_dyn()));
-        crate::Mps::from_tensors(t.collect())
-            .and_then(|m| m.check_canonical(center, crate::mps::CANONICAL_TOL))
+        // Exact sampling needs the canonical form: verified, not trusted.
+        let mut mps = crate::Mps::from_tensors(tensors)
+            .and_then(|m| {
+                m.check_canonical(center, crate::mps::CANONICAL_TOL)
+                    .map(|()| m)
+            })
             .map_err(|e| fmt(format!("{e}")))?;
+        mps.center = Some(center);
         Ok(MpsBornMachine {
-            tensors,
-            center,
+            mps,
             num_states: d,
             options,
         })

@@ -1,7 +1,7 @@
 //! The model: [`MpsBornMachine`], its construction, canonical form and exact
 //! likelihoods.
 
-use ndarray::{Array3, ArrayView2, Ix3};
+use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -17,9 +17,7 @@ mod training;
 use crate::born::options::BornOptions;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::mps::canonical::{lq_step_left, qr_step_right, FactorNorm};
 use crate::mps::Mps;
-use crate::tensor::Tensor;
 
 /// An MPS Born machine (Han, Wang, Fan, Wang, Zhang, PRX 8, 031012 (2018)):
 ///
@@ -35,12 +33,13 @@ use crate::tensor::Tensor;
 /// [`fit`](crate::born::BornMachine::fit) the centre is at site 0 (right-canonical form), the
 /// form that exact zipper sampling needs.
 ///
-/// The site tensors are held as `Array3` arrays (the type [`Ttn`](crate::ttn::Ttn)
-/// keeps) rather than in an [`Mps`], whose sites are [`Tensor`]s; the canonical
-/// sweep steps are the ones of [`Mps::move_center`], shared, with the factors
-/// absorbed as they are (the state stays normalised) instead of moved into a log
-/// scale. [`MpsBornMachine::to_mps`] and [`MpsBornMachine::from_mps`]
-/// convert. The overall scale is irrelevant for `p`, so the log scale is 0.
+/// The amplitude is held as an [`Mps`] (site tensors `Array3<f64>`, as in
+/// [`Ttn`](crate::ttn::Ttn)) with log scale 0 and a known centre; the canonical
+/// sweep steps are the ones of [`Mps::move_center`], with the factors absorbed as
+/// they are (the state stays normalised) instead of moved into the log scale, and
+/// the two-site update replaces a bond keeping the centre (as
+/// [`Mps::replace_bond`]). [`MpsBornMachine::mps`], [`MpsBornMachine::to_mps`] and
+/// [`MpsBornMachine::from_mps`] convert.
 ///
 /// ```
 /// use rand::SeedableRng;
@@ -58,8 +57,8 @@ use crate::tensor::Tensor;
 /// ```
 #[derive(Clone, Debug)]
 pub struct MpsBornMachine {
-    pub(crate) tensors: Vec<Array3<f64>>,
-    pub(crate) center: usize,
+    /// The amplitude: log scale 0, centre always known (`Some`).
+    pub(crate) mps: Mps<f64>,
     pub(crate) num_states: usize,
     pub(crate) options: BornOptions,
 }
@@ -128,11 +127,13 @@ impl MpsBornMachine {
                 "the zero state has no distribution",
             ));
         }
+        // The norm went into the log scale: the tensors alone are the normalised
+        // state, canonical about site 0.
         let (tensors, _) = m.into_parts();
-        let tensors = tensors.into_iter().map(tensor_to_array3).collect();
+        let mut mps = Mps::from_tensors(tensors)?;
+        mps.center = Some(0);
         Ok(MpsBornMachine {
-            tensors,
-            center: 0,
+            mps,
             num_states: dims[0],
             options,
         })
@@ -142,19 +143,20 @@ impl MpsBornMachine {
     /// centre at [`MpsBornMachine::center`] (the tensors are re-orthogonalised by QR,
     /// which may change gauge signs but not the state).
     pub fn to_mps(&self) -> Result<Mps<f64>> {
-        let tensors = self
-            .tensors
-            .iter()
-            .map(|a| Tensor::from(a.clone().into_dyn()))
-            .collect();
-        let mut m = Mps::from_parts(tensors, 0.0)?;
-        m.canonicalize(self.center)?;
+        let mut m = Mps::from_tensors(self.mps.tensors.clone())?;
+        m.canonicalize(self.center())?;
         Ok(m)
+    }
+
+    /// The amplitude as it is held: an [`Mps`] of norm 1 (log scale 0) in mixed
+    /// canonical form about [`MpsBornMachine::center`] (no copy, no QR).
+    pub fn mps(&self) -> &Mps<f64> {
+        &self.mps
     }
 
     /// The number of sites `N`.
     pub fn num_sites(&self) -> usize {
-        self.tensors.len()
+        self.mps.len()
     }
 
     /// The number of states `d` per site.
@@ -164,30 +166,31 @@ impl MpsBornMachine {
 
     /// The site tensors `A_k`, shape `(D_{k-1}, d, D_k)`.
     pub fn tensors(&self) -> &[Array3<f64>] {
-        &self.tensors
+        &self.mps.tensors
     }
 
     /// The orthogonality centre (0 outside of training).
     pub fn center(&self) -> usize {
-        self.center
+        debug_assert!(
+            self.mps.center.is_some(),
+            "the Born machine's centre is known"
+        );
+        self.mps.center.unwrap_or(0)
     }
 
     /// The `N - 1` bond dimensions `D_0 .. D_{N-2}`.
     pub fn bond_dims(&self) -> Vec<usize> {
-        self.tensors[..self.tensors.len() - 1]
-            .iter()
-            .map(|a| a.dim().2)
-            .collect()
+        self.mps.bond_dims()
     }
 
     /// The largest bond dimension.
     pub fn max_bond(&self) -> usize {
-        self.bond_dims().into_iter().max().unwrap_or(1)
+        self.mps.max_bond()
     }
 
     /// `ln Z = ln ||A_c||_F^2` (0 up to rounding).
     pub(crate) fn log_z(&self) -> f64 {
-        let c = &self.tensors[self.center];
+        let c = &self.mps.tensors[self.center()];
         c.iter().map(|v| v * v).sum::<f64>().ln()
     }
 
@@ -200,7 +203,7 @@ impl MpsBornMachine {
 
     pub(crate) fn log_probs_unchecked(&self, samples: ArrayView2<'_, u8>) -> Vec<f64> {
         let mut env = Env::boundary(samples.nrows());
-        for (k, a) in self.tensors.iter().enumerate() {
+        for (k, a) in self.mps.tensors.iter().enumerate() {
             env = advance_left(&env, a, samples.column(k));
         }
         // The final rows are 1 x 1 of norm 1 (or 0): ln|psi| is the accumulated scale.
@@ -220,47 +223,21 @@ impl MpsBornMachine {
 
     // ---------------------------------------------------------- canonical form
 
-    /// Moves the orthogonality centre to site `k` by the QR (right) / LQ (left) steps
-    /// of [`Mps::move_center`] (shared: [`qr_step_right`], [`lq_step_left`]) and
-    /// normalises the new centre tensor.
+    /// Moves the orthogonality centre to site `k`
+    /// ([`Mps::move_center`]'s steps, factors absorbed as they are) and normalises
+    /// the new centre tensor.
     pub(crate) fn move_center(&mut self, k: usize) -> Result<()> {
-        // The state is normalised: the factors are absorbed as they are.
-        while self.center < k {
-            qr_step_right(&mut self.tensors, self.center, FactorNorm::Keep)?;
-            self.center += 1;
-        }
-        while self.center > k {
-            lq_step_left(&mut self.tensors, self.center, FactorNorm::Keep)?;
-            self.center -= 1;
-        }
-        let c = &mut self.tensors[self.center];
-        let nrm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if nrm > 0.0 {
-            c.mapv_inplace(|v| v / nrm);
-        }
-        Ok(())
+        self.mps.move_center_normalized(k)
     }
 
     /// The tensors in right-canonical form (centre 0): borrowed when already so.
     pub(crate) fn right_canonical(&self) -> Result<std::borrow::Cow<'_, [Array3<f64>]>> {
-        if self.center == 0 {
-            Ok(std::borrow::Cow::Borrowed(&self.tensors))
+        if self.center() == 0 {
+            Ok(std::borrow::Cow::Borrowed(&self.mps.tensors))
         } else {
-            let mut m = self.clone();
-            m.move_center(0)?;
+            let mut m = self.mps.clone();
+            m.move_center_normalized(0)?;
             Ok(std::borrow::Cow::Owned(m.tensors))
         }
-    }
-}
-
-fn tensor_to_array3(t: Tensor<f64>) -> Array3<f64> {
-    let a = t
-        .into_array()
-        .into_dimensionality::<Ix3>()
-        .expect("MPS site tensors have order 3");
-    if a.is_standard_layout() {
-        a
-    } else {
-        a.as_standard_layout().into_owned()
     }
 }

@@ -22,7 +22,7 @@ use crate::born::checks::{
 };
 use crate::error::Result;
 use crate::linalg::gemm_unchecked;
-use crate::mps::canonical::SiteTensor;
+use crate::mps::canonical::site_matrix;
 
 fn row_norm_sqr(row: &[f64]) -> f64 {
     row.iter().map(|v| v * v).sum()
@@ -49,7 +49,7 @@ fn zip_step<R: Rng + ?Sized>(
 ) -> Result<Array2<f64>> {
     let (dl, d, dr) = a.dim();
     let n = v.nrows();
-    let amat = a.matrix(dl, d * dr);
+    let amat = site_matrix(a, dl, d * dr);
     // The values whose products are formed for every row.
     let formed = match (fixed, env) {
         (Some(_), _) | (None, Some(_)) => d,

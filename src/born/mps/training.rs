@@ -22,7 +22,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
 use crate::linalg::{matmul, range_truncated};
-use crate::mps::canonical::SiteTensor;
+use crate::mps::canonical::{site_from_matrix, site_matrix};
 
 impl MpsBornMachine {
     /// Trains on `train` by two-site gradient sweeps (Han et al. 2018), calling
@@ -81,7 +81,7 @@ impl MpsBornMachine {
         self.move_center(0)?;
 
         let spacing = opts.checkpoint_spacing(n, nsites);
-        let mut store = EnvStore::new(&self.tensors, x, spacing);
+        let mut store = EnvStore::new(&self.mps.tensors, x, spacing);
 
         'outer: for sweep in 1..=opts.sweeps {
             for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
@@ -94,16 +94,16 @@ impl MpsBornMachine {
                     SweepDirection::RightToLeft => (0..nsites - 1).rev().collect(),
                 };
                 for k in bonds {
-                    let (left, right) = store.pair(k, &self.tensors, x);
+                    let (left, right) = store.pair(k, &self.mps.tensors, x);
                     let b = self.merged(k);
                     let b = self.descend(b, left, right, train, k, &mut rng)?;
                     trunc_err = trunc_err.max(self.split(k, b, direction)?);
                     match direction {
                         SweepDirection::LeftToRight => {
-                            store.advance_left_past(k, &self.tensors, x);
+                            store.advance_left_past(k, &self.mps.tensors, x);
                         }
                         SweepDirection::RightToLeft => {
-                            store.advance_right_past(k, &self.tensors, x);
+                            store.advance_right_past(k, &self.mps.tensors, x);
                         }
                     }
                 }
@@ -115,10 +115,10 @@ impl MpsBornMachine {
                 let env = env.expect("environment next to the centre");
                 let last = match direction {
                     SweepDirection::LeftToRight => {
-                        advance_left(env, &self.tensors[site], x.column(site))
+                        advance_left(env, &self.mps.tensors[site], x.column(site))
                     }
                     SweepDirection::RightToLeft => {
-                        advance_right(env, &self.tensors[site], x.column(site))
+                        advance_right(env, &self.mps.tensors[site], x.column(site))
                     }
                 };
                 let lz = self.log_z();
@@ -147,11 +147,11 @@ impl MpsBornMachine {
 
     /// `B = A_k A_{k+1}`, shape `(D_{k-1}, d, d, D_{k+1})`.
     fn merged(&self, k: usize) -> Array4<f64> {
-        let (dl, d, dm) = self.tensors[k].dim();
-        let (_, d2, dr) = self.tensors[k + 1].dim();
+        let (dl, d, dm) = self.mps.tensors[k].dim();
+        let (_, d2, dr) = self.mps.tensors[k + 1].dim();
         let m = matmul(
-            self.tensors[k].matrix(dl * d, dm),
-            self.tensors[k + 1].matrix(dm, d2 * dr),
+            site_matrix(&self.mps.tensors[k], dl * d, dm),
+            site_matrix(&self.mps.tensors[k + 1], dm, d2 * dr),
         )
         .expect("bond dimensions chain");
         m.into_shape_with_order((dl, d, d2, dr))
@@ -211,9 +211,12 @@ impl MpsBornMachine {
             SweepDirection::LeftToRight => {
                 let t = range_truncated(m.view(), trunc)?;
                 let r = t.rank();
-                self.tensors[k] = SiteTensor::from_matrix(t.basis, (dl, d, r));
-                self.tensors[k + 1] = SiteTensor::from_matrix(normalised(t.coeffs), (r, d2, dr));
-                self.center = k + 1;
+                self.mps.replace_bond_trusted(
+                    k,
+                    site_from_matrix(t.basis, (dl, d, r)),
+                    site_from_matrix(normalised(t.coeffs), (r, d2, dr)),
+                    k + 1,
+                );
                 t.truncation_error
             }
             SweepDirection::RightToLeft => {
@@ -221,9 +224,12 @@ impl MpsBornMachine {
                 let r = t.rank();
                 let left = normalised(t.coeffs.reversed_axes());
                 let right = t.basis.reversed_axes();
-                self.tensors[k] = SiteTensor::from_matrix(left, (dl, d, r));
-                self.tensors[k + 1] = SiteTensor::from_matrix(right, (r, d2, dr));
-                self.center = k;
+                self.mps.replace_bond_trusted(
+                    k,
+                    site_from_matrix(left, (dl, d, r)),
+                    site_from_matrix(right, (r, d2, dr)),
+                    k,
+                );
                 t.truncation_error
             }
         };
@@ -252,11 +258,11 @@ impl MpsBornMachine {
         self.move_center(k)?;
         let mut left = Env::boundary(n);
         for j in 0..k {
-            left = advance_left(&left, &self.tensors[j], x.column(j));
+            left = advance_left(&left, &self.mps.tensors[j], x.column(j));
         }
         let mut right = Env::boundary(n);
         for j in (k + 2..self.num_sites()).rev() {
-            right = advance_right(&right, &self.tensors[j], x.column(j));
+            right = advance_right(&right, &self.mps.tensors[j], x.column(j));
         }
         let b = self.merged(k);
         let all: Vec<usize> = (0..n).collect();
