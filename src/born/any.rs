@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use ndarray::{Array2, ArrayD, ArrayView2};
-use rand::Rng;
+use rand::RngCore;
 
 use super::observer::HalfSweepReport;
 use super::options::BornOptions;
-use super::{BornMachine, MpsBornMachine, TtnBornMachine};
+use super::{BornMachine, Evidence, MpsBornMachine, TtnBornMachine};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::fit::FitObserver;
@@ -52,6 +52,13 @@ macro_rules! forward {
     };
 }
 
+/// `m.f(args)` on the model inside (for [`impl_born_machine!`]).
+macro_rules! via_variant {
+    ($s:ident, $f:ident($($a:expr),*)) => {
+        forward!($s, m => m.$f($($a),*))
+    };
+}
+
 impl AnyBornMachine {
     /// Loads a model saved by [`MpsBornMachine::save`] or [`TtnBornMachine::save`],
     /// whichever the file holds.
@@ -84,31 +91,7 @@ impl AnyBornMachine {
     }
 }
 
-impl BornMachine for AnyBornMachine {
-    fn num_sites(&self) -> usize {
-        forward!(self, m => m.num_sites())
-    }
-    fn num_states(&self) -> usize {
-        forward!(self, m => m.num_states())
-    }
-    fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
-        forward!(self, m => m.log_probs(samples))
-    }
-    fn sample_conditional<R: Rng + ?Sized>(
-        &self,
-        x: &[u8],
-        observed: &[bool],
-        n: usize,
-        rng: &mut R,
-    ) -> Result<Array2<u8>> {
-        forward!(self, m => m.sample_conditional(x, observed, n, rng))
-    }
-    fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-        forward!(self, m => m.marginal(sites))
-    }
-    fn max_bond(&self) -> usize {
-        forward!(self, m => m.max_bond())
-    }
+impl_born_machine!(AnyBornMachine, via_variant {
     fn options(&self) -> &BornOptions {
         forward!(self, m => m.options())
     }
@@ -136,8 +119,4 @@ impl BornMachine for AnyBornMachine {
             }
         }
     }
-    /// Writes the model in its own format (`TNLBORN` or `TNLTTN`).
-    fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        forward!(self, m => m.save(path.as_ref()))
-    }
-}
+});

@@ -57,25 +57,57 @@ pub(crate) fn check_samples(
     Ok(())
 }
 
-/// The evidence of a conditional sampler: a mask with one entry per site, and a
-/// value `< d` at every observed site (`x` may be shorter than `nsites` only if it
-/// is then rejected by [`check_config`]).
-pub(crate) fn check_evidence(x: &[u8], observed: &[bool], nsites: usize, d: usize) -> Result<()> {
-    if observed.len() != nsites {
-        return Err(Error::shape_mismatch(
-            format!(
-                "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
-                observed.len()
-            ),
-            vec![nsites],
-            vec![observed.len()],
-        ));
-    }
-    if x.len() != nsites {
-        check_config(x, nsites, d, "x")?;
-    }
-    for k in 0..nsites {
-        if observed[k] && usize::from(x[k]) >= d {
+/// The evidence of a conditional sampler, checked once
+/// ([`BornMachine::sample_conditional`](crate::born::BornMachine::sample_conditional)
+/// builds it): a mask `observed` with one entry per site and the configuration `x`
+/// whose values at the observed sites are kept (each `< d`; the values at free
+/// sites are ignored).
+///
+/// ```
+/// use tnlearn::born::Evidence;
+///
+/// let ev = Evidence::new(&[1, 0, 0], &[true, false, false], 3, 2)?;
+/// assert_eq!(ev.last_observed(), Some(0));
+/// // An observed value out of range names the site.
+/// let e = Evidence::new(&[0, 0, 5], &[false, false, true], 3, 2).unwrap_err();
+/// assert!(e.to_string().contains("site 2"));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<'a> {
+    x: &'a [u8],
+    observed: &'a [bool],
+}
+
+impl<'a> Evidence<'a> {
+    /// Checks `x` and `observed` against a model of `num_sites` sites with
+    /// `num_states` states each.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `num_sites`
+    /// entries; [`Error::InvalidArgument`] naming the site for an observed value
+    /// `>= num_states`.
+    pub fn new(
+        x: &'a [u8],
+        observed: &'a [bool],
+        num_sites: usize,
+        num_states: usize,
+    ) -> Result<Self> {
+        let (nsites, d) = (num_sites, num_states);
+        if observed.len() != nsites {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "sample_conditional: the mask needs one entry per site ({nsites}), got {}",
+                    observed.len()
+                ),
+                vec![nsites],
+                vec![observed.len()],
+            ));
+        }
+        if x.len() != nsites {
+            check_config(x, nsites, d, "x")?;
+        }
+        if let Some(k) = (0..nsites).find(|&k| observed[k] && usize::from(x[k]) >= d) {
             return Err(Error::invalid_argument(
                 "x",
                 format!(
@@ -84,8 +116,23 @@ pub(crate) fn check_evidence(x: &[u8], observed: &[bool], nsites: usize, d: usiz
                 ),
             ));
         }
+        Ok(Evidence { x, observed })
     }
-    Ok(())
+
+    /// The configuration (its values at observed sites are the evidence).
+    pub fn values(&self) -> &'a [u8] {
+        self.x
+    }
+
+    /// The mask: `true` at observed sites.
+    pub fn observed(&self) -> &'a [bool] {
+        self.observed
+    }
+
+    /// The last observed site, if any.
+    pub fn last_observed(&self) -> Option<usize> {
+        self.observed.iter().rposition(|&o| o)
+    }
 }
 
 /// Draws one index from unnormalised weights (negative ones count as 0) with a

@@ -29,6 +29,8 @@
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 
+#[macro_use]
+mod forward;
 mod any;
 mod checks;
 mod mps;
@@ -41,12 +43,12 @@ mod ttn;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayD, ArrayView2};
-use rand::Rng;
+use rand::{Rng, RngCore};
 
 /// Re-exported from [`crate::fit`], shared with CORA.
 pub use crate::fit::{FitControl, FitObserver, NoObserver};
 pub use any::AnyBornMachine;
-pub use checks::{MAX_INITIAL_ENTRIES, MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
+pub use checks::{Evidence, MAX_INITIAL_ENTRIES, MAX_MARGINAL_ENTRIES, MAX_SAMPLE_ENTRIES};
 pub use mps::MpsBornMachine;
 pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
@@ -74,13 +76,21 @@ pub trait BornMachine {
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for another number
     /// of sites or a value `>= d`, naming sample and site.
     fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>>;
-    /// `n` exact samples of `p(x_free | x_observed)`, observed sites copied from `x`.
-    fn sample_conditional<R: Rng + ?Sized>(
+    /// The sampler behind [`BornMachine::sample_conditional`] and
+    /// [`BornMachine::sample`]: `n` exact i.i.d. samples of
+    /// `p(x_free | x_observed)` for checked evidence, observed sites copied from it
+    /// (the model's documentation describes its algorithm). The draws depend only
+    /// on `rng`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if the observed
+    /// values have probability 0 (the conditional does not exist) or the `n x N`
+    /// result cannot be allocated.
+    fn sample_given(
         &self,
-        x: &[u8],
-        observed: &[bool],
+        evidence: &Evidence<'_>,
         n: usize,
-        rng: &mut R,
+        rng: &mut dyn RngCore,
     ) -> Result<Array2<u8>>;
     /// The joint distribution of a few sites, shape `[d; sites.len()]`.
     fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>>;
@@ -142,6 +152,43 @@ pub trait BornMachine {
         self.sample_conditional(&vec![0; nsites], &vec![false; nsites], n, rng)
     }
 
+    /// `n` exact i.i.d. samples of `p(x_free | x_observed)` (inpainting): the sites
+    /// with `observed[k] = true` keep the value `x[k]`, the others are drawn. Any
+    /// mask is allowed (contiguous or not, none or all sites). No Markov chain: the
+    /// same `rng` state gives the same samples.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
+    ///
+    /// let model = MpsBornMachine::new(6, 2, BornOptions::new().initial_bond(3))?;
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// // Keep the first two sites at (1, 0), draw the other four.
+    /// let x = [1, 0, 0, 0, 0, 0];
+    /// let observed = [true, true, false, false, false, false];
+    /// let s = model.sample_conditional(&x, &observed, 8, &mut rng)?;
+    /// assert!(s.rows().into_iter().all(|r| r[0] == 1 && r[1] == 0));
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x` or `observed`
+    /// does not have `N` entries; [`Error::InvalidArgument`](crate::Error::InvalidArgument)
+    /// naming the site for an observed value `>= d`, naming `n` if `n * N` exceeds
+    /// [`MAX_SAMPLE_ENTRIES`] (checked arithmetic), and if the observed values have
+    /// probability 0 (the conditional does not exist).
+    fn sample_conditional<R: Rng + ?Sized>(
+        &self,
+        x: &[u8],
+        observed: &[bool],
+        n: usize,
+        rng: &mut R,
+    ) -> Result<Array2<u8>> {
+        let evidence = Evidence::new(x, observed, self.num_sites(), self.num_states())?;
+        checks::check_sample_count(n, self.num_sites())?;
+        self.sample_given(&evidence, n, &mut DynRng(rng))
+    }
+
     /// Trains on `train` with `options().sweeps` sweeps (see
     /// [`BornMachine::fit_with`]); returns the half-sweep reports.
     fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>>
@@ -152,56 +199,21 @@ pub trait BornMachine {
     }
 }
 
-/// Implements [`BornMachine`] for a model with an `options` field by forwarding
-/// the other primitives to the model's inherent methods of the same names.
-macro_rules! forward_born_machine {
-    ($model:ident) => {
-        impl BornMachine for $model {
-            fn num_sites(&self) -> usize {
-                $model::num_sites(self)
-            }
-            fn num_states(&self) -> usize {
-                $model::num_states(self)
-            }
-            fn log_probs(&self, samples: ArrayView2<'_, u8>) -> Result<Vec<f64>> {
-                $model::log_probs(self, samples)
-            }
-            fn sample_conditional<R: Rng + ?Sized>(
-                &self,
-                x: &[u8],
-                observed: &[bool],
-                n: usize,
-                rng: &mut R,
-            ) -> Result<Array2<u8>> {
-                $model::sample_conditional(self, x, observed, n, rng)
-            }
-            fn marginal(&self, sites: &[usize]) -> Result<ArrayD<f64>> {
-                $model::marginal(self, sites)
-            }
-            fn max_bond(&self) -> usize {
-                $model::max_bond(self)
-            }
-            fn options(&self) -> &BornOptions {
-                &self.options
-            }
-            fn set_options(&mut self, options: BornOptions) -> Result<()> {
-                options.validate()?;
-                self.options = options;
-                Ok(())
-            }
-            fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
-                &mut self,
-                train: &Dataset,
-                observer: &mut O,
-            ) -> Result<Vec<HalfSweepReport>> {
-                $model::fit_with(self, train, observer)
-            }
-            fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-                $model::save(self, path)
-            }
-        }
-    };
-}
+impl_born_machine!(MpsBornMachine, via_inherent { model_items!(); });
+impl_born_machine!(TtnBornMachine, via_inherent { model_items!(); });
 
-forward_born_machine!(MpsBornMachine);
-forward_born_machine!(TtnBornMachine);
+/// A `&mut R` for any (possibly unsized) generator as a `dyn RngCore`: every call
+/// is forwarded, so the stream of numbers is the generator's own.
+struct DynRng<'a, R: ?Sized>(&'a mut R);
+
+impl<R: RngCore + ?Sized> RngCore for DynRng<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.0.fill_bytes(dst)
+    }
+}

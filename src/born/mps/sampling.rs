@@ -13,13 +13,11 @@
 
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
 use super::MpsBornMachine;
-use crate::born::checks::{
-    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
-};
+use crate::born::checks::{check_marginal_sites, draw, normalise_density, zero_state, Evidence};
 use crate::error::Result;
 use crate::linalg::gemm_unchecked;
 use crate::mps::canonical::site_matrix;
@@ -167,37 +165,16 @@ fn zip_chunk<R: Rng + ?Sized>(
 }
 
 impl MpsBornMachine {
-    /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
-    /// `observed[k] = true` keep the value `x[k]`, the others are drawn (inpainting).
-    /// Any mask is allowed (contiguous or not, none or all sites).
-    ///
-    /// First the right "density" environments
-    /// `E_k = sum_{x_k allowed} A_k[x_k] E_{k+1} A_k[x_k]^T` are computed, where only
-    /// the observed value is allowed at an observed site and every value at a free
-    /// one; right of the last observed site `E = I` by right-canonicity. Then the
-    /// zipper runs left to right: at an observed site `v <- v A_k[x_k]`, at a free
-    /// site `x_k` is drawn with weight `(v A_k[s]) E_{k+1} (v A_k[s])^T`, which is
-    /// exactly `p(x_k = s | x_<k, x_observed)`. Cost `O(N d D^3)` for the
-    /// environments plus `O(n N d D^2)` per batch (one GEMM per site for the whole
-    /// batch, one more per value at free sites left of the last observation).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `n` if `n * N` exceeds
-    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
-    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) if `x` or `observed` does not have `N` entries,
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the site for an observed value `>= d`, and
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if the observed values have probability 0 (the
-    /// conditional does not exist).
-    pub fn sample_conditional<R: Rng + ?Sized>(
+    /// [`BornMachine::sample_given`](crate::born::BornMachine::sample_given): the
+    /// zipper sampler of [`MpsBornMachine`] (see "Exact sampling" there).
+    pub(crate) fn sample_given(
         &self,
-        x: &[u8],
-        observed: &[bool],
+        ev: &Evidence<'_>,
         n: usize,
-        rng: &mut R,
+        rng: &mut dyn RngCore,
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
-        check_evidence(x, observed, nsites, self.num_states)?;
-        check_sample_count(n, nsites)?;
+        let (x, observed) = (ev.values(), ev.observed());
         let tensors = self.right_canonical()?;
         let last_obs = observed.iter().rposition(|&o| o);
         // envs[k] = E_k for k in 1..=last_obs (None: identity).

@@ -37,12 +37,10 @@
 //! same `rng` state gives the same samples.
 
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, IxDyn};
-use rand::Rng;
+use rand::{Rng, RngCore};
 
 use super::TtnBornMachine;
-use crate::born::checks::{
-    check_evidence, check_marginal_sites, check_sample_count, draw, normalise_density, zero_state,
-};
+use crate::born::checks::{check_marginal_sites, draw, normalise_density, zero_state, Evidence};
 use crate::error::{Error, Result};
 use crate::linalg::gemm_unchecked;
 use crate::ttn::{from_leg_last, leg_last, Child, Ttn};
@@ -237,32 +235,21 @@ impl<R: Rng + ?Sized> Sampler<'_, R> {
 }
 
 impl TtnBornMachine {
-    /// `n` exact i.i.d. samples from `p(x_free | x_observed)`: the sites with
-    /// `observed[s] = true` keep the value `x[s]`, the others are drawn (inpainting).
-    /// Any mask is allowed. The observed sites enter through the subtree densities
+    /// [`BornMachine::sample_given`](crate::born::BornMachine::sample_given) for the
+    /// tree. The observed sites enter through the subtree densities
     /// `R_v[a,a'] = sum T[a,b,c] T[a',b',c'] R_left[b,b'] R_right[c,c']` (the
     /// identity without observed sites below `v`, `e_k e_k^T` at an observed site),
-    /// computed once per call; then the unconditional sampler (module documentation) runs
-    /// with `R_right` in place of the identity in `E_left`, and the observed sites
-    /// fixed instead of drawn.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming `n` if `n * N` exceeds
-    /// [`MAX_SAMPLE_ENTRIES`](crate::born::MAX_SAMPLE_ENTRIES) (checked arithmetic).
-    /// [`Error::ShapeMismatch`] if `x` or `observed` does not have `N` entries,
-    /// [`Error::InvalidArgument`] naming the site for an observed value `>= d`, and
-    /// [`Error::InvalidArgument`] if the observed values have probability 0.
-    pub fn sample_conditional<R: Rng + ?Sized>(
+    /// computed once per call; then the unconditional sampler (module documentation)
+    /// runs with `R_right` in place of the identity in `E_left`, and the observed
+    /// sites fixed instead of drawn.
+    pub(crate) fn sample_given(
         &self,
-        x: &[u8],
-        observed: &[bool],
+        ev: &Evidence<'_>,
         n: usize,
-        rng: &mut R,
+        rng: &mut dyn RngCore,
     ) -> Result<Array2<u8>> {
         let nsites = self.num_sites();
-        let d = self.num_states();
-        check_evidence(x, observed, nsites, d)?;
-        check_sample_count(n, nsites)?;
+        let (x, observed) = (ev.values(), ev.observed());
         let ttn = self.root_canonical()?;
         let (dens, _) = densities(&ttn, observed, x)?;
         let mut s = Sampler {
