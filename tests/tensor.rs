@@ -255,3 +255,45 @@ fn eye_and_scalar() {
     assert_eq!(s.shape(), &[] as &[usize]);
     assert_eq!(s.as_slice(), &[2.5]);
 }
+
+// ------------------------------------------------- fixed-rank ndarray conversions
+
+proptest! {
+    /// Array3 -> Tensor -> Array3 is the identity, element by element, also for a
+    /// non-standard (transposed) layout; a tensor of another order is a shape error
+    /// naming both orders.
+    #[test]
+    fn array3_round_trip(a in 1usize..5, b in 1usize..5, c in 1usize..5, seed in 0u64..1000) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let t = Tensor::<f64>::random(&[a, b, c], &mut rng);
+        let arr = ndarray::Array3::try_from(t.clone()).unwrap();
+        for i in 0..a {
+            for j in 0..b {
+                for k in 0..c {
+                    prop_assert_eq!(arr[[i, j, k]], t.get(&[i, j, k]).unwrap());
+                }
+            }
+        }
+        let back = Tensor::from(arr.clone());
+        prop_assert_eq!(&back, &t);
+        // A transposed view converts by value, not by memory order.
+        let tr = arr.clone().permuted_axes([2, 1, 0]);
+        let tt = Tensor::from(tr.clone());
+        prop_assert_eq!(tt.shape(), &[c, b, a]);
+        prop_assert_eq!(tt.get(&[c - 1, 0, a - 1]).unwrap(), arr[[a - 1, 0, c - 1]]);
+        let e = ndarray::Array2::<f64>::try_from(t).unwrap_err();
+        let is_shape = matches!(e, Error::ShapeMismatch { .. });
+        prop_assert!(is_shape, "{}", e);
+        prop_assert!(e.to_string().contains("order 3") && e.to_string().contains("order 2"), "{}", e);
+    }
+}
+
+#[test]
+fn fixed_rank_conversions_cover_orders_0_to_6() {
+    let s = Tensor::from(ndarray::arr0(2.5));
+    assert_eq!(s.shape(), &[] as &[usize]);
+    assert_eq!(ndarray::Array0::try_from(s).unwrap()[()], 2.5);
+    let six = Tensor::<f64>::zeros(&[1, 2, 1, 2, 1, 2]);
+    assert_eq!(ndarray::Array6::try_from(six.clone()).unwrap().len(), 8);
+    assert!(ndarray::Array5::try_from(six).is_err());
+}
