@@ -1,6 +1,6 @@
 //! Input checks and sampling pieces shared by the MPS and TTN Born machines.
 
-use ndarray::ArrayView2;
+use ndarray::{Array3, ArrayView2};
 
 use crate::error::{Error, Result};
 
@@ -273,6 +273,12 @@ pub(crate) fn check_initial_size(nsites: usize, d: usize, bond: usize) -> Result
             ),
         )),
     }
+}
+
+/// `ln ||t||_F^2` of the centre tensor: `ln Z` of a Born machine in canonical form
+/// (plain sum of squares: the centre is normalised, so nothing can overflow).
+pub(crate) fn log_sq_norm(t: &Array3<f64>) -> f64 {
+    t.iter().map(|v| v * v).sum::<f64>().ln()
 }
 
 #[cfg(test)]

@@ -204,8 +204,7 @@ impl MpsBornMachine {
 
     /// `ln Z = ln ||A_c||_F^2` (0 up to rounding).
     pub(crate) fn log_z(&self) -> f64 {
-        let c = &self.mps.tensors[self.center()];
-        c.iter().map(|v| v * v).sum::<f64>().ln()
+        checks::log_sq_norm(&self.mps.tensors[self.center()])
     }
 
     /// `ln p(x)` for every row of `samples` (`n x N`), with one GEMM per site and

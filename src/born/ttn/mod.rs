@@ -4,7 +4,7 @@ use ndarray::{Array3, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::born::checks::{check_initial_size, check_num_states, check_samples};
+use crate::born::checks::{self, check_initial_size, check_num_states, check_samples};
 use crate::born::options::BornOptions;
 use messages::{node_message, Msgs};
 
@@ -167,8 +167,7 @@ impl TtnBornMachine {
 
     /// `ln Z = ln ||T_c||_F^2` (0 up to rounding).
     pub(crate) fn log_z(&self) -> f64 {
-        let c = &self.ttn.tensors[self.center()];
-        c.iter().map(|v| v * v).sum::<f64>().ln()
+        checks::log_sq_norm(&self.ttn.tensors[self.center()])
     }
 
     /// `ln p(x)` for every row of `samples` (`n x N`): upward messages, one GEMM per
