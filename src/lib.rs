@@ -52,6 +52,16 @@ pub mod scalar;
 pub mod tensor;
 pub mod ttn;
 
+/// The `ndarray` crate, at the version tnlearn's API takes and returns (arrays of
+/// samples, site tensors, marginals): `use tnlearn::ndarray` avoids a second,
+/// incompatible version in a project.
+pub use ndarray;
+/// The `rand` crate, at the version whose `Rng` the samplers and random
+/// constructors take: `use tnlearn::rand::SeedableRng` and
+/// `tnlearn::rand::rngs::StdRng` avoid a trait error from another version
+/// (`cargo add rand` may pick a newer one).
+pub use rand;
+
 pub use born::{AnyBornMachine, BornMachine, BornOptions, MpsBornMachine, TtnBornMachine};
 pub use cora::Cora;
 pub use data::Dataset;

@@ -4,6 +4,7 @@
 
 /// The direction of a half-sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SweepDirection {
     /// MPS: bonds `(0,1), (1,2), ..., (N-2,N-1)`; the centre moves to site `N-1`.
     /// TTN: the depth-first tour of the root's left subtree (left children first),
@@ -16,6 +17,7 @@ pub enum SweepDirection {
 
 /// What happened in one half-sweep of training.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HalfSweepReport {
     /// The sweep number, starting at 1 (a sweep is left-to-right then right-to-left).
     pub sweep: usize,

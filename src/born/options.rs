@@ -37,6 +37,7 @@ pub const AUTO_CHECKPOINT_BYTES: u64 = 2 << 30;
 /// assert!(BornOptions::new().max_bond(0).validate().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BornOptions {
     /// How each merged two-site tensor is split (adaptive bond dimension).
     pub truncation: Truncation,
@@ -67,6 +68,7 @@ pub struct BornOptions {
 /// After the step `B` is renormalised to `||B|| = 1`, so only the direction and
 /// the length of the step relative to `||B||` matter.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StepRule {
     /// `B <- B - eta G`; a step longer than `||B|| = 1` is shortened to length 1
     /// (a safeguard against a minibatch holding a sample of tiny `psi(x)`).

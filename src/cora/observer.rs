@@ -8,6 +8,7 @@ use super::model::Cora;
 
 /// Which learning method produced a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EmMethod {
     /// Beny's method 1: one level at a time on coarse-grained data.
     Layerwise,
@@ -17,6 +18,7 @@ pub enum EmMethod {
 
 /// One EM iteration.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EmReport {
     /// The method.
     pub method: EmMethod,
@@ -39,6 +41,7 @@ pub struct EmReport {
 
 /// One finished level of the layerwise fit.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LevelReport {
     /// The level.
     pub level: usize,

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 /// assert!(CoraFitOptions::new().pseudo_count(-1.0).validate().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CoraFitOptions {
     /// EM iterations per level (layerwise) or in total (joint), at least 1.
     pub em_iterations: usize,

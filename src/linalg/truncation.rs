@@ -11,6 +11,7 @@ use crate::scalar::Scalar;
 
 /// How [`Truncation::cutoff`] is compared with the singular values `s_0 >= s_1 >= ...`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum TruncationMode {
     /// Keep `s_i > cutoff * s_0` (relative to the largest singular value).
     #[default]
@@ -33,6 +34,7 @@ pub enum TruncationMode {
 /// assert_eq!(t.max_bond, 64);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Truncation {
     /// Largest number of singular values kept (`usize::MAX`: no limit).
     pub max_bond: usize,

@@ -13,6 +13,7 @@ use crate::tensor::spec::NUM_LABELS;
 /// How [`einsum`](crate::einsum) and [`ContractionPlan`](crate::ContractionPlan)
 /// choose the order of pairwise contractions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PathOptimizer {
     /// Repeatedly contracts the pair with the smallest `size(result) - size(a) -
     /// size(b)` (ties: fewer multiply-adds, then earlier positions), among pairs that

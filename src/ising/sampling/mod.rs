@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 
 /// The cluster update of a [`MarkovChain`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ClusterAlgorithm {
     /// Wolff: one single cluster per update (cost: the cluster's size).
     Wolff,
@@ -85,6 +86,7 @@ impl std::str::FromStr for ClusterAlgorithm {
 /// assert!(SamplerOptions::new().thinning(0).validate().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SamplerOptions {
     /// The cluster update.
     pub algorithm: ClusterAlgorithm,
