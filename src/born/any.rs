@@ -120,3 +120,10 @@ impl_born_machine!(AnyBornMachine, via_variant {
         }
     }
 });
+
+impl std::fmt::Display for AnyBornMachine {
+    /// The summary of the model inside.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        forward!(self, m => std::fmt::Display::fmt(m, f))
+    }
+}

@@ -189,6 +189,30 @@ pub trait BornMachine {
         self.sample_given(&evidence, n, &mut DynRng(rng))
     }
 
+    /// [`BornMachine::fit_with`] with a closure as observer, whose parameter types
+    /// are inferred (a closure passed to `fit_with` needs them written out).
+    ///
+    /// ```
+    /// use tnlearn::born::{BornMachine, BornOptions, FitControl, MpsBornMachine};
+    /// use tnlearn::Dataset;
+    ///
+    /// let data = Dataset::binary(ndarray::array![[0, 1, 1, 0], [1, 0, 0, 1]])?;
+    /// let mut model = MpsBornMachine::new(4, 2, BornOptions::new().sweeps(50))?;
+    /// // Stop as soon as the training NLL is within 0.05 of its floor ln 2.
+    /// let reports = model.fit_with_fn(&data, |r, _m| {
+    ///     if r.train_nll < 2f64.ln() + 0.05 { FitControl::Stop } else { FitControl::Continue }
+    /// })?;
+    /// assert!(reports.len() < 100);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    fn fit_with_fn<F>(&mut self, train: &Dataset, mut observer: F) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized,
+        F: FnMut(&HalfSweepReport, &Self) -> FitControl,
+    {
+        self.fit_with(train, &mut observer)
+    }
+
     /// Trains on `train` with `options().sweeps` sweeps (see
     /// [`BornMachine::fit_with`]); returns the half-sweep reports.
     fn fit(&mut self, train: &Dataset) -> Result<Vec<HalfSweepReport>>

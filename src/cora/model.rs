@@ -338,3 +338,17 @@ impl Cora {
         self.top.check("top distribution")
     }
 }
+
+impl std::fmt::Display for Cora {
+    /// A one-line summary: sites, states, levels, parameters.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CORA: {} sites with {} states each, {} levels, {} parameters",
+            self.num_sites(),
+            self.num_states(),
+            self.levels(),
+            self.num_parameters()
+        )
+    }
+}

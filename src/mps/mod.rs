@@ -620,3 +620,43 @@ fn matrix_norm<T: Scalar>(m: &ArrayView2<'_, T>) -> f64 {
     let s: f64 = m.iter().map(|x| x.scale(inv).abs2()).sum();
     max * s.sqrt()
 }
+
+/// `"d"` when every entry equals the first, else the list (first 8 entries).
+pub(crate) fn summarize_dims(dims: &[usize]) -> String {
+    match dims.first() {
+        Some(&d) if dims.iter().all(|&x| x == d) => format!("{d}"),
+        _ if dims.len() <= 8 => format!("{dims:?}"),
+        _ => format!("{:?}...", &dims[..8]),
+    }
+}
+
+impl<T: Scalar> std::fmt::Display for Mps<T> {
+    /// A one-line summary: sites, physical dimensions, bonds, parameter count, log
+    /// scale and centre.
+    ///
+    /// ```
+    /// let psi = tnlearn::Mps::<f64>::product_state(&[2; 10], &[0; 10])?;
+    /// assert_eq!(
+    ///     psi.to_string(),
+    ///     "MPS of 10 sites (physical dimension 2), max bond 1, 20 parameters, \
+    ///      log scale 0, centre at site 0"
+    /// );
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: usize = self.tensors.iter().map(|t| t.len()).sum();
+        write!(
+            f,
+            "MPS of {} sites (physical dimension {}), max bond {}, {params} parameters, \
+             log scale {}, ",
+            self.len(),
+            summarize_dims(&self.phys_dims()),
+            self.max_bond(),
+            self.log_scale
+        )?;
+        match self.center {
+            Some(c) => write!(f, "centre at site {c}"),
+            None => write!(f, "no canonical form"),
+        }
+    }
+}

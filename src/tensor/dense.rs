@@ -510,3 +510,16 @@ impl<T: Scalar> std::ops::Neg for Tensor<T> {
         self
     }
 }
+
+impl<T: Scalar + std::fmt::Display> std::fmt::Display for Tensor<T> {
+    /// The shape, then the values as ndarray prints them (large tensors elided
+    /// with `...`).
+    ///
+    /// ```
+    /// let t = tnlearn::Tensor::from(ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.to_string(), "Tensor of shape [2, 2]:\n[[1, 2],\n [3, 4]]");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor of shape {:?}:\n{}", self.shape(), self.array)
+    }
+}

@@ -538,3 +538,25 @@ pub(crate) fn absorb<T: Scalar>(
     let out = matmul(m.view(), r.t())?;
     Ok(from_leg_last(out, leg, t.dim()))
 }
+
+impl<T: Scalar> std::fmt::Display for Ttn<T> {
+    /// A one-line summary: sites, nodes, physical dimension, bonds, parameter
+    /// count, log scale and centre.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: usize = self.tensors.iter().map(|t| t.len()).sum();
+        write!(
+            f,
+            "TTN of {} sites on {} nodes (physical dimension {}), max bond {}, \
+             {params} parameters, log scale {}, ",
+            self.num_sites(),
+            self.tree.num_nodes(),
+            self.phys_dim,
+            self.max_bond(),
+            self.log_scale
+        )?;
+        match self.center {
+            Some(c) => write!(f, "centre at node {c} (root {})", self.tree.root()),
+            None => write!(f, "no canonical form"),
+        }
+    }
+}

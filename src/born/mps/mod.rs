@@ -254,3 +254,36 @@ impl MpsBornMachine {
         }
     }
 }
+
+impl std::fmt::Display for MpsBornMachine {
+    /// A one-paragraph summary: sites, states, bonds, parameters, centre.
+    ///
+    /// ```
+    /// use tnlearn::born::{BornOptions, MpsBornMachine};
+    /// let m = MpsBornMachine::new(8, 2, BornOptions::new().initial_bond(2))?;
+    /// assert_eq!(
+    ///     m.to_string(),
+    ///     "MPS Born machine: 8 sites with 2 states each, bond dimensions \
+    ///      [2, 2, 2, 2, 2, 2, 2] (max 2), 56 parameters, centre at site 0"
+    /// );
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: usize = self.tensors().iter().map(|t| t.len()).sum();
+        let bonds = self.bond_dims();
+        let shown = if bonds.len() <= 16 {
+            format!("{bonds:?}")
+        } else {
+            format!("{:?}...", &bonds[..16])
+        };
+        write!(
+            f,
+            "MPS Born machine: {} sites with {} states each, bond dimensions {shown} \
+             (max {}), {params} parameters, centre at site {}",
+            self.num_sites(),
+            self.num_states,
+            self.max_bond(),
+            self.center()
+        )
+    }
+}

@@ -227,3 +227,25 @@ pub(crate) fn root_message(ttn: &Ttn<f64>, samples: ArrayView2<'_, u8>) -> Msgs 
         .take()
         .expect("the root is last in post order")
 }
+
+impl std::fmt::Display for TtnBornMachine {
+    /// A one-paragraph summary: sites, states, nodes, bonds, parameters, centre.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: usize = self.tensors().iter().map(|t| t.len()).sum();
+        write!(
+            f,
+            "TTN Born machine: {} sites with {} states each, {} nodes, max bond {}, \
+             {params} parameters, centre at node {}{}",
+            self.num_sites(),
+            self.num_states(),
+            self.tree().num_nodes(),
+            self.max_bond(),
+            self.center(),
+            if self.center() == self.tree().root() {
+                " (the root)"
+            } else {
+                ""
+            }
+        )
+    }
+}
