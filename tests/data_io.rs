@@ -713,3 +713,58 @@ fn png_grid_rejects_bad_arguments() {
     let e = tpng::write_image_grid(&dir_path, images.view(), (2, 2), 2, 1).unwrap_err();
     assert_io(e, &dir_path);
 }
+
+#[test]
+fn npy_with_more_states_reads_every_value_and_names_a_bad_one() {
+    // int64 grey levels in 0..4, exactly as numpy writes them.
+    let a: Array2<i64> = Array2::from_shape_fn((5, 7), |(i, j)| ((i * 7 + j) % 4) as i64);
+    let p = tmp("states4.npy");
+    let mut buf = Vec::new();
+    a.write_npy(&mut buf).unwrap();
+    write(&p, &buf);
+    let d = npy::read_states(&p, 4).unwrap();
+    assert_eq!(d.num_states(), 4);
+    for ((i, j), &v) in a.indexed_iter() {
+        assert_eq!(i64::from(d.samples()[(i, j)]), v);
+    }
+    // Too few states for the data: the first value out of range is named.
+    let e = npy::read_states(&p, 3).unwrap_err();
+    assert_format(e, &p, "sample 0, site 3");
+    let e = npy::read_binary(&p).unwrap_err();
+    assert_format(e, &p, "not 0 or 1");
+    // Impossible settings are argument errors, before the file is read.
+    for bad in [0, 1, 257, usize::MAX] {
+        let e = npy::read_states("/nonexistent.npy", bad).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+    }
+    // Floats must be whole numbers; negative integers are never states.
+    let f: Array2<f64> = array![[0.0, 2.0], [1.0, 2.5]];
+    let pf = tmp("states_float.npy");
+    let mut buf = Vec::new();
+    f.write_npy(&mut buf).unwrap();
+    write(&pf, &buf);
+    assert_format(
+        npy::read_states(&pf, 3).unwrap_err(),
+        &pf,
+        "sample 1, site 1",
+    );
+    let n: Array2<i8> = array![[0, -1]];
+    let pn = tmp("states_neg.npy");
+    let mut buf = Vec::new();
+    n.write_npy(&mut buf).unwrap();
+    write(&pn, &buf);
+    assert_format(npy::read_states(&pn, 3).unwrap_err(), &pn, "value -1");
+    // The same through an .npz member, 256 states.
+    let big: Array2<u16> = Array2::from_shape_fn((2, 256), |(_, j)| j as u16);
+    let pz = tmp("states256.npz");
+    let mut z = NpzWriter::new(std::fs::File::create(&pz).unwrap());
+    z.add_array("grey", &big).unwrap();
+    z.finish().unwrap();
+    let d = npy::read_npz_states(&pz, "grey", 256).unwrap();
+    assert_eq!(d.samples()[(1, 255)], 255);
+    assert_format(
+        npy::read_npz_states(&pz, "grey", 255).unwrap_err(),
+        &pz,
+        "site 255",
+    );
+}

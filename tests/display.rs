@@ -11,8 +11,14 @@ fn ttn_born_machine_summary_names_its_sizes() {
     let m = TtnBornMachine::for_image(4, 4, 3, BornOptions::new().initial_bond(2)).unwrap();
     let s = m.to_string();
     let params: usize = m.tensors().iter().map(|t| t.len()).sum();
-    assert!(s.starts_with("TTN Born machine: 16 sites with 3 states each"), "{s}");
-    assert!(s.contains(&format!("{} nodes", m.tree().num_nodes())), "{s}");
+    assert!(
+        s.starts_with("TTN Born machine: 16 sites with 3 states each"),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("{} nodes", m.tree().num_nodes())),
+        "{s}"
+    );
     assert!(s.contains(&format!("{params} parameters")), "{s}");
     assert!(s.ends_with("(the root)"), "{s}");
     let any: AnyBornMachine = m.clone().into();
@@ -45,7 +51,11 @@ fn cora_and_tensor_summaries() {
     );
     let t = Tensor::<f64>::zeros(&[1000, 1000]);
     let text = t.to_string();
-    assert!(text.starts_with("Tensor of shape [1000, 1000]:"), "{}", &text[..40]);
+    assert!(
+        text.starts_with("Tensor of shape [1000, 1000]:"),
+        "{}",
+        &text[..40]
+    );
     assert!(text.contains("..."), "a large tensor is elided");
     assert!(text.len() < 2000, "{} characters", text.len());
 }

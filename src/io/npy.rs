@@ -2,7 +2,8 @@
 //!
 //! Accepted arrays are 2-D, `n_samples x n_sites`, C or Fortran order, of any integer
 //! type (`int8` .. `int64`, `uint8` .. `uint64`, either byte order), `bool`, or
-//! `float32`/`float64`, and every value must be exactly 0 or 1. Reading goes through
+//! `float32`/`float64`; every value must be exactly 0 or 1 ([`read_binary`]) or a
+//! whole number in `0..num_states` ([`read_states`], up to 256 states). Reading goes through
 //! the [`ndarray-npy`](https://docs.rs/ndarray-npy) crate.
 //!
 //! ```no_run
@@ -42,9 +43,28 @@ const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 /// is not 2-D, or holds a value other than 0 or 1 (the message names the sample and
 /// site).
 pub fn read_binary(path: impl AsRef<Path>) -> Result<Dataset> {
+    read_states(path, 2)
+}
+
+/// Reads a 2-D `.npy` array of integer values in `0..num_states` (integer, bool or
+/// float dtypes, as [`read_binary`]; floats must be whole numbers) as a [`Dataset`]
+/// with `num_states` states per site, e.g. grey levels quantised to 4 or 16 values.
+///
+/// ```no_run
+/// // 10 x 64 image patches with 4 grey levels, stored as int64 in 0..4
+/// let data = tnlearn::io::npy::read_states("patches.npy", 4)?;
+/// assert_eq!(data.num_states(), 4);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `num_states` is outside `2..=256`; otherwise as
+/// [`read_binary`], with a value outside `0..num_states` named by sample and site.
+pub fn read_states(path: impl AsRef<Path>, num_states: usize) -> Result<Dataset> {
+    check_states(num_states)?;
     let path = path.as_ref();
     let bytes = read_file(path)?;
-    parse_binary(path, &bytes, "")
+    parse_states(path, &bytes, "", num_states)
 }
 
 /// Reads the member `name` (with or without the `.npy` suffix) of an `.npz` archive
@@ -54,6 +74,16 @@ pub fn read_binary(path: impl AsRef<Path>) -> Result<Dataset> {
 /// As [`read_binary`]; [`Error::Format`] listing the archive's members if `name` is
 /// not one of them.
 pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
+    read_npz_states(path, name, 2)
+}
+
+/// Reads the member `name` of an `.npz` archive as a [`Dataset`] with `num_states`
+/// states per site, with the rules of [`read_states`].
+///
+/// # Errors
+/// As [`read_npz_binary`] and [`read_states`].
+pub fn read_npz_states(path: impl AsRef<Path>, name: &str, num_states: usize) -> Result<Dataset> {
+    check_states(num_states)?;
     let path = path.as_ref();
     let bytes = read_file(path)?;
     let mut zip = open_npz(path, &bytes)?;
@@ -113,7 +143,18 @@ pub fn read_npz_binary(path: impl AsRef<Path>, name: &str) -> Result<Dataset> {
         data.len() as u64,
     )?;
     data.extend_from_slice(&body);
-    parse_binary(path, &data, &context)
+    parse_states(path, &data, &context, num_states)
+}
+
+/// `num_states` must be in `2..=256` (data values are `u8`).
+fn check_states(num_states: usize) -> Result<()> {
+    if !(2..=256).contains(&num_states) {
+        return Err(Error::invalid_argument(
+            "num_states",
+            format!("must be in 2..=256 (values are stored as u8), got {num_states}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The names of the arrays in an `.npz` archive (without the `.npy` suffix).
@@ -170,7 +211,7 @@ fn member_names(zip: &Zip<'_>) -> Vec<String> {
 
 /// Checks the magic and the header (so a hostile shape cannot make us allocate more
 /// than the file holds), then reads the array with the first matching element type.
-fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
+fn parse_states(path: &Path, bytes: &[u8], context: &str, num_states: usize) -> Result<Dataset> {
     if !bytes.starts_with(NPY_MAGIC) {
         return Err(format_error(
             path,
@@ -192,7 +233,7 @@ fn parse_binary(path: &Path, bytes: &[u8], context: &str) -> Result<Dataset> {
             ),
         ));
     }
-    read_any(bytes, path, context, data_offset)
+    read_any(bytes, path, context, data_offset, num_states)
 }
 
 /// Bytes before the header text: magic (6), version (2), header length (2 or 4; 4
@@ -364,74 +405,88 @@ fn attempt<T: ReadableElement>(bytes: &[u8], data_offset: usize) -> Attempt<T> {
     }
 }
 
-/// An element type whose 0/1 values become bits.
-trait Bit: ReadableElement + Display + Copy {
-    fn bit(self) -> Option<u8>;
+/// An element type whose values `0..num_states` become states.
+trait State: ReadableElement + Display + Copy {
+    /// The value as a state `< num_states`, if it is one.
+    fn state(self, num_states: usize) -> Option<u8>;
 }
 
-macro_rules! int_bit {
+macro_rules! int_state {
     ($($t:ty),*) => {$(
-        impl Bit for $t {
-            fn bit(self) -> Option<u8> {
-                match self {
-                    0 => Some(0),
-                    1 => Some(1),
-                    _ => None,
-                }
+        impl State for $t {
+            fn state(self, num_states: usize) -> Option<u8> {
+                usize::try_from(self)
+                    .ok()
+                    .filter(|&v| v < num_states)
+                    .and_then(|v| u8::try_from(v).ok())
             }
         }
     )*};
 }
-int_bit!(i8, u8, i16, u16, i32, u32, i64, u64);
+int_state!(i8, u8, i16, u16, i32, u32, i64, u64);
 
-impl Bit for bool {
-    fn bit(self) -> Option<u8> {
+impl State for bool {
+    fn state(self, _num_states: usize) -> Option<u8> {
         Some(u8::from(self))
     }
 }
 
-macro_rules! float_bit {
+macro_rules! float_state {
     ($($t:ty),*) => {$(
-        impl Bit for $t {
-            fn bit(self) -> Option<u8> {
-                if self == 0.0 {
-                    Some(0)
-                } else if self == 1.0 {
-                    Some(1)
-                } else {
-                    None
-                }
+        impl State for $t {
+            fn state(self, num_states: usize) -> Option<u8> {
+                // Whole numbers in range only (NaN fails every comparison).
+                let v = f64::from(self);
+                (v >= 0.0 && v < num_states as f64 && v.fract() == 0.0).then(|| v as u8)
             }
         }
     )*};
 }
-float_bit!(f32, f64);
+float_state!(f32, f64);
 
-fn to_bits<T: Bit>(a: ArrayView2<'_, T>, path: &Path, context: &str) -> Result<Dataset> {
+fn to_states<T: State>(
+    a: ArrayView2<'_, T>,
+    path: &Path,
+    context: &str,
+    num_states: usize,
+) -> Result<Dataset> {
     let mut out = Array2::<u8>::zeros(a.raw_dim());
     for ((i, j), &v) in a.indexed_iter() {
-        match v.bit() {
+        match v.state(num_states) {
             Some(b) => out[(i, j)] = b,
             None => {
                 return Err(format_error(
                     path,
-                    format!("value {v} at sample {i}, site {j}{context} is not 0 or 1"),
+                    if num_states == 2 {
+                        format!("value {v} at sample {i}, site {j}{context} is not 0 or 1")
+                    } else {
+                        format!(
+                            "value {v} at sample {i}, site {j}{context} is not a state in \
+                             0..{num_states}"
+                        )
+                    },
                 ))
             }
         }
     }
-    Dataset::binary(out)
+    Dataset::new(out, num_states)
 }
 
 /// Tries every supported element type in turn (the first whose descriptor matches
 /// reads the data) and converts to bits.
-fn read_any(bytes: &[u8], path: &Path, context: &str, data_offset: usize) -> Result<Dataset> {
+fn read_any(
+    bytes: &[u8],
+    path: &Path,
+    context: &str,
+    data_offset: usize,
+    num_states: usize,
+) -> Result<Dataset> {
     macro_rules! try_types {
         ($($t:ty),*) => {{
             let mut descr = Vec::new();
             $(
                 match attempt::<$t>(bytes, data_offset) {
-                    Attempt::Ok(a) => return to_bits(a.view(), path, context),
+                    Attempt::Ok(a) => return to_states(a.view(), path, context, num_states),
                     Attempt::Fatal(reason) => {
                         return Err(format_error(path, format!("{reason}{context}")))
                     }
