@@ -33,6 +33,7 @@
 mod forward;
 mod any;
 mod checks;
+mod export;
 mod mps;
 mod observer;
 mod options;

@@ -124,6 +124,15 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of `bytes` that names `path` in its errors (a payload stored
+    /// elsewhere than in a container file, e.g. a member of an exported `.npz`).
+    pub fn new(path: &'a Path, bytes: &'a [u8]) -> Self {
+        Reader {
+            bytes,
+            pos: 0,
+            path,
+        }
+    }
     /// The file being read (for error messages).
     pub fn path(&self) -> &'a Path {
         self.path
@@ -274,6 +283,10 @@ impl Writer {
         self.usize(y);
         self.usize(z);
         self.f64s(a.iter());
+    }
+    /// The payload written so far.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
     /// Writes the payload to `path` in the container layout ([`write`]).
     pub fn finish(self, path: &Path, magic: &[u8; 8], version: u32) -> Result<()> {

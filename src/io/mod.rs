@@ -14,6 +14,7 @@
 pub(crate) mod container;
 pub mod idx;
 pub mod npy;
+pub(crate) mod npz;
 pub mod packed;
 pub mod png;
 

@@ -87,6 +87,23 @@ pub fn read_npz_states(path: impl AsRef<Path>, name: &str, num_states: usize) ->
     let path = path.as_ref();
     let bytes = read_file(path)?;
     let mut zip = open_npz(path, &bytes)?;
+    let (data, context) = npz_member(&mut zip, path, name, Some(2))?;
+    parse_states(path, &data, &context, num_states)
+}
+
+/// The bytes of the `.npy` member `name` (with or without the suffix) of an open
+/// `.npz` archive, and a context string naming the member for messages. Inflated
+/// in steps, never trusting a size before the stream delivers it: the fixed
+/// prefix, the header it announces, then exactly the data bytes the header's shape
+/// and dtype imply (an error if the member holds more or less), so the result is
+/// a complete `.npy` file whose header matches its data. `ndim`: the number of
+/// dimensions the array must have (`None`: any).
+pub(crate) fn npz_member<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    path: &Path,
+    name: &str,
+    ndim: Option<usize>,
+) -> Result<(Vec<u8>, String)> {
     let member = name.strip_suffix(".npy").unwrap_or(name);
     let context = format!(" (member {member:?})");
     let file_name = [format!("{member}.npy"), member.to_string()]
@@ -97,7 +114,7 @@ pub fn read_npz_states(path: impl AsRef<Path>, name: &str, num_states: usize) ->
             path,
             format!(
                 "no array named {member:?} in the archive; it holds {:?}",
-                member_names(&zip)
+                member_names(zip)
             ),
         ));
     };
@@ -121,7 +138,7 @@ pub fn read_npz_states(path: impl AsRef<Path>, name: &str, num_states: usize) ->
         &context,
     )?;
     data.extend_from_slice(&header_bytes);
-    let (_, data_len, _) = npy_data_len(path, &data, &context)?;
+    let (_, data_len, _) = npy_data_len(path, &data, &context, ndim)?;
     let total = (header_end as u64).checked_add(data_len);
     if total != Some(declared) {
         return Err(format_error(
@@ -143,7 +160,7 @@ pub fn read_npz_states(path: impl AsRef<Path>, name: &str, num_states: usize) ->
         data.len() as u64,
     )?;
     data.extend_from_slice(&body);
-    parse_states(path, &data, &context, num_states)
+    Ok((data, context))
 }
 
 /// `num_states` must be in `2..=256` (data values are `u8`).
@@ -190,20 +207,30 @@ pub fn write_samples(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
 type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 fn open_npz<'a>(path: &Path, bytes: &'a [u8]) -> Result<Zip<'a>> {
-    if !bytes.starts_with(ZIP_MAGIC) {
+    open_zip(path, Cursor::new(bytes))
+}
+
+/// Opens a zip archive (an `.npz` file) held in memory; the magic is checked
+/// first, so another file type gets a message that says so.
+pub(crate) fn open_zip<B: AsRef<[u8]>>(
+    path: &Path,
+    bytes: Cursor<B>,
+) -> Result<zip::ZipArchive<Cursor<B>>> {
+    let head = bytes.get_ref().as_ref();
+    if !head.starts_with(ZIP_MAGIC) {
         return Err(format_error(
             path,
             format!(
                 "bytes 0..4 are {:02x?}, not a zip archive (an .npz file starts with \"PK\\3\\4\")",
-                &bytes[..bytes.len().min(4)]
+                &head[..head.len().min(4)]
             ),
         ));
     }
-    zip::ZipArchive::new(Cursor::new(bytes))
+    zip::ZipArchive::new(bytes)
         .map_err(|e| format_error(path, format!("corrupt or truncated zip archive: {e}")))
 }
 
-fn member_names(zip: &Zip<'_>) -> Vec<String> {
+fn member_names<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Vec<String> {
     zip.file_names()
         .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
         .collect()
@@ -222,7 +249,7 @@ fn parse_states(path: &Path, bytes: &[u8], context: &str, num_states: usize) -> 
         ));
     }
     npy_header_end(path, bytes, bytes.len() as u64, context)?;
-    let (data_offset, needed, shape) = npy_data_len(path, bytes, context)?;
+    let (data_offset, needed, shape) = npy_data_len(path, bytes, context, Some(2))?;
     let available = (bytes.len() - data_offset) as u64;
     if needed > available {
         return Err(format_error(
@@ -295,12 +322,17 @@ fn npy_header_end(path: &Path, bytes: &[u8], limit: u64, context: &str) -> Resul
 
 /// Parses the header of a `.npy` whose header bytes are all present; returns the data
 /// offset and the number of data bytes its shape and dtype imply.
-fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64, String)> {
+fn npy_data_len(
+    path: &Path,
+    bytes: &[u8],
+    context: &str,
+    ndim: Option<usize>,
+) -> Result<(usize, u64, String)> {
     let mut rest = bytes;
     let header = Header::from_reader(&mut rest)
         .map_err(|e| format_error(path, format!("bad .npy header{context}: {e}")))?;
     let data_offset = bytes.len() - rest.len();
-    if header.shape.len() != 2 {
+    if ndim.is_some_and(|n| header.shape.len() != n) {
         return Err(format_error(
             path,
             format!(
@@ -318,8 +350,10 @@ fn npy_data_len(path: &Path, bytes: &[u8], context: &str) -> Result<(usize, u64,
         .parse::<u64>()
         .unwrap_or(1)
         .max(1);
-    let needed = (header.shape[0] as u64)
-        .checked_mul(header.shape[1] as u64)
+    let needed = header
+        .shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
         .and_then(|n| n.checked_mul(item))
         .filter(|&n| n <= isize::MAX as u64)
         // ndarray also needs the product of the non-zero axes to be addressable,
