@@ -33,7 +33,7 @@
 mod forward;
 mod any;
 mod checks;
-mod export;
+pub mod export;
 mod mps;
 mod observer;
 mod options;
