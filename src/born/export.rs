@@ -18,7 +18,7 @@
 //!
 //! `import_npz` verifies what exactness depends on, as `load` does: shapes, finite
 //! values, the canonical form about `center` (within
-//! [`CANONICAL_TOL`](crate::mps::CANONICAL_TOL)), the tree.
+//! [`CANONICAL_TOL`]), the tree.
 
 use std::path::Path;
 
