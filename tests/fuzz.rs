@@ -52,6 +52,7 @@ fn classes() -> Vec<Class> {
         models::MPS_FILE,
         models::TTN_FILE,
         models::CORA_FILE,
+        models::NPZ_MODEL,
         files::NPY,
         files::NPZ,
         files::IDX_RAW,

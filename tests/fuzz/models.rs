@@ -251,3 +251,195 @@ fn run_cora(seed: u64, index: u64, scratch: &Path) -> Outcome {
         Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
     }
 }
+
+// ------------------------------------------------- exported .npz (import_npz)
+
+pub const NPZ_MODEL: Class = Class {
+    name: "npz-born",
+    run: run_npz,
+    describe,
+};
+
+/// One member of an exported archive.
+#[derive(Clone)]
+enum Member {
+    Bytes(Vec<u8>),
+    Floats(ndarray::ArrayD<f64>),
+}
+
+/// The members of the base archives (MPS and TTN models written by `export_npz`),
+/// with a flag: `true` for a TTN.
+fn npz_bases() -> &'static [(bool, Vec<(String, Member)>)] {
+    static BASES: OnceLock<Vec<(bool, Vec<(String, Member)>)>> = OnceLock::new();
+    BASES.get_or_init(|| {
+        let dir = crate::common::scratch_dir();
+        let read = |path: &Path| {
+            let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+            let names = r.names().unwrap();
+            names
+                .into_iter()
+                .map(|n| {
+                    let name = n.trim_end_matches(".npy").to_string();
+                    let m = if name == "meta" || name == "options" {
+                        let a: ndarray::Array1<u8> = r.by_name(&n).unwrap();
+                        Member::Bytes(a.to_vec())
+                    } else {
+                        Member::Floats(r.by_name(&n).unwrap())
+                    };
+                    (name, m)
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut out = Vec::new();
+        for &(n, d, b) in &[(4, 2, 2), (5, 3, 3)] {
+            let opts = BornOptions::new().initial_bond(b).seed(n as u64);
+            let p = dir.join("base-mps.npz");
+            MpsBornMachine::new(n, d, opts)
+                .unwrap()
+                .export_npz(&p)
+                .unwrap();
+            out.push((false, read(&p)));
+            let p = dir.join("base-ttn.npz");
+            let tree = Tree::balanced(n).unwrap();
+            TtnBornMachine::new(tree, d, opts)
+                .unwrap()
+                .export_npz(&p)
+                .unwrap();
+            out.push((true, read(&p)));
+        }
+        out
+    })
+}
+
+/// A JSON value chosen to break a field: huge, negative, fractional, wrong type.
+fn bad_json<R: Rng>(rng: &mut R) -> serde_json::Value {
+    use serde_json::json;
+    match rng.random_range(0..8) {
+        0 => json!(special(rng)),
+        1 => json!(-1),
+        2 => json!(1.5),
+        3 => json!("x"),
+        4 => json!(null),
+        5 => json!([]),
+        6 => json!(rng.random_range(0..12)),
+        _ => json!(u64::MAX),
+    }
+}
+
+fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
+    let mut rng = rng_for(seed, index, 8);
+    let bases = npz_bases();
+    let (is_ttn, base) = &bases[rng.random_range(0..bases.len())];
+    let mut members = base.clone();
+    let path = scratch.join("fuzz-input.npz");
+    let raw = rng.random_bool(0.15);
+    for _ in 0..rng.random_range(1..4) {
+        let k = rng.random_range(0..members.len());
+        match rng.random_range(0..6) {
+            // A metadata field (or a TTN child) replaced.
+            0 | 1 => {
+                if let Some((_, Member::Bytes(b))) = members.iter_mut().find(|(n, _)| n == "meta") {
+                    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(b) {
+                        let keys = [
+                            "num_sites",
+                            "num_states",
+                            "center",
+                            "root",
+                            "format_version",
+                            "model",
+                        ];
+                        let key = keys[rng.random_range(0..keys.len())];
+                        if rng.random_bool(0.3) && v.get("children").is_some() {
+                            let c = &mut v["children"];
+                            let len = c.as_array().map_or(0, |a| a.len());
+                            if len > 0 {
+                                let i = rng.random_range(0..len);
+                                c[i][rng.random_range(0..2)][1] = bad_json(&mut rng);
+                            }
+                        } else if rng.random_bool(0.2) {
+                            v.as_object_mut().map(|o| o.remove(key));
+                        } else {
+                            v[key] = bad_json(&mut rng);
+                        }
+                        *b = v.to_string().into_bytes();
+                    } else {
+                        b.truncate(b.len() / 2);
+                    }
+                }
+            }
+            // A value of a tensor.
+            2 => {
+                if let (_, Member::Floats(a)) = &mut members[k] {
+                    if !a.is_empty() {
+                        let i = rng.random_range(0..a.len());
+                        a.as_slice_mut().unwrap()[i] = crate::common::special_f64(&mut rng);
+                    }
+                }
+            }
+            // A tensor of another shape (fewer axes, or a bond one larger).
+            3 => {
+                if let (_, Member::Floats(a)) = &mut members[k] {
+                    let mut shape = a.shape().to_vec();
+                    if rng.random_bool(0.5) && shape.len() > 1 {
+                        let last = shape.pop().unwrap();
+                        shape[0] *= last;
+                    } else if let Some(s) = shape.first_mut() {
+                        *s += 1;
+                    }
+                    *a = ndarray::ArrayD::from_elem(shape, 0.5);
+                }
+            }
+            // An options byte.
+            4 => {
+                if let Some((_, Member::Bytes(b))) =
+                    members.iter_mut().find(|(n, _)| n == "options")
+                {
+                    if !b.is_empty() {
+                        let i = rng.random_range(0..b.len());
+                        b[i] = rng.random();
+                    }
+                }
+            }
+            // A member dropped.
+            _ => {
+                members.remove(k);
+                if members.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    {
+        let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(&path).unwrap());
+        for (name, m) in &members {
+            match m {
+                Member::Bytes(b) => w.add_array(name.as_str(), &ndarray::Array1::from(b.clone())),
+                Member::Floats(a) => w.add_array(name.as_str(), a),
+            }
+            .unwrap();
+        }
+        w.finish().unwrap();
+    }
+    if raw {
+        let mut bytes = std::fs::read(&path).unwrap();
+        for _ in 0..rng.random_range(1..6) {
+            let i = rng.random_range(0..bytes.len());
+            bytes[i] = rng.random();
+        }
+        if rng.random_bool(0.2) {
+            bytes.truncate(rng.random_range(0..bytes.len()));
+        }
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    if *is_ttn {
+        match TtnBornMachine::import_npz(&path) {
+            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+        }
+    } else {
+        match MpsBornMachine::import_npz(&path) {
+            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+        }
+    }
+}
