@@ -267,10 +267,13 @@ enum Member {
     Floats(ndarray::ArrayD<f64>),
 }
 
+/// The named members of one archive.
+type Members = Vec<(String, Member)>;
+
 /// The members of the base archives (MPS and TTN models written by `export_npz`),
 /// with a flag: `true` for a TTN.
-fn npz_bases() -> &'static [(bool, Vec<(String, Member)>)] {
-    static BASES: OnceLock<Vec<(bool, Vec<(String, Member)>)>> = OnceLock::new();
+fn npz_bases() -> &'static [(bool, Members)] {
+    static BASES: OnceLock<Vec<(bool, Members)>> = OnceLock::new();
     BASES.get_or_init(|| {
         let dir = crate::common::scratch_dir();
         let read = |path: &Path| {
