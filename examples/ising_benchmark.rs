@@ -6,7 +6,8 @@
 //!
 //! ```sh
 //! cargo run --release --example ising_benchmark
-//! cargo run --release --example ising_benchmark -- --l 8 --max-bonds 4,8,16 --n-train 5000
+//! cargo run --release --example ising_benchmark -- --size 8 --max-bonds 4,8,16 --n-train 5000
+//! cargo run --release --example ising_benchmark -- --models mps,ttn,cora
 //! cargo run --release --example ising_benchmark -- --temperature 3.0 --save-data
 //! ```
 //!
@@ -22,19 +23,24 @@
 //! error is much smaller because model and true NLL fluctuate together.
 //!
 //! Models: `mps` (the MPS Born machine, sites laid out in snake order so consecutive
-//! sites are lattice neighbours). To add a model, write one function returning the
-//! per-sample test NLLs and the training time (see `train_mps`) and add one arm to
-//! `run_model`.
+//! sites are lattice neighbours), `ttn` (the TTN Born machine on the image tree of
+//! the lattice: vertical neighbours stay close), `cora`. To add a model, write one
+//! function returning the per-sample test NLLs and the training time (see
+//! `train_mps`) and add one variant to `Model`.
+
+mod common;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{value_parser, Arg, ArgAction, Command};
+use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine};
+use tnlearn::born::{
+    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
+};
 use tnlearn::cora::{Architecture, Boundary, Cora, CoraFitOptions, MapSharing};
 use tnlearn::data::Dataset;
 use tnlearn::io::png::write_image_grid;
@@ -70,15 +76,61 @@ struct Settings {
 }
 
 /// One arm per model.
-fn run_model(name: &str, train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
-    match name {
-        "mps" => train_mps(train, test, s),
-        "cora" => train_cora(train, test, s),
-        other => Err(Error::invalid_argument(
-            "models",
-            format!("unknown model {other:?}; available: mps, cora"),
-        )),
+fn run_model(model: Model, train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
+    match model {
+        Model::Mps => train_mps(train, test, s),
+        Model::Ttn => train_ttn(train, test, s),
+        Model::Cora => train_cora(train, test, s),
     }
+}
+
+/// The TTN Born machine on the image tree of the lattice (row-major sites).
+fn train_ttn(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
+    let (rows, cols) = train.image_shape().unwrap_or((1, train.num_sites()));
+    let options = BornOptions::new()
+        .max_bond(s.max_bond)
+        .initial_bond(2.min(s.max_bond))
+        .learning_rate(s.learning_rate)
+        .steps_per_bond(s.steps_per_bond)
+        .batch_size(s.batch_size)
+        .sweeps(s.sweeps)
+        .seed(s.seed);
+    let mut model = TtnBornMachine::for_image(rows, cols, 2, options)?;
+    let bar = half_sweep_bar("ttn", s);
+    let start = Instant::now();
+    model.fit_with(train, &mut |_: &HalfSweepReport, _: &TtnBornMachine| {
+        bar.inc(1);
+        FitControl::Continue
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let test_nll = model
+        .log_probs(test.samples())?
+        .into_iter()
+        .map(|l| -l)
+        .collect();
+    let samples = model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?;
+    Ok(ModelRun {
+        test_nll,
+        seconds,
+        train_nll: model.nll(train)?,
+        detail: format!("max bond reached {}", model.max_bond()),
+        samples,
+    })
+}
+
+/// A progress bar over the half-sweeps of one training run.
+fn half_sweep_bar(name: &str, s: &Settings) -> ProgressBar {
+    let bar = ProgressBar::new(2 * s.sweeps as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "  {name} D={{msg}} half-sweep {{pos}}/{{len}} [{{bar:30}}] {{elapsed_precise}}"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("{}", s.max_bond));
+    bar
 }
 
 /// The MPS Born machine on the snake ordering of the lattice.
@@ -96,15 +148,7 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
         .sweeps(s.sweeps)
         .seed(s.seed);
     let mut model = MpsBornMachine::new(train.num_sites(), 2, options)?;
-    let bar = ProgressBar::new(2 * s.sweeps as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "  mps D={msg} half-sweep {pos}/{len} [{bar:30}] {elapsed_precise}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("{}", s.max_bond));
+    let bar = half_sweep_bar("mps", s);
     let start = Instant::now();
     model.fit_with(&train, &mut |_: &HalfSweepReport, _: &MpsBornMachine| {
         bar.inc(1);
@@ -178,95 +222,111 @@ fn train_cora(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun>
     })
 }
 
-fn cli() -> Command {
-    let num = |name: &'static str, default: &'static str, help: &'static str| {
-        Arg::new(name).long(name).default_value(default).help(help)
+/// Generative models on 2D Ising data: test NLL per site against the exact entropy.
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+struct Args {
+    /// Lattice side L (an L x L torus)
+    #[arg(long, alias = "l", default_value_t = 16, value_parser = clap::value_parser!(u32).range(2..=1024))]
+    size: u32,
+    /// Temperature (default: the critical temperature T_c)
+    #[arg(long, default_value_t = CRITICAL_TEMPERATURE)]
+    temperature: f64,
+    /// Training samples
+    #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
+    n_train: u32,
+    /// Test samples
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..))]
+    n_test: u32,
+    /// Models to train, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mps")]
+    models: Vec<Model>,
+    /// Bond dimensions (CORA: hidden dimension min(D, 4)), comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "8,16,32", value_parser = clap::value_parser!(u32).range(1..))]
+    max_bonds: Vec<u32>,
+    /// Training sweeps
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    sweeps: u32,
+    /// Gradient step size
+    #[arg(long, default_value_t = 0.1)]
+    learning_rate: f64,
+    /// Gradient steps per bond visit
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    steps_per_bond: u32,
+    /// Samples per gradient step (0 = full batch)
+    #[arg(long, default_value_t = 0)]
+    batch_size: u32,
+    /// Monte Carlo algorithm
+    #[arg(long, value_enum, default_value = "swendsen-wang")]
+    algorithm: Algorithm,
+    /// Cluster updates between recorded samples
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    thinning: u32,
+    /// Random seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ising_benchmark/")]
+    out_dir: PathBuf,
+    /// Also write train.npy, test.npy and ising.tnlbits
+    #[arg(long)]
+    save_data: bool,
+}
+
+/// The models this benchmark trains.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Model {
+    /// MPS Born machine on the snake order of the lattice
+    Mps,
+    /// TTN Born machine on the image tree of the lattice
+    Ttn,
+    /// CORA with 2x2 blocks
+    Cora,
+}
+
+impl Model {
+    fn name(self) -> &'static str {
+        match self {
+            Model::Mps => "mps",
+            Model::Ttn => "ttn",
+            Model::Cora => "cora",
+        }
+    }
+}
+
+/// The cluster algorithms, as flag values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Algorithm {
+    Wolff,
+    SwendsenWang,
+}
+
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run(Args::parse())?))
+}
+
+fn run(args: Args) -> Result<()> {
+    let (l, n_train, n_test) = (
+        args.size as usize,
+        args.n_train as usize,
+        args.n_test as usize,
+    );
+    let temperature = args.temperature;
+    if !(temperature.is_finite() && temperature > 0.0) {
+        return Err(Error::invalid_argument(
+            "temperature",
+            format!("must be a finite number > 0 (got {temperature})"),
+        ));
+    }
+    let seed = args.seed;
+    let algorithm = match args.algorithm {
+        Algorithm::Wolff => ClusterAlgorithm::Wolff,
+        Algorithm::SwendsenWang => ClusterAlgorithm::SwendsenWang,
     };
-    Command::new("ising_benchmark")
-        .about("Generative models on 2D Ising data: test NLL per site vs the exact entropy")
-        .arg(num("l", "16", "lattice side L (L x L torus)").value_parser(value_parser!(usize)))
-        .arg(
-            num(
-                "temperature",
-                "2.269185314213022",
-                "temperature (default T_c)",
-            )
-            .value_parser(value_parser!(f64)),
-        )
-        .arg(num("n-train", "10000", "training samples").value_parser(value_parser!(usize)))
-        .arg(num("n-test", "2000", "test samples").value_parser(value_parser!(usize)))
-        .arg(num("models", "mps", "comma-separated models").value_parser(value_parser!(String)))
-        .arg(
-            num("max-bonds", "8,16,32", "comma-separated bond dimensions")
-                .value_parser(value_parser!(String)),
-        )
-        .arg(num("sweeps", "4", "training sweeps").value_parser(value_parser!(usize)))
-        .arg(num("learning-rate", "0.1", "gradient step size").value_parser(value_parser!(f64)))
-        .arg(
-            num("steps-per-bond", "2", "gradient steps per bond visit")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num("batch-size", "0", "samples per step (0 = full batch)")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "algorithm",
-                "swendsen-wang",
-                "Monte Carlo: wolff or swendsen-wang",
-            )
-            .value_parser(value_parser!(String)),
-        )
-        .arg(
-            num("thinning", "20", "cluster updates between samples")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
-        .arg(
-            num("out-dir", "out/ising_benchmark/", "output directory")
-                .value_parser(value_parser!(PathBuf)),
-        )
-        .arg(
-            Arg::new("save-data")
-                .long("save-data")
-                .action(ArgAction::SetTrue)
-                .help("also write train.npy, test.npy and ising.tnlbits"),
-        )
-}
-
-fn list(m: &clap::ArgMatches, key: &str) -> Vec<String> {
-    m.get_one::<String>(key)
-        .expect("defaulted")
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-fn main() -> Result<()> {
-    let m = cli().get_matches();
-    let get = |k: &str| *m.get_one::<usize>(k).expect("defaulted");
-    let (l, n_train, n_test) = (get("l"), get("n-train"), get("n-test"));
-    let temperature = *m.get_one::<f64>("temperature").expect("defaulted");
-    let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    let algorithm: ClusterAlgorithm = m
-        .get_one::<String>("algorithm")
-        .expect("defaulted")
-        .parse()?;
-    let models = list(&m, "models");
-    let bonds: Vec<usize> = list(&m, "max-bonds")
-        .iter()
-        .map(|b| {
-            b.parse()
-                .map_err(|_| Error::invalid_argument("max-bonds", format!("{b:?} is not a number")))
-        })
-        .collect::<Result<_>>()?;
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
+    let models = args.models.clone();
+    let bonds: Vec<usize> = args.max_bonds.iter().map(|&b| b as usize).collect();
+    let out_dir = args.out_dir.clone();
+    common::create_dir(&out_dir)?;
     let io_err = |path: PathBuf| move |source| Error::Io { path, source };
 
     // Data and the exact answer key.
@@ -276,7 +336,7 @@ fn main() -> Result<()> {
     let sampler = SamplerOptions::new()
         .algorithm(algorithm)
         .burn_in(2000)
-        .thinning(get("thinning"));
+        .thinning(args.thinning as usize);
     let mut rng = StdRng::seed_from_u64(seed);
     let t0 = Instant::now();
     let all = sampling::sample(&lattice, temperature, n_train + n_test, &sampler, &mut rng)?;
@@ -319,7 +379,7 @@ fn main() -> Result<()> {
     );
     let shown = train.take(PNG_SAMPLES);
     write_image_grid(out_dir.join("data.png"), shown.samples(), (l, l), 10, 4)?;
-    if m.get_flag("save-data") {
+    if args.save_data {
         tnlearn::io::npy::write_samples(out_dir.join("train.npy"), &train)?;
         tnlearn::io::npy::write_samples(out_dir.join("test.npy"), &test)?;
         tnlearn::io::packed::write_packed(out_dir.join("ising.tnlbits"), &train, &test)?;
@@ -329,7 +389,7 @@ fn main() -> Result<()> {
         );
     }
 
-    let batch = get("batch-size");
+    let batch = args.batch_size as usize;
     let mut md = format!(
         "Ising {l} x {l}, T = {temperature:.6}, {n_train} train / {n_test} test samples, seed {seed}; \
          exact entropy s = {:.6} nats/site\n\n\
@@ -341,17 +401,18 @@ fn main() -> Result<()> {
         "model,max_bond,test_nll_per_site,exact_entropy_per_site,kl_per_site,kl_std_error,kl_paired_per_site,kl_paired_std_error,train_nll_per_site,train_seconds\n",
     );
     let mut json = Vec::new();
-    for model in &models {
+    for &kind in &models {
+        let model = kind.name();
         for &max_bond in &bonds {
             let settings = Settings {
                 max_bond,
-                sweeps: get("sweeps"),
-                learning_rate: *m.get_one::<f64>("learning-rate").expect("defaulted"),
-                steps_per_bond: get("steps-per-bond"),
+                sweeps: args.sweeps as usize,
+                learning_rate: args.learning_rate,
+                steps_per_bond: args.steps_per_bond as usize,
                 batch_size: (batch > 0).then_some(batch),
                 seed,
             };
-            let run = run_model(model, &train, &test, &settings)?;
+            let run = run_model(kind, &train, &test, &settings)?;
             let png = out_dir.join(format!("samples_{model}_d{max_bond}.png"));
             write_image_grid(&png, run.samples.view(), (l, l), 10, 4)?;
             let k = run.test_nll.len() as f64;
@@ -394,12 +455,16 @@ fn main() -> Result<()> {
                 run.train_nll / n,
                 run.seconds
             ));
-            json.push(format!(
-                "{{\"model\": \"{model}\", \"max_bond\": {max_bond}, \"test_nll_per_site\": {nll:.6}, \
-                 \"kl_per_site\": {kl:.6}, \"kl_std_error\": {se:.6}, \"kl_paired_per_site\": {kl_paired:.6}, \
-                 \"kl_paired_std_error\": {se_paired:.6}, \"seconds\": {:.2}}}",
-                run.seconds
-            ));
+            json.push(serde_json::json!({
+                "model": model,
+                "max_bond": max_bond,
+                "test_nll_per_site": nll,
+                "kl_per_site": kl,
+                "kl_std_error": se,
+                "kl_paired_per_site": kl_paired,
+                "kl_paired_std_error": se_paired,
+                "seconds": run.seconds,
+            }));
         }
     }
     print!("\n{md}");
@@ -411,11 +476,13 @@ fn main() -> Result<()> {
         "wrote {} and benchmark.csv",
         out_dir.join("benchmark.md").display()
     );
-    println!(
-        "{{\"l\": {l}, \"temperature\": {temperature}, \"n_train\": {n_train}, \"n_test\": {n_test}, \
-         \"exact_entropy_per_site\": {:.6}, \"results\": [{}]}}",
-        truth.entropy_per_site,
-        json.join(", ")
-    );
+    common::json_line(&serde_json::json!({
+        "size": l,
+        "temperature": temperature,
+        "n_train": n_train,
+        "n_test": n_test,
+        "exact_entropy_per_site": truth.entropy_per_site,
+        "results": json,
+    }));
     Ok(())
 }

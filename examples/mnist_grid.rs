@@ -4,19 +4,32 @@
 //! cargo run --example mnist_grid [OUTPUT.png]   # default: out/mnist_grid.png
 //! ```
 
+mod common;
+
+use std::path::PathBuf;
+
+use clap::Parser;
 use tnlearn::data::mnist;
 use tnlearn::io::png::write_image_grid;
 
-fn main() -> tnlearn::Result<()> {
-    let output = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "out/mnist_grid.png".to_string());
-    if let Some(dir) = std::path::Path::new(&output).parent() {
+/// Draws ten training digits of each class of the shipped MNIST subset into a PNG.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The PNG file to write
+    #[arg(default_value = "out/mnist_grid.png")]
+    output: PathBuf,
+}
+
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run(Args::parse())?))
+}
+
+fn run(args: Args) -> tnlearn::Result<()> {
+    let output = args.output;
+    if let Some(dir) = output.parent() {
         if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|source| tnlearn::Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            common::create_dir(dir)?;
         }
     }
     let (train, test) = mnist::shipped()?;
@@ -36,6 +49,6 @@ fn main() -> tnlearn::Result<()> {
     }
     let grid = train.subset(indices)?;
     write_image_grid(&output, grid.samples(), (mnist::SIDE, mnist::SIDE), 10, 2)?;
-    println!("wrote {output}");
+    println!("wrote {}", output.display());
     Ok(())
 }

@@ -4,12 +4,18 @@
 //! cargo run --release --example quickstart
 //! ```
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+mod common;
+
+use tnlearn::rand::rngs::StdRng;
+use tnlearn::rand::SeedableRng;
 use tnlearn::{einsum, ContractionPlan, Mps, PathOptimizer, Tensor, Truncation};
 
-fn main() -> Result<(), tnlearn::Error> {
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run()?))
+}
+
+fn run() -> tnlearn::Result<()> {
+    let mut rng = StdRng::seed_from_u64(7);
 
     // A three-operand contraction; the path optimiser picks the pairwise order.
     let a = Tensor::<f64>::random(&[8, 32], &mut rng);

@@ -1,0 +1,40 @@
+//! What every example shares: how errors reach the user, the final JSON line,
+//! output directories. Included with `mod common;` (not an example itself).
+#![allow(dead_code)] // each example uses a part
+
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The error type of the examples' `run` functions.
+pub type BoxError = Box<dyn std::error::Error>;
+
+/// Runs the example's body: on error prints the error's message and its causes to
+/// stderr (`error: ...`, `  caused by: ...`) and exits with status 1.
+pub fn main(body: impl FnOnce() -> Result<(), BoxError>) -> ExitCode {
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                eprintln!("  caused by: {c}");
+                cause = c.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the example's final JSON line (serde_json: NaN and infinities become
+/// `null`, so the line is always valid JSON).
+pub fn json_line(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+/// Creates `dir` and its parents (call it after every argument was checked).
+pub fn create_dir(dir: &Path) -> tnlearn::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| tnlearn::Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
