@@ -10,6 +10,22 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in tnlearn.
+///
+/// ```
+/// use tnlearn::{einsum, Error, Tensor};
+///
+/// let a = Tensor::<f64>::zeros(&[2, 3]);
+/// let b = Tensor::<f64>::zeros(&[4, 5]);
+/// match einsum("ij,jk->ik", &[&a, &b]) {
+///     Err(Error::IndexSizeMismatch { index, first, second, .. }) => {
+///         assert_eq!((index, first, second), ('j', 3, 4));
+///     }
+///     other => panic!("expected a size mismatch, got {other:?}"),
+/// }
+/// // Every error has a message that names the culprit.
+/// let e = einsum("ij,jk->iz", &[&a, &a]).unwrap_err();
+/// assert!(e.to_string().contains("'z'"), "{e}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -6,6 +6,20 @@
 //! closures `FnMut(&Report, &Model) -> FitControl` are observers.
 
 /// Whether training goes on after a report.
+///
+/// ```
+/// use tnlearn::born::{BornMachine, BornOptions, FitControl, MpsBornMachine};
+/// use tnlearn::Dataset;
+///
+/// let data = Dataset::binary(ndarray::array![[0, 1, 1], [1, 0, 0]])?;
+/// let mut model = MpsBornMachine::new(3, 2, BornOptions::new().sweeps(100))?;
+/// // Stop after three half-sweeps, whatever the options say.
+/// let reports = model.fit_with_fn(&data, |r, _| {
+///     if r.sweep >= 2 { FitControl::Stop } else { FitControl::Continue }
+/// })?;
+/// assert_eq!(reports.len(), 3);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FitControl {
     /// Go on with the next step (half-sweep, EM iteration).

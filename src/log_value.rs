@@ -9,6 +9,18 @@ use crate::scalar::Scalar;
 ///
 /// For a non-zero value `|phase| = 1` (for `f64` the phase is `+1` or `-1`). An exact
 /// zero is `log_abs = -inf`, `phase = 0`; no NaN is ever produced.
+///
+/// ```
+/// use tnlearn::{LogValue, Mps};
+///
+/// // The norm of a 2000-site product state of (|0> + |1>): 2^1000, far beyond f64.
+/// let psi = Mps::<f64>::from_tensors(vec![ndarray::Array3::from_elem((1, 2, 1), 1.0); 2000])?;
+/// let ln = psi.log_norm();
+/// assert!((ln - 1000.0 * 2f64.ln()).abs() < 1e-9);
+/// let amp: LogValue<f64> = psi.log_amplitude(&[1; 2000])?; // every amplitude is 1
+/// assert!(amp.log_abs.abs() < 1e-12);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogValue<T> {
     /// `ln |value|` (`-inf` for zero).

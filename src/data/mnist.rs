@@ -51,6 +51,14 @@ pub const TEST_PER_CLASS: [usize; 10] = [200, 225, 198, 206, 196, 173, 203, 214,
 /// # Errors
 /// [`Error::Format`](crate::Error::Format) if the embedded file is corrupt (wrong
 /// magic, version, sizes or checksum), which only a broken build can cause.
+///
+/// ```
+/// let (train, test) = tnlearn::data::mnist::shipped()?;
+/// assert_eq!((train.len(), test.len()), (8000, 2000));
+/// assert_eq!(train.num_sites(), 784); // 28 x 28, binarised
+/// assert_eq!(train.image_shape(), Some((28, 28)));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn shipped() -> Result<(Dataset, Dataset)> {
     parse_packed(SHIPPED_BYTES, Path::new(SHIPPED_PATH))
 }

@@ -25,6 +25,11 @@ pub fn backend_name() -> &'static str {
 /// weaker than the CPU (Debian 12's OpenBLAS 0.3.21 picks "Prescott" on Sapphire
 /// Rapids), one warning naming `OPENBLAS_CORETYPE` is printed to stderr; see
 /// [`openblas_kernel_warning`].
+///
+/// ```
+/// let info = tnlearn::linalg::backend_info();
+/// assert!(info.starts_with(tnlearn::linalg::backend_name()));
+/// ```
 pub fn backend_info() -> String {
     backend::info()
 }
@@ -43,6 +48,17 @@ const SMALL_GEMM: usize = 512;
 ///
 /// Errors with [`Error::ShapeMismatch`] when the shapes do not chain
 /// (`a: m x k`, `b: k x n`, `c: m x n`).
+///
+/// ```
+/// use ndarray::array;
+/// use tnlearn::linalg::gemm;
+///
+/// let (a, b) = (array![[1.0, 2.0], [3.0, 4.0]], array![[5.0], [6.0]]);
+/// let mut c = array![[1.0], [1.0]];
+/// gemm(2.0, a.view(), b.view(), true, c.view_mut())?; // c <- c + 2 a b
+/// assert_eq!(c, array![[35.0], [79.0]]);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn gemm<T: Scalar>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -133,6 +149,14 @@ pub(crate) fn gemm_unchecked<T: Scalar>(
 /// Errors with [`Error::ShapeMismatch`] when `a.ncols() != b.nrows()`, and with
 /// [`Error::InvalidArgument`] (naming the shape) when the `m x n` result is too large
 /// to allocate (possible only when the inner dimension is 0).
+///
+/// ```
+/// use ndarray::array;
+/// let c = tnlearn::linalg::matmul(array![[1.0, 2.0]].view(), array![[3.0], [4.0]].view())?;
+/// assert_eq!(c, array![[11.0]]);
+/// assert!(tnlearn::linalg::matmul(c.view(), array![[1.0, 2.0, 3.0]].t()).is_err()); // 1x1 by 3x1
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Result<Array2<T>> {
     if a.ncols() != b.nrows() {
         return Err(Error::shape_mismatch(
@@ -166,6 +190,16 @@ pub fn matmul<T: Scalar>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Result<A
 ///
 /// Errors: [`Error::NonFinite`] for a NaN or infinite entry. A `0 x n` or `m x 0`
 /// input gives empty factors (`m x 0` and `0 x n`).
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[3.0, 1.0], [4.0, 2.0], [0.0, 5.0]];
+/// let (q, r) = tnlearn::linalg::qr(a.view())?;
+/// assert!((q.t().dot(&q) - ndarray::Array2::<f64>::eye(2)).iter().all(|x| x.abs() < 1e-12));
+/// assert!((q.dot(&r) - &a).iter().all(|x| x.abs() < 1e-12));
+/// assert!(r[[0, 0]] >= 0.0 && r[[1, 0]] == 0.0);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn qr<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
     check_finite_matrix(&a, "qr input")?;
     let (m, n) = a.dim();
@@ -210,6 +244,16 @@ pub fn qr<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array2<T>)> {
 ///
 /// Errors: [`Error::NonFinite`] for a NaN or infinite entry. An empty input gives
 /// empty factors (`m x 0`, `0`, `0 x n`).
+///
+/// ```
+/// use ndarray::{array, Array2};
+/// let a = array![[2.0, 0.0], [0.0, -3.0]];
+/// let (u, s, vh) = tnlearn::linalg::svd(a.view())?;
+/// assert_eq!(s.to_vec(), vec![3.0, 2.0]); // descending
+/// let back = u.dot(&Array2::from_diag(&s)).dot(&vh);
+/// assert!((back - &a).iter().all(|x| x.abs() < 1e-12));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn svd<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array2<T>, Array1<f64>, Array2<T>)> {
     check_finite_matrix(&a, "svd input")?;
     let (m, n) = a.dim();
@@ -265,6 +309,14 @@ fn pow2_factors(e: i32) -> (f64, f64) {
 ///
 /// Errors: [`Error::ShapeMismatch`] if `a` is not square, [`Error::NonFinite`] for a
 /// NaN or infinite entry. A `0 x 0` input gives empty results.
+///
+/// ```
+/// use ndarray::array;
+/// let (w, v) = tnlearn::linalg::eigh(array![[2.0, 1.0], [1.0, 2.0]].view())?;
+/// assert!((w[0] - 1.0).abs() < 1e-12 && (w[1] - 3.0).abs() < 1e-12); // ascending
+/// assert!((v[[0, 1]].abs() - 0.5f64.sqrt()).abs() < 1e-12);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn eigh<T: Scalar>(a: ArrayView2<'_, T>) -> Result<(Array1<f64>, Array2<T>)> {
     if a.nrows() != a.ncols() {
         return Err(Error::shape_mismatch(

@@ -10,6 +10,17 @@ use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 
 /// How [`Truncation::cutoff`] is compared with the singular values `s_0 >= s_1 >= ...`.
+///
+/// ```
+/// use tnlearn::{Truncation, TruncationMode};
+///
+/// // Keep singular values above 1e-3 of the largest, at most 64 of them.
+/// let t = Truncation::new().max_bond(64).cutoff(1e-3).mode(TruncationMode::Relative);
+/// assert_eq!(t.keep_count(&[1.0, 0.5, 1e-4]), 2);
+/// // Discard at most 1% of the weight sum s^2 (here 0.01^2 / 1.0001 < 1%).
+/// let w = Truncation::new().cutoff(0.01).mode(TruncationMode::DiscardedWeight);
+/// assert_eq!(w.keep_count(&[1.0, 0.01]), 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum TruncationMode {
@@ -192,6 +203,19 @@ impl<T> TruncatedSvd<T> {
 /// Errors: [`Error::InvalidArgument`] from [`Truncation::validate`], and whatever
 /// [`svd`](super::svd) returns (e.g. [`Error::NonFinite`]). An empty matrix gives
 /// rank 0 and `truncation_error = 0`.
+///
+/// ```
+/// use ndarray::Array2;
+/// use tnlearn::linalg::{svd_truncated, Truncation};
+///
+/// // A rank-3 matrix with singular values 4, 2, 1 (times orthonormal factors).
+/// let a = Array2::from_diag(&ndarray::array![4.0, 2.0, 1.0]);
+/// let t = svd_truncated(a.view(), &Truncation::new().max_bond(2))?;
+/// assert_eq!(t.rank(), 2);
+/// // The discarded weight: 1^2 / (16 + 4 + 1).
+/// assert!((t.truncation_error - 1.0 / 21.0).abs() < 1e-12);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub fn svd_truncated<T: Scalar>(
     a: ArrayView2<'_, T>,
     trunc: &Truncation,

@@ -71,6 +71,19 @@ use crate::tensor::{check_finite_slice, norm_of, Tensor};
 /// only sweeps the sites in between. `None` means no canonical form is known; any
 /// mutation of the tensors through the public API resets the centre to `None`,
 /// except [`Mps::replace_bond`], which keeps a centre on the replaced bond.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tnlearn::Mps;
+///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let mut psi = Mps::<f64>::random(&[2; 8], 4, &mut rng)?;
+/// psi.canonicalize(3)?;
+/// assert_eq!(psi.center(), Some(3));
+/// psi.check_canonical(3, 1e-12)?; // left isometries before 3, right ones after
+/// assert_eq!(psi.tensor(3)?.dim(), (4, 2, 4)); // (D_left, d, D_right)
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Mps<T> {
     pub(crate) tensors: Vec<Array3<T>>,
@@ -81,6 +94,19 @@ pub struct Mps<T> {
 /// What [`Mps`] accepts as a site tensor: an [`Array3`] (stored as it is, in
 /// standard layout), a borrowed [`ArrayView3`] (copied) or a [`Tensor`] of order 3
 /// (its buffer moves).
+///
+/// ```
+/// use tnlearn::{Mps, Tensor};
+///
+/// // Array3s, ArrayView3s and order-3 Tensors are all site tensors.
+/// let a = ndarray::Array3::<f64>::ones((1, 2, 1));
+/// let t = Tensor::<f64>::ones(&[1, 2, 1]);
+/// let mut psi = Mps::from_tensors(vec![a.clone(), a.clone()])?;
+/// psi.set_tensor(1, t)?;
+/// psi.set_tensor(0, a.view())?;
+/// assert!(psi.set_tensor(0, Tensor::<f64>::ones(&[2, 1])).is_err()); // order 2
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub trait IntoSiteTensor<T> {
     /// The site tensor as an `Array3`; errors with [`Error::ShapeMismatch`] for a
     /// [`Tensor`] of another order.

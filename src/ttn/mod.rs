@@ -50,6 +50,21 @@ use crate::scalar::Scalar;
 /// [module documentation](self)): node tensors of shape `(D_parent, D_left,
 /// D_right)`, a `log_scale` carrying the overall magnitude, and the orthogonality
 /// centre when one is known.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tnlearn::ttn::{Tree, Ttn};
+///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+/// // 16 sites of a 4 x 4 image, bond dimension at most 4.
+/// let mut psi = Ttn::<f64>::random(Tree::image(4, 4)?, 2, 4, &mut rng)?;
+/// let root = psi.tree().root();
+/// psi.canonicalize(root)?;
+/// psi.check_canonical(root, 1e-10)?;
+/// assert_eq!(psi.num_sites(), 16);
+/// assert!(psi.max_bond() <= 4);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Ttn<T> {
     pub(crate) tree: Tree,
