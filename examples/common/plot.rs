@@ -175,7 +175,8 @@ pub fn labelled_grid(
     };
     let (cell_w, cell_h) = (cols * scale + 2, rows * scale + 2);
     let title_h = if title.is_empty() { 4 } else { 34 };
-    let w = label_w + columns * cell_w + 8;
+    // Wide enough for the title (about 10 pixels per character at 20 px).
+    let w = (label_w + columns * cell_w + 8).max(label_w + 12 + 10 * title.len());
     let h = title_h + grid_rows * cell_h + 6;
     let mut rgb = vec![255u8; w * h * 3];
     for (i, img) in images.outer_iter().enumerate() {
