@@ -12,7 +12,8 @@
 //! lattice) on the training and test sets; the importance-sampling bound on the
 //! full test NLL (nats per image). Writes to `--out-dir` (default `out/cora/`):
 //! `<set>_samples.png` (exact samples), `<set>_coarse_level<j>.png` (test images
-//! coarse-grained to every level `j`, level 0 = the data), `<set>.cora` (the
+//! coarse-grained to every level `j`, level 0 = the data; each picture titled with
+//! its level, size and number of states), `<set>.cora` (the
 //! model). MNIST images are padded from 28x28 to 32x32 (two blank rows and columns
 //! on each side) so that five 2x2 coarse-grainings reach a single top site.
 //!
@@ -27,6 +28,9 @@
 //! patch against 1.553 for the MPS baseline, NLL bound 119.3 nats per test image
 //! (K = 20); Ising 32x32 at T_c: 2.010 / 2.010 per 2x2 patch, bound 409.8 nats per
 //! configuration. See `docs/cora.md` for the caveat on the coarse-grained data.
+
+#[path = "common/plot.rs"]
+mod plot;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -253,12 +257,19 @@ fn run(
         let grey = c.mapv(|v| v as f64 / chi);
         let dims = model.geometry().dims(level);
         let scale = (rows / dims.0).clamp(1, 16) * 3;
-        write_image_grid(
+        plot::labelled_grid(
             out_dir.join(format!("{name}_coarse_level{level}.png")),
+            &format!(
+                "{name}: level {level}, {} x {}, {} states",
+                dims.0,
+                dims.1,
+                chi as usize + 1
+            ),
             grey.view(),
             dims,
             8,
             scale,
+            &[],
         )?;
     }
     model.save(out_dir.join(format!("{name}.cora")))?;

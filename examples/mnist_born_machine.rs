@@ -1,51 +1,99 @@
 //! Trains an MPS (or, with `--model ttn`, a tree tensor network) Born machine on
-//! binarized MNIST, then draws samples and inpaints.
+//! binarized MNIST with early stopping on a validation split, then draws samples
+//! and inpaints test digits.
 //!
 //! ```sh
+//! cargo run --release --example mnist_born_machine                  # MPS, tuned defaults
+//! cargo run --release --example mnist_born_machine -- --model ttn   # TTN, its own defaults
 //! cargo run --release --example mnist_born_machine -- --n-train 1000 --sweeps 2
-//! cargo run --release --example mnist_born_machine -- --model ttn --max-bond 16
 //! cargo run --release --example mnist_born_machine -- --npy rand1k_thr50_train.npy
 //! cargo run --release --example mnist_born_machine -- --resume out/mnist_born_machine/model.tnlborn
+//! cargo run --release --features progress --example mnist_born_machine   # with a progress bar
 //! ```
 //!
-//! Writes to `--out-dir` (default `out/mnist_born_machine/`): `samples.png` (100
-//! exact samples), `inpainting.png` (10 test digits: originals, then for each mask
-//! -- top half hidden, left half hidden, random 50% hidden -- the masked input with
-//! hidden pixels grey and the inpainted image), `nll.csv` (one line per half-sweep)
-//! and `model.tnlborn`. The last line printed is one JSON object with the results.
+//! Data: the 8,000 shipped training images, of which a random 10%
+//! (`--valid-fraction`) are held out for validation, and the 2,000 shipped test
+//! images. After every half-sweep the library computes the validation NLL, keeps
+//! the best model, and stops after `--patience` half-sweeps without a better one
+//! (`--patience 0`: no validation, plain training); the model that is sampled,
+//! saved and scored is the restored best one.
 //!
-//! Defaults: 1000 shipped training images, max bond 100, normalised gradient steps
-//! (Han et al.'s published rule: `--size-exponent 0.25`, learning rate 5e-3, one
-//! full-batch step per bond), 8 sweeps. Measured on 2 cores: 87 s of training
-//! (211 s while other heavy jobs shared the cores), train NLL 41.6, test NLL 139.1
-//! nats per image, 2200 exact samples per second. Samples are mostly recognisable digits and the
-//! inpaintings are convincing, but the model memorises its 1000 training images
-//! (the test NLL is lowest, about 120, after 3 sweeps): for a model that
-//! generalises better train on more images with a smaller bond, e.g.
-//! `--n-train 8000 --max-bond 32 --sweeps 4`.
+//! Writes to `--out-dir` (default `out/mnist_born_machine/`): `nll.png` (train,
+//! validation and test NLL against half-sweeps) and `nll.csv`, `samples.png` (100
+//! exact samples), `inpainting_top.png`, `inpainting_left.png`,
+//! `inpainting_random.png` (10 test digits: originals, masked input with hidden
+//! pixels grey, completion), and the model, `model.tnlborn` (MPS) or
+//! `model.tnlttn` (TTN). One line per half-sweep is printed while training
+//! (`tnlearn::born::ProgressLog`, plus the test NLL); the last line is one JSON
+//! object whose `test_nll` is the restored best model's on the 2,000 test images.
+//! `seconds` counts training only (with the validation NLL, without the test NLL
+//! of every half-sweep that the plot needs); `cpu_seconds` is the process CPU
+//! time of the same work.
+//!
+//! Defaults (chosen from the measurements in `docs/mps-born-machine.md`, "The
+//! flagship's defaults"): plain gradient steps, learning rate 0.02, two full-batch
+//! steps per bond, cutoff 1e-7, a warm-up of 2 sweeps on 2,000 of the training
+//! images (from a random start, full-batch sweeps on all images stall near 145-150
+//! nats), then the full training set with patience 4:
+//!
+//! | model | max bond | sweeps on the full set | test NLL | training: wall s | cpu s |
+//! |---|---|---|---|---|---|
+//! | MPS | 32 | 10 | **97.39** | 238 | 105 |
+//! | TTN | 16 | 2 | TTN_TEST | TTN_WALL | TTN_CPU |
+//!
+//! Measured on 2 cores shared with other engineers' builds (load 7-9), so the wall
+//! times are 2-4x the CPU times; with 105 CPU seconds the MPS run should train in
+//! under 2 minutes on an idle 2-core machine. The MPS test NLL was still falling
+//! (about 0.15 nats per half-sweep at the end): more sweeps help. The TTN does not
+//! beat the MPS within this budget: `max_bond` 16 is too small for 7,200 images
+//! (20-30% of the weight discarded per split) and a larger bond costs `D^4`.
+
+#[path = "common/plot.rs"]
+mod plot;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{value_parser, Arg, ArgAction, Command};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{
-    AnyBornMachine, BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine,
-    StepRule, SweepDirection, TtnBornMachine,
+    AnyBornMachine, BornMachine, BornOptions, FitControl, FitObserver, HalfSweepReport,
+    MpsBornMachine, ProgressLog, StepRule, TtnBornMachine, Validation,
 };
 use tnlearn::data::{mnist, Dataset};
-use tnlearn::io::png::write_image_grid;
 use tnlearn::{Error, Result};
 
+/// The tuned defaults of one model (see the table in the header).
+struct Defaults {
+    max_bond: usize,
+    learning_rate: f64,
+    size_exponent: f64,
+    steps_per_bond: usize,
+    sweeps: usize,
+}
+
+const MPS_DEFAULTS: Defaults = Defaults {
+    max_bond: 32,
+    learning_rate: 0.02,
+    size_exponent: -1.0,
+    steps_per_bond: 2,
+    sweeps: 10,
+};
+
+const TTN_DEFAULTS: Defaults = Defaults {
+    max_bond: 16,
+    learning_rate: 0.02,
+    size_exponent: -1.0,
+    steps_per_bond: 2,
+    sweeps: 2,
+};
+
 fn cli() -> Command {
-    let num = |name: &'static str, default: &'static str, help: &'static str| {
-        Arg::new(name).long(name).default_value(default).help(help)
-    };
+    let num = |name: &'static str, help: &'static str| Arg::new(name).long(name).help(help);
     Command::new("mnist_born_machine")
-        .about("MPS Born machine on binarized MNIST (Han et al., PRX 2018)")
+        .about("MPS / TTN Born machine on binarized MNIST with early stopping (Han et al., PRX 2018)")
         .arg(
             Arg::new("idx")
                 .long("idx")
@@ -66,29 +114,34 @@ fn cli() -> Command {
                 .long("model")
                 .default_value("mps")
                 .value_parser(["mps", "ttn"])
-                .help("mps: matrix product state; ttn: tree tensor network over the 2D image (its cost grows as D^4: use --max-bond 16 to 32)"),
+                .help("mps: matrix product state; ttn: tree tensor network over the 2D image (cost grows as D^4)"),
         )
-        .arg(num("n-train", "1000", "training images (random subset)").value_parser(value_parser!(usize)))
-        .arg(num("max-bond", "100", "largest bond dimension").value_parser(value_parser!(usize)))
-        .arg(num("cutoff", "1e-12", "relative singular-value cutoff").value_parser(value_parser!(f64)))
-        .arg(num("learning-rate", "5e-3", "gradient step size").value_parser(value_parser!(f64)))
+        .arg(num("n-train", "training images incl. the validation split (default: all)").value_parser(value_parser!(usize)))
+        .arg(num("valid-fraction", "fraction of the training images held out for validation").default_value("0.1").value_parser(value_parser!(f64)))
+        .arg(num("warmup-images", "warm-up: the first sweeps train on this many of the training images").default_value("2000").value_parser(value_parser!(usize)))
+        .arg(num("warmup-sweeps", "warm-up sweeps on --warmup-images images before the full training set (0: none)").default_value("2").value_parser(value_parser!(usize)))
+        .arg(num("patience", "half-sweeps without a better validation NLL before stopping (0: no validation)").default_value("4").value_parser(value_parser!(usize)))
+        .arg(num("max-bond", "largest bond dimension (default: MPS 32, TTN 16)").value_parser(value_parser!(usize)))
+        .arg(num("cutoff", "relative singular-value cutoff").default_value("1e-7").value_parser(value_parser!(f64)))
+        .arg(num("learning-rate", "gradient step size (default 0.02)").value_parser(value_parser!(f64)))
         .arg(
-            num("size-exponent", "0.25", "normalised steps of length lr * max(|grad|, 2 n^a) (Han et al.: 0.25); negative: plain gradient steps")
+            num("size-exponent", "normalised steps of length lr * max(|grad|, 2 n^a) (Han et al.: 0.25); negative (default): plain gradient steps")
                 .value_parser(value_parser!(f64))
                 .allow_negative_numbers(true),
         )
-        .arg(num("steps-per-bond", "1", "gradient steps per bond visit").value_parser(value_parser!(usize)))
-        .arg(num("batch-size", "0", "samples per step (0 = full batch)").value_parser(value_parser!(usize)))
-        .arg(num("sweeps", "8", "back-and-forth sweeps").value_parser(value_parser!(usize)))
-        .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
+        .arg(num("steps-per-bond", "gradient steps per bond visit (default 2)").value_parser(value_parser!(usize)))
+        .arg(num("batch-size", "samples per step (0 = full batch)").default_value("0").value_parser(value_parser!(usize)))
+        .arg(num("sweeps", "most back-and-forth sweeps on the full training set (default: MPS 10, TTN 2)").value_parser(value_parser!(usize)))
+        .arg(num("seed", "random seed").default_value("1").value_parser(value_parser!(u64)))
         .arg(
-            num("out-dir", "out/mnist_born_machine/", "output directory")
+            num("out-dir", "output directory")
+                .default_value("out/mnist_born_machine/")
                 .value_parser(value_parser!(PathBuf)),
         )
         .arg(
             Arg::new("resume")
                 .long("resume")
-                .value_name("MODEL.tnlborn")
+                .value_name("MODEL.tnlborn|MODEL.tnlttn")
                 .help("continue training a saved model (its bond dimensions are kept)")
                 .value_parser(value_parser!(PathBuf))
                 .action(ArgAction::Set),
@@ -96,8 +149,8 @@ fn cli() -> Command {
 }
 
 /// (train, test) from the chosen source; a file source keeps its last 20% (at most
-/// 1000 images) as the test set.
-fn load_data(m: &clap::ArgMatches) -> Result<(Dataset, Dataset)> {
+/// 2000 images) as the test set.
+fn load_data(m: &ArgMatches) -> Result<(Dataset, Dataset)> {
     let all = if let Some(p) = m.get_one::<PathBuf>("idx") {
         tnlearn::io::idx::read_images(p, 0.5)?
     } else if let Some(p) = m.get_one::<PathBuf>("npy") {
@@ -106,58 +159,153 @@ fn load_data(m: &clap::ArgMatches) -> Result<(Dataset, Dataset)> {
         return mnist::shipped();
     };
     let n = all.len();
-    let n_test = (n / 5).min(1000);
+    let n_test = (n / 5).min(2000);
     if n_test == 0 {
         return Err(Error::invalid_argument("data", format!("only {n} images")));
     }
     Ok((all.subset(0..n - n_test)?, all.subset(n - n_test..n)?))
 }
 
+/// Process CPU seconds (user + system) from `/proc/self/stat`, `NaN` if unavailable.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0, // USER_HZ = 100 on Linux
+        _ => f64::NAN,
+    }
+}
+
+/// One half-sweep of the curves (numbered over warm-up and training).
+struct Row {
+    half_sweep: usize,
+    warmup: bool,
+    report: HalfSweepReport,
+    test_nll: f64,
+}
+
+/// The example's observer: the library's progress line plus the test NLL (whose
+/// time is measured, so that it can be taken out of the training time), and with
+/// the `progress` feature the library's bar advancing per bond.
+struct Observer<'a> {
+    test: &'a Dataset,
+    log: ProgressLog<std::io::Stdout>,
+    #[cfg(feature = "progress")]
+    bar: tnlearn::born::FitProgressBar,
+    rows: Vec<Row>,
+    /// Half-sweeps of earlier phases (the warm-up), and whether this is one.
+    offset: usize,
+    warmup: bool,
+    eval_seconds: f64,
+    eval_cpu: f64,
+}
+
+impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
+    fn on_report(&mut self, r: &HalfSweepReport, model: &AnyBornMachine) -> FitControl {
+        let (t, c) = (Instant::now(), cpu_seconds());
+        let test_nll = model.nll(self.test).unwrap_or(f64::NAN);
+        self.eval_seconds += t.elapsed().as_secs_f64();
+        self.eval_cpu += cpu_seconds() - c;
+        let line = format!(
+            "{}{}  test {test_nll:8.3}",
+            if self.warmup { "warm-up " } else { "" },
+            self.log.line(r, 2 * model.options().sweeps)
+        );
+        #[cfg(feature = "progress")]
+        self.bar.println(&line);
+        #[cfg(not(feature = "progress"))]
+        println!("{line}");
+        self.rows.push(Row {
+            half_sweep: self.offset + r.half_sweep(),
+            warmup: self.warmup,
+            report: *r,
+            test_nll,
+        });
+        FitControl::Continue
+    }
+
+    fn on_progress(&mut self, done: u64, total: u64) {
+        FitObserver::<HalfSweepReport, AnyBornMachine>::on_progress(&mut self.log, done, total);
+        #[cfg(feature = "progress")]
+        FitObserver::<HalfSweepReport, AnyBornMachine>::on_progress(&mut self.bar, done, total);
+    }
+}
+
 fn main() -> Result<()> {
     let m = cli().get_matches();
-    let get = |k: &str| *m.get_one::<usize>(k).expect("defaulted");
     let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
     std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
         path: out_dir.clone(),
         source,
     })?;
+    let kind = m.get_one::<String>("model").expect("defaulted").as_str();
+    let def = if kind == "ttn" {
+        &TTN_DEFAULTS
+    } else {
+        &MPS_DEFAULTS
+    };
+    let usize_or = |k: &str, d: usize| m.get_one::<usize>(k).copied().unwrap_or(d);
+    let f64_or = |k: &str, d: f64| m.get_one::<f64>(k).copied().unwrap_or(d);
     let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    let batch = get("batch-size");
+    let batch = usize_or("batch-size", 0);
     let options = BornOptions::new()
-        .max_bond(get("max-bond"))
-        .cutoff(*m.get_one::<f64>("cutoff").expect("defaulted"))
-        .learning_rate(*m.get_one::<f64>("learning-rate").expect("defaulted"))
-        .step_rule(
-            match *m.get_one::<f64>("size-exponent").expect("defaulted") {
-                a if a >= 0.0 => StepRule::Normalized { size_exponent: a },
-                _ => StepRule::Plain,
-            },
-        )
-        .steps_per_bond(get("steps-per-bond"))
+        .max_bond(usize_or("max-bond", def.max_bond))
+        .cutoff(f64_or("cutoff", 1e-7))
+        .learning_rate(f64_or("learning-rate", def.learning_rate))
+        .step_rule(match f64_or("size-exponent", def.size_exponent) {
+            a if a >= 0.0 => StepRule::Normalized { size_exponent: a },
+            _ => StepRule::Plain,
+        })
+        .steps_per_bond(usize_or("steps-per-bond", def.steps_per_bond))
         .batch_size((batch > 0).then_some(batch))
-        .sweeps(get("sweeps"))
+        .sweeps(usize_or("sweeps", def.sweeps))
         .seed(seed);
     options.validate()?;
+    let patience = usize_or("patience", 4);
+    let valid_fraction = f64_or("valid-fraction", 0.1);
+    if patience > 0 && !(valid_fraction > 0.0 && valid_fraction < 1.0) {
+        return Err(Error::invalid_argument(
+            "valid-fraction",
+            format!("must be in (0, 1) with early stopping (got {valid_fraction}); use --patience 0 for none"),
+        ));
+    }
 
+    // Data: a random subset of the training images, split into train and
+    // validation; the whole test set.
     let (train_all, test) = load_data(&m)?;
-    let n_train = get("n-train").min(train_all.len());
+    let n_train = usize_or("n-train", train_all.len()).min(train_all.len());
     let mut rng = StdRng::seed_from_u64(seed);
     let idx = rand::seq::index::sample(&mut rng, train_all.len(), n_train).into_vec();
-    let train = train_all.subset(idx)?;
-    let test = test.take(test.len().min(1000));
+    let n_valid = if patience > 0 {
+        ((n_train as f64 * valid_fraction).round() as usize).clamp(1, n_train - 1)
+    } else {
+        0
+    };
+    let valid = (n_valid > 0)
+        .then(|| train_all.subset(idx[..n_valid].iter().copied()))
+        .transpose()?;
+    let train = train_all.subset(idx[n_valid..].iter().copied())?;
     let side = (train.num_sites() as f64).sqrt() as usize;
     let shape = train
         .image_shape()
         .unwrap_or((side, train.num_sites() / side.max(1)));
     println!(
-        "train {} images, test {} images, {} sites; max_bond {}, cutoff {:e}, lr {}, \
-         steps/bond {}, batch {:?}, sweeps {}",
+        "{kind}: train {} images, validation {n_valid}, test {}, {} sites; max_bond {}, \
+         cutoff {:e}, lr {}, {:?}, steps/bond {}, batch {:?}, at most {} sweeps, patience {patience}",
         train.len(),
         test.len(),
         train.num_sites(),
         options.truncation.max_bond,
         options.truncation.cutoff,
         options.learning_rate,
+        options.step_rule,
         options.steps_per_bond,
         options.batch_size,
         options.sweeps
@@ -167,102 +315,216 @@ fn main() -> Result<()> {
         Some(p) => {
             let mut model = AnyBornMachine::load(p)?;
             model.set_options(options)?;
-            println!("resumed {} (max bond {})", p.display(), model.max_bond());
+            println!(
+                "resumed {} {} (max bond {})",
+                model.kind(),
+                p.display(),
+                model.max_bond()
+            );
             model
         }
-        None => match m.get_one::<String>("model").map(String::as_str) {
-            Some("ttn") => TtnBornMachine::for_image(shape.0, shape.1, 2, options)?.into(),
-            _ => MpsBornMachine::new(train.num_sites(), 2, options)?.into(),
-        },
+        None if kind == "ttn" => TtnBornMachine::for_image(shape.0, shape.1, 2, options)?.into(),
+        None => MpsBornMachine::new(train.num_sites(), 2, options)?.into(),
     };
+    let kind = model.kind();
 
-    let start = Instant::now();
-    let bar = ProgressBar::new(options.sweeps as u64);
-    bar.set_style(
-        ProgressStyle::with_template("sweep {pos}/{len} [{bar:30}] {elapsed_precise} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let mut csv =
-        String::from("sweep,direction,train_nll,test_nll,max_bond,truncation_error,seconds\n");
-    let mut last_test = f64::NAN;
-    model.fit_with(
-        &train,
-        &mut |r: &HalfSweepReport, model: &AnyBornMachine| {
-            let test_nll = model.nll(&test).unwrap_or(f64::NAN);
-            last_test = test_nll;
-            let dir = match r.direction {
-                SweepDirection::LeftToRight => "L->R",
-                SweepDirection::RightToLeft => "R->L",
-            };
-            bar.suspend(|| {
-                println!(
-                    "sweep {:>3} {dir}: train NLL {:8.3}  test NLL {:8.3}  max bond {:>4}  \
-                 trunc err {:.2e}  {:7.2} s",
-                    r.sweep, r.train_nll, test_nll, r.max_bond, r.truncation_error, r.seconds
-                )
-            });
-            bar.set_message(format!("train NLL {:.3}", r.train_nll));
-            csv.push_str(&format!(
-                "{},{dir},{},{},{},{},{}\n",
-                r.sweep, r.train_nll, test_nll, r.max_bond, r.truncation_error, r.seconds
-            ));
-            if r.direction == SweepDirection::RightToLeft {
-                bar.inc(1);
-            }
-            FitControl::Continue
-        },
-    )?;
-    bar.finish_and_clear();
-    let train_seconds = start.elapsed().as_secs_f64();
+    let new_observer = |warmup: bool, offset: usize| Observer {
+        test: &test,
+        log: ProgressLog::stdout(),
+        #[cfg(feature = "progress")]
+        bar: tnlearn::born::FitProgressBar::new(),
+        rows: Vec::new(),
+        offset,
+        warmup,
+        eval_seconds: 0.0,
+        eval_cpu: 0.0,
+    };
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
+    let (mut rows, mut eval_seconds, mut eval_cpu) = (Vec::new(), 0.0, 0.0);
+    // Warm-up: a few sweeps on a part of the training images. From a random start,
+    // full-batch sweeps on all 7,200 images stall near 145-150 nats (D = 32); two
+    // sweeps on 2,000 images first bring the model to ~120, from where the full set
+    // keeps improving (see the docs' table).
+    let warmup_sweeps = usize_or("warmup-sweeps", 2);
+    let warmup_images = usize_or("warmup-images", 2000).min(train.len());
+    let resumed = m.get_one::<PathBuf>("resume").is_some();
+    if !resumed && warmup_sweeps > 0 && warmup_images > 0 && warmup_images < train.len() {
+        let warm = train.take(warmup_images);
+        println!("warm-up: {warmup_sweeps} sweeps on {warmup_images} of the training images");
+        model.set_options(options.sweeps(warmup_sweeps))?;
+        let mut observer = new_observer(true, 0);
+        model.fit_with(&warm, &mut observer)?;
+        #[cfg(feature = "progress")]
+        observer.bar.finish();
+        (eval_seconds, eval_cpu) = (observer.eval_seconds, observer.eval_cpu);
+        rows = observer.rows;
+        model.set_options(options)?;
+        println!("training on all {} training images", train.len());
+    }
+    let offset = rows.len();
+    let mut observer = new_observer(false, offset);
+    let validation = valid
+        .as_ref()
+        .map(|v| Validation::new(v).patience(patience));
+    let reports = model.fit_validated_with(&train, validation, &mut observer)?;
+    let train_seconds = start.elapsed().as_secs_f64() - eval_seconds - observer.eval_seconds;
+    let train_cpu = cpu_seconds() - cpu_start - eval_cpu - observer.eval_cpu;
+    #[cfg(feature = "progress")]
+    observer.bar.finish();
+    rows.extend(observer.rows);
+    let best = reports
+        .last()
+        .and_then(|r| r.best_half_sweep)
+        .map(|b| b + offset);
     let train_nll = model.nll(&train)?;
+    let valid_nll = valid.as_ref().map(|v| model.nll(v)).transpose()?;
     let test_nll = model.nll(&test)?;
+    if let Some(b) = best {
+        println!(
+            "restored the model of half-sweep {b} (best validation NLL) after {} half-sweeps",
+            rows.len()
+        );
+    }
+
+    // The curves: CSV and plot.
     let io_err = |path: PathBuf| move |source| Error::Io { path, source };
+    let mut csv = String::from(
+        "half_sweep,phase,sweep,direction,train_nll,valid_nll,test_nll,max_bond,truncation_error,seconds,best\n",
+    );
+    for row in &rows {
+        let r = &row.report;
+        csv.push_str(&format!(
+            "{},{},{},{:?},{},{},{},{},{},{},{}\n",
+            row.half_sweep,
+            if row.warmup { "warm-up" } else { "train" },
+            r.sweep,
+            r.direction,
+            r.train_nll,
+            r.valid_nll.map_or(String::new(), |v| v.to_string()),
+            row.test_nll,
+            r.max_bond,
+            r.truncation_error,
+            r.seconds,
+            Some(row.half_sweep) == best
+        ));
+    }
     let csv_path = out_dir.join("nll.csv");
     std::fs::write(&csv_path, csv).map_err(io_err(csv_path.clone()))?;
+    let curve = |f: &dyn Fn(&Row) -> Option<f64>| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter_map(|r| f(r).map(|y| (r.half_sweep as f64, y)))
+            .collect()
+    };
+    let mut series = vec![plot::Series {
+        name: "train",
+        points: curve(&|r| (!r.warmup).then_some(r.report.train_nll)),
+    }];
+    if offset > 0 {
+        series.push(plot::Series {
+            name: "train (warm-up subset)",
+            points: curve(&|r| r.warmup.then_some(r.report.train_nll)),
+        });
+    }
+    if valid.is_some() {
+        series.push(plot::Series {
+            name: "validation",
+            points: curve(&|r| r.report.valid_nll),
+        });
+    }
+    series.push(plot::Series {
+        name: "test",
+        points: curve(&|r| Some(r.test_nll)),
+    });
+    let title = match best {
+        Some(b) => format!(
+            "{} Born machine, D = {}: NLL per half-sweep (best: half-sweep {b}, test {test_nll:.1})",
+            kind.to_uppercase(),
+            options.truncation.max_bond
+        ),
+        None => format!(
+            "{} Born machine, D = {}: NLL per half-sweep",
+            kind.to_uppercase(),
+            options.truncation.max_bond
+        ),
+    };
+    plot::line_chart(
+        out_dir.join("nll.png"),
+        &title,
+        "half-sweep",
+        "NLL (nats per image)",
+        &series,
+    )?;
 
     // Samples (timed on a larger batch for the rate).
     let t = Instant::now();
-    let many = model.sample(1000, &mut rng)?;
-    let samples_per_second = 1000.0 / t.elapsed().as_secs_f64();
-    let samples = many.slice(ndarray::s![..100, ..]).to_owned();
-    write_image_grid(out_dir.join("samples.png"), samples.view(), shape, 10, 2)?;
+    let n_rate = if kind == "ttn" { 200 } else { 1000 };
+    let many = model.sample(n_rate, &mut rng)?;
+    let samples_per_second = n_rate as f64 / t.elapsed().as_secs_f64();
+    let samples = many.slice(ndarray::s![..100, ..]).mapv(f64::from);
+    plot::labelled_grid(
+        out_dir.join("samples.png"),
+        &format!(
+            "100 exact samples of the {} Born machine (max bond {})",
+            kind.to_uppercase(),
+            model.max_bond()
+        ),
+        samples.view(),
+        shape,
+        10,
+        2,
+        &[],
+    )?;
 
-    // Inpainting of 10 test digits under three masks.
+    // Inpainting of 10 test digits under three masks, one picture per mask.
     let n_sites = train.num_sites();
-    let (rows, cols) = shape;
-    let top: Vec<bool> = (0..n_sites).map(|i| i / cols >= rows / 2).collect();
-    let left: Vec<bool> = (0..n_sites).map(|i| i % cols >= cols / 2).collect();
+    let (rows_px, cols_px) = shape;
+    let top: Vec<bool> = (0..n_sites).map(|i| i / cols_px >= rows_px / 2).collect();
+    let left: Vec<bool> = (0..n_sites).map(|i| i % cols_px >= cols_px / 2).collect();
     let random: Vec<bool> = (0..n_sites).map(|_| rng.random::<bool>()).collect();
     let picks: Vec<usize> = (0..10).map(|i| i * test.len() / 10).collect();
-    let mut grid = Array2::<f64>::zeros((70, n_sites));
-    for (j, &i) in picks.iter().enumerate() {
-        let x = test.sample(i).to_vec();
-        grid.row_mut(j)
-            .assign(&ndarray::Array1::from_iter(x.iter().map(|&v| v as f64)));
-        for (mi, mask) in [&top, &left, &random].iter().enumerate() {
-            let filled = model.sample_conditional(&x, mask, 1, &mut rng)?;
+    for (name, what, mask) in [
+        ("top", "top half hidden", &top),
+        ("left", "left half hidden", &left),
+        ("random", "random 50% hidden", &random),
+    ] {
+        let mut grid = Array2::<f64>::zeros((30, n_sites));
+        for (j, &i) in picks.iter().enumerate() {
+            let x = test.sample(i).to_vec();
+            grid.row_mut(j).assign(&test.sample(i).mapv(f64::from));
             let masked = (0..n_sites).map(|k| if mask[k] { x[k] as f64 } else { 0.5 });
-            grid.row_mut(10 * (1 + 2 * mi) + j)
+            grid.row_mut(10 + j)
                 .assign(&ndarray::Array1::from_iter(masked));
-            grid.row_mut(10 * (2 + 2 * mi) + j)
-                .assign(&filled.row(0).mapv(|v| v as f64));
+            let filled = model.sample_conditional(&x, mask, 1, &mut rng)?;
+            grid.row_mut(20 + j).assign(&filled.row(0).mapv(f64::from));
         }
+        plot::labelled_grid(
+            out_dir.join(format!("inpainting_{name}.png")),
+            &format!("{} inpainting, {what} (grey)", kind.to_uppercase()),
+            grid.view(),
+            shape,
+            10,
+            2,
+            &["original", "masked", "completed"],
+        )?;
     }
-    write_image_grid(out_dir.join("inpainting.png"), grid.view(), shape, 10, 2)?;
-    model.save(out_dir.join("model.tnlborn"))?;
-    if !last_test.is_nan() && (last_test - test_nll).abs() > 1e-6 {
-        eprintln!("warning: test NLL changed after training ({last_test} -> {test_nll})");
-    }
+    let model_file = format!("model.{}", if kind == "ttn" { "tnlttn" } else { "tnlborn" });
+    model.save(out_dir.join(&model_file))?;
     println!(
-        "wrote {}/{{samples.png,inpainting.png,nll.csv,model.tnlborn}}",
+        "wrote {}/{{nll.png,nll.csv,samples.png,inpainting_top.png,inpainting_left.png,\
+         inpainting_random.png,{model_file}}}",
         out_dir.display()
     );
+    let opt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.4}"));
     println!(
-        "{{\"train_nll\": {train_nll:.4}, \"test_nll\": {test_nll:.4}, \"max_bond\": {}, \
-         \"sweeps\": {}, \"seconds\": {train_seconds:.2}, \"samples_per_second\": {samples_per_second:.1}}}",
+        "{{\"model\": \"{kind}\", \"train_nll\": {train_nll:.4}, \"valid_nll\": {}, \
+         \"test_nll\": {test_nll:.4}, \"best_half_sweep\": {}, \"half_sweeps\": {}, \
+         \"max_bond\": {}, \"train_images\": {}, \"seconds\": {train_seconds:.2}, \
+         \"cpu_seconds\": {train_cpu:.2}, \"samples_per_second\": {samples_per_second:.1}}}",
+        opt(valid_nll),
+        best.map_or("null".to_string(), |b| b.to_string()),
+        rows.len(),
         model.max_bond(),
-        options.sweeps
+        train.len()
     );
     Ok(())
 }

@@ -13,11 +13,15 @@
 //! (`MNIST/capacity/mnist28_127.5.npz` in congzlwag/UnsupGenModbyMPS, member `data`:
 //! 1000 x 784, 100 per digit, threshold 127.5); any 0/1 `.npy` file works with
 //! `--npy`. Writes `capacity.csv` (max_bond, sweep, train NLL, max bond reached,
-//! seconds, peak environment bytes), the trained models (`model_D{max_bond}.tnlborn`)
+//! seconds, peak environment bytes) and its plot `capacity.png` (train NLL against
+//! sweeps, one curve per bond dimension), the trained models (`model_D{max_bond}.tnlborn`)
 //! and a PNG of 100 samples per bond dimension (square images only) into
 //! `--out-dir`; the last line printed is one
 //! JSON object with the final NLL and the mean seconds per sweep of each bond
 //! dimension.
+
+#[path = "common/plot.rs"]
+mod plot;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -148,7 +152,9 @@ fn main() -> Result<()> {
 
     let mut csv = String::from("max_bond,sweep,train_nll,bond_reached,seconds,env_bytes\n");
     let mut summary = Vec::new();
+    let mut curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for &max_bond in &bonds {
+        let mut curve = Vec::new();
         let step_rule = if exponent >= 0.0 {
             StepRule::Normalized {
                 size_exponent: exponent,
@@ -205,6 +211,7 @@ fn main() -> Result<()> {
                 model.set_options(options)?;
             }
             last_nll = r.train_nll;
+            curve.push((sweep as f64, r.train_nll));
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -222,7 +229,22 @@ fn main() -> Result<()> {
             )?;
         }
         summary.push((max_bond, last_nll, seconds / sweeps as f64, peak));
+        curves.push((format!("max_bond {max_bond}"), curve));
     }
+    let series: Vec<plot::Series<'_>> = curves
+        .iter()
+        .map(|(name, points)| plot::Series {
+            name,
+            points: points.clone(),
+        })
+        .collect();
+    plot::line_chart(
+        out_dir.join("capacity.png"),
+        &format!("MPS capacity: train NLL on {} images", data.len()),
+        "sweep",
+        "train NLL (nats per image)",
+        &series,
+    )?;
     let path = out_dir.join("capacity.csv");
     std::fs::write(&path, csv).map_err(|source| Error::Io { path, source })?;
     let fields: Vec<String> = summary

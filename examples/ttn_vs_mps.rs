@@ -5,13 +5,20 @@
 //! cargo run --release --example ttn_vs_mps -- --bonds 16,32 --n-train 2000 --sweeps 6
 //! ```
 //!
-//! Prints one line per half-sweep, then a Markdown table, and as the last line one
-//! JSON object with the figures. "cpu s/sweep" is the process CPU time (user +
+//! Prints one line per half-sweep, then a Markdown table, writes `nll.png` (train
+//! NLL against half-sweeps for every run, the test NLL in the legend) to
+//! `--out-dir` (default `out/ttn_vs_mps/`), and as the last line one JSON object
+//! with the figures. "cpu s/sweep" is the process CPU time (user +
 //! system, from `/proc/self/stat`; `NaN` elsewhere) per sweep, which is less
 //! sensitive than wall time to other programs sharing the machine. Run with
 //! `RAYON_NUM_THREADS=1` for single-threaded linear algebra: otherwise the
 //! thread pool's waiting workers count as CPU time too, which penalises the TTN
 //! (its GEMMs are large enough to be parallel, the MPS's mostly are not).
+
+#[path = "common/plot.rs"]
+mod plot;
+
+use std::path::PathBuf;
 
 use clap::{value_parser, Arg, Command};
 use tnlearn::born::{
@@ -44,6 +51,8 @@ struct Row {
     test_nll: f64,
     wall_per_sweep: f64,
     cpu_per_sweep: f64,
+    /// `(half-sweep, train NLL)` after every half-sweep.
+    curve: Vec<(f64, f64)>,
 }
 
 fn run<M: BornMachine>(
@@ -55,8 +64,10 @@ fn run<M: BornMachine>(
     let max_bond = model.options().truncation.max_bond;
     let cpu0 = cpu_seconds();
     let mut wall = 0.0;
+    let mut curve = Vec::new();
     let reports = model.fit_with(train, &mut |r: &HalfSweepReport, _m: &M| {
         wall += r.seconds;
+        curve.push((r.half_sweep() as f64, r.train_nll));
         println!(
             "{name} D={max_bond} sweep {:>2} {:?}: train NLL {:8.3}  max bond {:>3}  {:6.2} s",
             r.sweep, r.direction, r.train_nll, r.max_bond, r.seconds
@@ -72,6 +83,7 @@ fn run<M: BornMachine>(
         test_nll: model.nll(test)?,
         wall_per_sweep: wall / sweeps,
         cpu_per_sweep: cpu / sweeps,
+        curve,
     })
 }
 
@@ -124,6 +136,13 @@ fn main() -> Result<()> {
                 .long("models")
                 .default_value("mps,ttn")
                 .help("which models to run"),
+        )
+        .arg(
+            Arg::new("out-dir")
+                .long("out-dir")
+                .default_value("out/ttn_vs_mps/")
+                .value_parser(value_parser!(PathBuf))
+                .help("where nll.png (train NLL per half-sweep of every run) is written"),
         )
         .get_matches();
     let bonds: Vec<usize> = m
@@ -187,6 +206,41 @@ fn main() -> Result<()> {
             )
         })
         .collect();
+    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted");
+    std::fs::create_dir_all(out_dir).map_err(|source| tnlearn::Error::Io {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} D={} (test {:.1})",
+                r.model.to_uppercase(),
+                r.max_bond,
+                r.test_nll
+            )
+        })
+        .collect();
+    let series: Vec<plot::Series<'_>> = rows
+        .iter()
+        .zip(&names)
+        .map(|(r, name)| plot::Series {
+            name,
+            points: r.curve.clone(),
+        })
+        .collect();
+    plot::line_chart(
+        out_dir.join("nll.png"),
+        &format!(
+            "MPS vs TTN on {} MNIST images: train NLL per half-sweep",
+            train.len()
+        ),
+        "half-sweep",
+        "train NLL (nats per image)",
+        &series,
+    )?;
+    println!("wrote {}", out_dir.join("nll.png").display());
     println!(
         "{{\"n_train\": {}, \"results\": [{}]}}",
         train.len(),

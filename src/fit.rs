@@ -45,6 +45,14 @@ pub enum FitControl {
 pub trait FitObserver<R, M: ?Sized> {
     /// Called after every step of the fit with its report and the model.
     fn on_report(&mut self, report: &R, model: &M) -> FitControl;
+
+    /// Called while a step of the fit is under way, after each unit of work: `done`
+    /// of `total` units of the whole fit (a Born machine: one unit per bond or edge
+    /// update, `total = 2 * sweeps * updates per half-sweep`; a fit stopped early
+    /// ends before `done == total`). For progress bars; the default does nothing.
+    fn on_progress(&mut self, done: u64, total: u64) {
+        let _ = (done, total);
+    }
 }
 
 impl<R, M: ?Sized, F: FnMut(&R, &M) -> FitControl> FitObserver<R, M> for F {

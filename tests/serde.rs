@@ -61,6 +61,8 @@ fn reports_round_trip() {
         truncation_error: 3.5e-8,
         seconds: 0.125,
         env_bytes: 1 << 20,
+        valid_nll: Some(104.5),
+        best_half_sweep: Some(3),
     };
     let json = round_trip(&r);
     assert!(json.contains("\"RightToLeft\""), "{json}");

@@ -7,10 +7,11 @@ use rand::RngCore;
 
 use super::observer::HalfSweepReport;
 use super::options::BornOptions;
+use super::validation::Validation;
 use super::{BornMachine, Evidence, MpsBornMachine, TtnBornMachine};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::fit::FitObserver;
+use crate::fit::{FitControl, FitObserver};
 use crate::io::{format_error, read_file};
 
 /// Either Born machine, for programs that choose the model at run time (a
@@ -40,6 +41,23 @@ impl From<MpsBornMachine> for AnyBornMachine {
 impl From<TtnBornMachine> for AnyBornMachine {
     fn from(m: TtnBornMachine) -> Self {
         AnyBornMachine::Ttn(m)
+    }
+}
+
+/// An observer of [`AnyBornMachine`] seen by the model inside: reports come with
+/// the model wrapped (a clone), progress calls pass through.
+struct Wrapped<'o, O: ?Sized>(&'o mut O);
+
+impl<O, M> FitObserver<HalfSweepReport, M> for Wrapped<'_, O>
+where
+    O: FitObserver<HalfSweepReport, AnyBornMachine> + ?Sized,
+    M: Clone + Into<AnyBornMachine>,
+{
+    fn on_report(&mut self, report: &HalfSweepReport, model: &M) -> FitControl {
+        self.0.on_report(report, &model.clone().into())
+    }
+    fn on_progress(&mut self, done: u64, total: u64) {
+        self.0.on_progress(done, total);
     }
 }
 
@@ -98,24 +116,22 @@ impl_born_machine!(AnyBornMachine, via_variant {
     fn set_options(&mut self, options: BornOptions) -> Result<()> {
         forward!(self, m => m.set_options(options))
     }
-    /// Trains the model inside (see [`MpsBornMachine::fit_with`] and
-    /// [`TtnBornMachine::fit_with`]). The observer sees a copy of the model wrapped
-    /// as an `AnyBornMachine` after each half-sweep (one clone per half-sweep).
-    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+    /// Trains the model inside (see [`MpsBornMachine::fit_validated_with`] and
+    /// [`TtnBornMachine::fit_validated_with`]). The observer sees a copy of the model
+    /// wrapped as an `AnyBornMachine` after each half-sweep (one clone per
+    /// half-sweep), and every progress call.
+    fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
+        validation: Option<Validation<'_>>,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
         match self {
             AnyBornMachine::Mps(m) => {
-                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &MpsBornMachine| {
-                    observer.on_report(r, &AnyBornMachine::Mps(inner.clone()))
-                })
+                m.fit_validated_with(train, validation, &mut Wrapped(observer))
             }
             AnyBornMachine::Ttn(m) => {
-                m.fit_with(train, &mut |r: &HalfSweepReport, inner: &TtnBornMachine| {
-                    observer.on_report(r, &AnyBornMachine::Ttn(inner.clone()))
-                })
+                m.fit_validated_with(train, validation, &mut Wrapped(observer))
             }
         }
     }

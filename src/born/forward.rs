@@ -49,7 +49,7 @@ macro_rules! impl_born_machine {
 }
 
 /// The items of a concrete model (one with an `options` field and an inherent
-/// `fit_with`).
+/// `fit_validated_with`).
 macro_rules! model_items {
     () => {
         fn options(&self) -> &BornOptions {
@@ -60,12 +60,13 @@ macro_rules! model_items {
             self.options = options;
             Ok(())
         }
-        fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+        fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
             &mut self,
             train: &Dataset,
+            validation: Option<Validation<'_>>,
             observer: &mut O,
         ) -> Result<Vec<HalfSweepReport>> {
-            Self::fit_with(self, train, observer)
+            Self::fit_validated_with(self, train, validation, observer)
         }
     };
 }

@@ -14,7 +14,12 @@
 //! - [`BornMachine`]: what MPS and TTN Born machines share, so evaluation code is
 //!   written once; [`AnyBornMachine`]: either model, chosen at run time.
 //! - [`HalfSweepReport`]; [`FitObserver`], [`FitControl`] (from [`crate::fit`]):
-//!   progress and early stopping.
+//!   progress and stopping by the caller.
+//! - [`Validation`]: early stopping on a validation set, keeping the best model
+//!   ([`BornMachine::fit_validated_with`]).
+//! - [`ProgressLog`]: a ready observer printing one line per half-sweep (NLL,
+//!   validation NLL, bond, truncation error, seconds, ETA); with the cargo feature
+//!   `progress`, `FitProgressBar`: an `indicatif` bar advancing per bond update.
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -37,9 +42,11 @@ pub mod export;
 mod mps;
 mod observer;
 mod options;
+mod progress;
 mod rows;
 mod step;
 mod ttn;
+mod validation;
 
 use std::path::Path;
 
@@ -53,7 +60,11 @@ pub use checks::{Evidence, MAX_INITIAL_ENTRIES, MAX_MARGINAL_ENTRIES, MAX_SAMPLE
 pub use mps::MpsBornMachine;
 pub use observer::{HalfSweepReport, SweepDirection};
 pub use options::{BornOptions, StepRule, AUTO_CHECKPOINT_BYTES};
+#[cfg(feature = "progress")]
+pub use progress::FitProgressBar;
+pub use progress::ProgressLog;
 pub use ttn::TtnBornMachine;
+pub use validation::{Validation, DEFAULT_PATIENCE};
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -102,10 +113,21 @@ pub trait BornMachine {
     fn options(&self) -> &BornOptions;
     /// Replaces the options of the next fit (validated).
     fn set_options(&mut self, options: BornOptions) -> Result<()>;
-    /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep.
-    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+    /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep to
+    /// `observer` (which may stop the fit), with early stopping on `validation` if
+    /// given (see [`Validation`]: the best model on the validation set is left in
+    /// place). With `None` it is [`BornMachine::fit_with`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) before any work for
+    /// invalid options (naming the setting), a training or validation set of another
+    /// number of sites or with a value `>= d` (naming `train` or `validation`, the
+    /// sample and the site), or a patience of 0; linear-algebra errors during
+    /// training.
+    fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
         &mut self,
         train: &Dataset,
+        validation: Option<Validation<'_>>,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>>
     where
@@ -221,6 +243,34 @@ pub trait BornMachine {
         Self: Sized,
     {
         self.fit_with(train, &mut NoObserver)
+    }
+
+    /// Trains by two-site (two-node) gradient sweeps, reporting every half-sweep to
+    /// `observer`, which may stop training ([`FitControl::Stop`]); no validation
+    /// set.
+    fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized,
+    {
+        self.fit_validated_with(train, None, observer)
+    }
+
+    /// Trains with early stopping on a validation set and no observer (see
+    /// [`BornMachine::fit_validated_with`] and [`Validation`]); the model left in
+    /// place is the best one on `validation.data`.
+    fn fit_validated(
+        &mut self,
+        train: &Dataset,
+        validation: Validation<'_>,
+    ) -> Result<Vec<HalfSweepReport>>
+    where
+        Self: Sized,
+    {
+        self.fit_validated_with(train, Some(validation), &mut NoObserver)
     }
 }
 

@@ -1,4 +1,6 @@
 //! What a Born machine fit reports after every half-sweep: [`HalfSweepReport`].
+//! The validation NLL and the best half-sweep are filled in by
+//! [`Validation`](super::Validation) (early stopping).
 //! Observers and [`FitControl`](crate::fit::FitControl) are the crate-wide ones of
 //! [`crate::fit`].
 
@@ -31,9 +33,38 @@ pub struct HalfSweepReport {
     /// Largest relative discarded weight `sum_discarded s^2 / sum s^2` of any split in
     /// this half-sweep.
     pub truncation_error: f64,
-    /// Wall-clock seconds spent in this half-sweep.
+    /// Wall-clock seconds spent in the updates of this half-sweep (the training NLL
+    /// included; the validation NLL, the observer and the copy of the best model
+    /// not).
     pub seconds: f64,
     /// Peak bytes held by the per-sample environments during this half-sweep
     /// (see [`BornOptions::checkpoint_every`](super::BornOptions::checkpoint_every)).
     pub env_bytes: usize,
+    /// Exact NLL of the validation set (nats per sample) at the end of the
+    /// half-sweep, when the fit was given one ([`Validation`](super::Validation));
+    /// `None` otherwise.
+    pub valid_nll: Option<f64>,
+    /// With a validation set: the half-sweep (numbered as
+    /// [`HalfSweepReport::half_sweep`]) of the lowest validation NLL so far, the
+    /// model the fit leaves in place if it ends now. `None` without a validation
+    /// set. In the last report it names the model the fit returned.
+    pub best_half_sweep: Option<usize>,
+}
+
+impl HalfSweepReport {
+    /// The number of this half-sweep, counted from 1 over the whole fit:
+    /// `2 (sweep - 1) + 1` left to right, `2 sweep` right to left.
+    pub fn half_sweep(&self) -> usize {
+        2 * (self.sweep - 1)
+            + match self.direction {
+                SweepDirection::LeftToRight => 1,
+                SweepDirection::RightToLeft => 2,
+            }
+    }
+
+    /// Whether the model after this half-sweep is the best so far on the
+    /// validation set (`false` without one).
+    pub fn is_best(&self) -> bool {
+        self.best_half_sweep == Some(self.half_sweep())
+    }
 }

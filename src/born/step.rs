@@ -9,20 +9,26 @@ use rand::SeedableRng;
 
 use super::checks::check_samples;
 use super::options::{BornOptions, StepRule};
+use super::validation::Validation;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
-/// What every fit does before any work: validate the options and the training set
-/// (`nsites` sites, values `< d`; errors name `train`), and seed the minibatch
-/// generator from `options.seed` (offset from the seed of the initial tensors).
+/// What every fit does before any work: validate the options, the training set
+/// (`nsites` sites, values `< d`; errors name `train`) and the validation set if
+/// any (errors name `validation` or `patience`), and seed the minibatch generator
+/// from `options.seed` (offset from the seed of the initial tensors).
 pub(crate) fn start_fit(
     options: &BornOptions,
     train: &Dataset,
+    validation: Option<Validation<'_>>,
     nsites: usize,
     d: usize,
 ) -> Result<StdRng> {
     options.validate()?;
     check_samples(train.samples(), nsites, d, "train")?;
+    if let Some(v) = validation {
+        v.check(nsites, d)?;
+    }
     Ok(StdRng::seed_from_u64(
         options.seed.wrapping_add(0x9E37_79B9_7F4A_7C15),
     ))

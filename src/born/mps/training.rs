@@ -18,6 +18,7 @@ use super::environments::{advance_left, advance_right, two_site_gradient, Env};
 use super::MpsBornMachine;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::step::{gradient_step, start_fit};
+use crate::born::validation::{BestModel, Validation};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -72,16 +73,39 @@ impl MpsBornMachine {
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
+        self.fit_validated_with(train, None, observer)
+    }
+
+    /// [`MpsBornMachine::fit_with`] with early stopping on a validation set (see
+    /// [`Validation`]): after every half-sweep the validation NLL is computed and the
+    /// tensors of the best model so far are copied; training stops after
+    /// `patience` half-sweeps without a new best, and the best model is put back
+    /// (then canonicalised about site 0, as at the end of every fit). With `None`
+    /// this is [`MpsBornMachine::fit_with`], bit for bit.
+    ///
+    /// # Errors
+    /// As [`MpsBornMachine::fit_with`]; also [`Error::InvalidArgument`] naming
+    /// `validation` (sample and site) for a validation set of another number of
+    /// sites or a value `>= d`, or naming `patience` for a patience of 0.
+    pub fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        validation: Option<Validation<'_>>,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
         let nsites = self.num_sites();
-        let mut rng = start_fit(&self.options, train, nsites, self.num_states)?;
+        let mut rng = start_fit(&self.options, train, validation, nsites, self.num_states)?;
         let x = train.samples();
         let n = x.nrows();
         let opts = self.options;
         let mut reports = Vec::new();
+        let mut best = BestModel::new(validation);
         self.move_center(0)?;
 
         let spacing = opts.checkpoint_spacing(n, nsites);
         let mut store = EnvStore::new(&self.mps.tensors, x, spacing);
+        let total = 2 * opts.sweeps as u64 * (nsites as u64 - 1);
+        let mut done = 0u64;
 
         'outer: for sweep in 1..=opts.sweeps {
             for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
@@ -106,6 +130,8 @@ impl MpsBornMachine {
                             store.advance_right_past(k, &self.mps.tensors, x);
                         }
                     }
+                    done += 1;
+                    observer.on_progress(done, total);
                 }
                 // Exact training NLL from the environments next to the centre.
                 let (env, site) = match direction {
@@ -123,7 +149,7 @@ impl MpsBornMachine {
                 };
                 let lz = self.log_z();
                 let train_nll = -last.logs.iter().map(|&l| 2.0 * l - lz).sum::<f64>() / n as f64;
-                let report = HalfSweepReport {
+                let mut report = HalfSweepReport {
                     sweep,
                     direction,
                     train_nll,
@@ -131,15 +157,25 @@ impl MpsBornMachine {
                     truncation_error: trunc_err,
                     seconds: start.elapsed().as_secs_f64(),
                     env_bytes: store.peak_bytes(),
+                    valid_nll: None,
+                    best_half_sweep: None,
                 };
+                let patience_exhausted = best.after_half_sweep(
+                    &mut report,
+                    |v| self.log_probs_unchecked(v.samples()),
+                    || self.mps.clone(),
+                );
                 reports.push(report);
                 // After a left-to-right half the centre is at N-1; every method of
                 // the model handles any centre (sampling works on a moved copy).
                 let control = observer.on_report(&report, self);
-                if control == FitControl::Stop {
+                if control == FitControl::Stop || patience_exhausted {
                     break 'outer;
                 }
             }
+        }
+        if let Some(mps) = best.into_best() {
+            self.mps = mps;
         }
         self.move_center(0)?;
         Ok(reports)

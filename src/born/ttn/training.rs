@@ -20,6 +20,7 @@ use crate::born::checks::check_samples;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::options::BornOptions;
 use crate::born::step::{gradient_step, start_fit};
+use crate::born::validation::{BestModel, Validation};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
@@ -294,8 +295,34 @@ impl TtnBornMachine {
         train: &Dataset,
         observer: &mut O,
     ) -> Result<Vec<HalfSweepReport>> {
+        self.fit_validated_with(train, None, observer)
+    }
+
+    /// [`TtnBornMachine::fit_with`] with early stopping on a validation set (see
+    /// [`Validation`]): after every half-sweep the validation NLL is computed and the
+    /// node tensors of the best model so far are copied; training stops after
+    /// `patience` half-sweeps without a new best, and the best model is put back
+    /// (centre at the root, as at the end of every fit). With `None` this is
+    /// [`TtnBornMachine::fit_with`], bit for bit.
+    ///
+    /// # Errors
+    /// As [`TtnBornMachine::fit_with`]; also [`Error::InvalidArgument`] naming
+    /// `validation` (sample and site) for a validation set of another number of
+    /// sites or a value `>= d`, or naming `patience` for a patience of 0.
+    pub fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        validation: Option<Validation<'_>>,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
         let opts = self.options;
-        let mut rng = start_fit(&opts, train, self.num_sites(), self.num_states())?;
+        let mut rng = start_fit(
+            &opts,
+            train,
+            validation,
+            self.num_sites(),
+            self.num_states(),
+        )?;
         let x = train.samples();
         let n = x.nrows();
         let root = self.tree().root();
@@ -304,12 +331,20 @@ impl TtnBornMachine {
         let tree = self.tree().clone();
         let mut cache = MsgCache::new(&self.ttn, x);
         let mut reports = Vec::new();
+        let mut best = BestModel::new(validation);
+        let moves = [SweepDirection::LeftToRight, SweepDirection::RightToLeft]
+            .map(|direction| half_sweep_moves(&tree, direction));
+        let total = opts.sweeps as u64 * (moves[0].len() + moves[1].len()) as u64;
+        let mut done = 0u64;
         'outer: for sweep in 1..=opts.sweeps {
-            for direction in [SweepDirection::LeftToRight, SweepDirection::RightToLeft] {
+            for (direction, moves) in [SweepDirection::LeftToRight, SweepDirection::RightToLeft]
+                .into_iter()
+                .zip(&moves)
+            {
                 let start = Instant::now();
                 let mut trunc_err: f64 = 0.0;
                 let mut peak_bytes = cache.bytes();
-                for (from, to) in half_sweep_moves(&tree, direction) {
+                for &(from, to) in moves {
                     let (p, c, side) = edge_of(&tree, from, to);
                     let err = if p == root && root_bond(&tree).is_some() {
                         self.update_root_bond(&mut cache, to, &mut rng)?
@@ -318,6 +353,8 @@ impl TtnBornMachine {
                     };
                     trunc_err = trunc_err.max(err);
                     peak_bytes = peak_bytes.max(cache.bytes());
+                    done += 1;
+                    observer.on_progress(done, total);
                 }
                 cache.ensure_up(&self.ttn, root);
                 let m = cache.up[root].as_ref().expect("ensured");
@@ -328,7 +365,7 @@ impl TtnBornMachine {
                     .zip(m.vecs.column(0))
                     .map(|(&l, &v)| 2.0 * (l + v.abs().ln()) - lz)
                     .sum();
-                let report = HalfSweepReport {
+                let mut report = HalfSweepReport {
                     sweep,
                     direction,
                     train_nll: -sum / n as f64,
@@ -336,12 +373,22 @@ impl TtnBornMachine {
                     truncation_error: trunc_err,
                     seconds: start.elapsed().as_secs_f64(),
                     env_bytes: peak_bytes,
+                    valid_nll: None,
+                    best_half_sweep: None,
                 };
+                let patience_exhausted = best.after_half_sweep(
+                    &mut report,
+                    |v| self.log_probs_unchecked(v.samples()),
+                    || self.ttn.clone(),
+                );
                 reports.push(report);
-                if observer.on_report(&report, self) == FitControl::Stop {
+                if observer.on_report(&report, self) == FitControl::Stop || patience_exhausted {
                     break 'outer;
                 }
             }
+        }
+        if let Some(ttn) = best.into_best() {
+            self.ttn = ttn;
         }
         self.ttn.move_center(root)?;
         self.ttn.log_scale = 0.0;
