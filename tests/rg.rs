@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use tnlearn::cora::{Architecture, Boundary, Cora, MapSharing};
 use tnlearn::ising::mcrg::{
     block_index, block_spins, estimate_mutual_information, BlockRule, CoarseGrain, CoraRule,
-    KlOptimal, MajorityRule, Rsmi, RsmiOptions,
+    KlCdOptions, KlOptimal, MajorityRule, Rsmi, RsmiOptions,
 };
 use tnlearn::ising::{exact, sampling, Lattice, CRITICAL_COUPLING, CRITICAL_TEMPERATURE};
 
@@ -120,7 +120,7 @@ fn kl_optimal_recovers_the_weights_of_its_own_model() {
             assert!((got[k] - sign * w[k]).abs() < 1e-8, "{got:?} vs {w:?}");
         }
         // The rule is the RBM conditional P(+1 | v) = e^{w.v} / (2 cosh w.v).
-        for (i, &p) in fit.rule().probabilities().iter().enumerate() {
+        for (i, &p) in fit.rule().unwrap().probabilities().iter().enumerate() {
             let v = block_spins(i);
             let x: f64 = (0..4).map(|k| got[k] * f64::from(v[k])).sum();
             assert!((p - x.exp() / (2.0 * x.cosh())).abs() < 1e-14);
@@ -216,6 +216,54 @@ fn kl_optimal_divergence_matches_enumeration_on_a_4x4_torus() {
     assert!(fit.objective() >= l_w - 1e-12);
     assert!(fit.kl_per_site(s) <= kl / n as f64 + 1e-12);
     assert!(fit.kl_per_site(s) >= 0.0);
+}
+
+#[test]
+fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filters_coarse_grain() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let lattice = Lattice::square(8).unwrap();
+    let options = sampling::SamplerOptions::new().burn_in(100).thinning(5);
+    let data = sampling::sample(&lattice, CRITICAL_TEMPERATURE, 400, &options, &mut rng).unwrap();
+    let exact_fit = KlOptimal::fit(&data).unwrap();
+    // CD from W = 0.1 (no warm start) on the 2 x 2 filter: the normaliser is exact
+    // there, so CD must land on the exact maximum-likelihood weights.
+    let cd = KlCdOptions::new()
+        .filter(2)
+        .epochs(30)
+        .learning_rate(0.02)
+        .final_learning_rate(0.002)
+        .warm_start(false);
+    let fit = KlOptimal::fit_cd(&data, &cd, &mut rng).unwrap();
+    for (a, b) in fit.weights().iter().zip(exact_fit.weights()) {
+        assert!(
+            (a - b).abs() < 0.1,
+            "{:?} vs {:?}",
+            fit.weights(),
+            exact_fit.weights()
+        );
+    }
+    assert!(fit.objective() <= exact_fit.objective() + 1e-12);
+    assert!(fit.objective() > exact_fit.objective() - 0.01);
+    // A 4 x 4 filter: symmetric under the square's symmetries, maps 8 x 8 to 4 x 4.
+    let wide = KlOptimal::fit_cd(&data, &KlCdOptions::new().filter(4).epochs(2), &mut rng).unwrap();
+    let w = wide.weights();
+    assert_eq!((wide.filter(), w.len()), (4, 16));
+    for u in 0..4 {
+        for v in 0..4 {
+            assert!((w[u * 4 + v] - w[v * 4 + u]).abs() < 1e-12);
+            assert!((w[u * 4 + v] - w[(3 - u) * 4 + v]).abs() < 1e-12);
+        }
+    }
+    assert!(wide.rule().is_none());
+    let x = random_config(8, &mut rng);
+    let y = wide.coarse_grain(x.view(), &mut rng).unwrap();
+    assert_eq!(y.dim(), (4, 4));
+    assert!(y.iter().all(|&h| h == 1 || h == -1));
+    let small = random_config(2, &mut rng);
+    assert!(wide.coarse_grain(small.view(), &mut rng).is_err());
+    assert!(KlCdOptions::new().filter(3).validate().is_err());
+    assert!(KlCdOptions::new().learning_rate(0.0).validate().is_err());
+    assert!(KlCdOptions::new().batch(0).validate().is_err());
 }
 
 #[test]

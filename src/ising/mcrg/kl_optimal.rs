@@ -2,10 +2,11 @@
 //! normalising factor is closest in KL divergence to the data.
 
 use ndarray::{Array2, ArrayView2};
-use rand::RngCore;
+use rand::seq::SliceRandom;
+use rand::{Rng, RngCore};
 
 use super::block::{block_histogram, block_spins, spin_configurations, BLOCK_STATES};
-use super::{BlockRule, CoarseGrain};
+use super::{check_configuration, BlockRule, CoarseGrain};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -44,11 +45,229 @@ const MAX_ITERATIONS: usize = 500;
 /// Deviation from the paper: Chung and Kao use 8 x 8 filters (overlapping, so
 /// `sum Y` is a lattice partition function, trained by CD-3 and ADAM); here each
 /// coarse spin sees only its own 2 x 2 block, as in majority rule.
+///
+/// **Wider filters** ([`KlOptimal::fit_cd`], `filter = f > 2`, even): the coarse spin
+/// of block `(a, b)` couples to the `f x f` window centred on its block (rows
+/// `2a - (f-2)/2 ..`, periodic), `P(mu_j = +1 | sigma) = sigma(2 x_j)`, `x_j = W .
+/// sigma_window(j)`, one filter `W` shared by all blocks, as in the paper. The
+/// windows overlap, `sum Y` is no longer a product, and the gradient
+///
+/// ```text
+/// -dD/dW = E_p[g] - E_q[g],   g(sigma) = (1/N_b) sum_j tanh(x_j) sigma_window(j),   q propto Y
+/// ```
+///
+/// is estimated by contrastive divergence: `q` is the visible marginal of the RBM
+/// `exp(sum_j mu_j x_j)`, sampled by `cd_steps` block-Gibbs sweeps from each data
+/// configuration (`mu | sigma` and `sigma | mu` both factorise), with ADAM.
+/// Deviations: the filter is symmetrised over the 8 symmetries of the square about
+/// the block centre after every step (the Ising model has them; it removes noise),
+/// and training starts from the exact 2 x 2 optimum in the centre of the filter
+/// (`w = 0` is a stationary point) instead of small random weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KlOptimal {
-    weights: [f64; 4],
+    filter: usize,
+    /// `filter x filter`, row-major.
+    weights: Vec<f64>,
     objective: f64,
-    rule: BlockRule,
+    /// The table `P(+1 | v)` when `filter = 2`.
+    rule: Option<BlockRule>,
+}
+
+/// Settings of [`KlOptimal::fit_cd`], builder-style, checked by
+/// [`validate`](Self::validate).
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `filter` | 8 | side `f` of the (even) filter centred on the block |
+/// | `epochs` | 20 | passes over the training configurations |
+/// | `batch` | 10 | configurations per gradient step |
+/// | `cd_steps` | 3 | block-Gibbs sweeps of CD-k |
+/// | `learning_rate` | `1e-3` | ADAM step size at the start ... |
+/// | `final_learning_rate` | `1e-4` | ... decayed as `1/sqrt` to this at the end |
+/// | `warm_start` | true | start from the exact 2 x 2 optimum (else `W = 0.1` on the block) |
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KlCdOptions {
+    /// Filter side (even, `2..=32`).
+    pub filter: usize,
+    /// Epochs (at least 1).
+    pub epochs: usize,
+    /// Minibatch size (at least 1).
+    pub batch: usize,
+    /// Gibbs sweeps per negative sample (at least 1).
+    pub cd_steps: usize,
+    /// Initial ADAM step (finite, `> 0`).
+    pub learning_rate: f64,
+    /// Final ADAM step (finite, `> 0`).
+    pub final_learning_rate: f64,
+    /// Start from the exact 2 x 2 optimum.
+    pub warm_start: bool,
+}
+
+impl Default for KlCdOptions {
+    fn default() -> Self {
+        KlCdOptions {
+            filter: 8,
+            epochs: 20,
+            batch: 10,
+            cd_steps: 3,
+            learning_rate: 1e-3,
+            final_learning_rate: 1e-4,
+            warm_start: true,
+        }
+    }
+}
+
+macro_rules! cd_setter {
+    ($name:ident, $ty:ty) => {
+        #[doc = concat!("Sets `", stringify!($name), "`.")]
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+impl KlCdOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    cd_setter!(filter, usize);
+    cd_setter!(epochs, usize);
+    cd_setter!(batch, usize);
+    cd_setter!(cd_steps, usize);
+    cd_setter!(learning_rate, f64);
+    cd_setter!(final_learning_rate, f64);
+    cd_setter!(warm_start, bool);
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the setting: an odd filter or one outside
+    /// `2..=32`, zero epochs, batch or CD steps, a learning rate that is not finite
+    /// and positive.
+    pub fn validate(&self) -> Result<()> {
+        if self.filter < 2 || self.filter > 32 || self.filter % 2 != 0 {
+            return Err(Error::invalid_argument(
+                "filter",
+                format!("must be even and in 2..=32, got {}", self.filter),
+            ));
+        }
+        for (name, v) in [
+            ("epochs", self.epochs),
+            ("batch", self.batch),
+            ("cd_steps", self.cd_steps),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid_argument(name, "must be at least 1"));
+            }
+        }
+        for (name, v) in [
+            ("learning_rate", self.learning_rate),
+            ("final_learning_rate", self.final_learning_rate),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::invalid_argument(
+                    name,
+                    format!("must be finite and > 0, got {v}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fields `x_j = W . sigma_window(j)` of every block of `x` (row-major over the
+/// `L/2 x L/2` coarse lattice).
+fn block_fields(x: &Array2<i8>, filter: usize, w: &[f64]) -> Vec<f64> {
+    let l = x.nrows();
+    let m = l / 2;
+    let o = (filter - 2) / 2;
+    let mut out = vec![0.0; m * m];
+    for a in 0..m {
+        for b in 0..m {
+            let mut f = 0.0;
+            for u in 0..filter {
+                let r = (2 * a + l + u - o) % l;
+                for v in 0..filter {
+                    let c = (2 * b + l + v - o) % l;
+                    f += w[u * filter + v] * f64::from(x[[r, c]]);
+                }
+            }
+            out[a * m + b] = f;
+        }
+    }
+    out
+}
+
+/// Adds `g(x) = (1/N_b) sum_j tanh(x_j) sigma_window(j)` to `acc` (weighted by `scale`).
+fn add_statistic(x: &Array2<i8>, filter: usize, w: &[f64], scale: f64, acc: &mut [f64]) {
+    let l = x.nrows();
+    let m = l / 2;
+    let o = (filter - 2) / 2;
+    let fields = block_fields(x, filter, w);
+    let s = scale / (m * m) as f64;
+    for a in 0..m {
+        for b in 0..m {
+            let t = fields[a * m + b].tanh() * s;
+            for u in 0..filter {
+                let r = (2 * a + l + u - o) % l;
+                for v in 0..filter {
+                    let c = (2 * b + l + v - o) % l;
+                    acc[u * filter + v] += t * f64::from(x[[r, c]]);
+                }
+            }
+        }
+    }
+}
+
+/// One block-Gibbs sweep of the RBM `exp(sum_j mu_j W . sigma_window(j))`:
+/// `mu ~ P(mu | sigma)`, then `sigma ~ P(sigma | mu)`.
+fn gibbs_sweep<R: Rng + ?Sized>(x: &mut Array2<i8>, filter: usize, w: &[f64], rng: &mut R) {
+    let l = x.nrows();
+    let m = l / 2;
+    let o = (filter - 2) / 2;
+    let fields = block_fields(x, filter, w);
+    let mut y = Array2::<f64>::zeros((l, l));
+    for a in 0..m {
+        for b in 0..m {
+            let p = 1.0 / (1.0 + (-2.0 * fields[a * m + b]).exp());
+            let mu = if rng.random::<f64>() < p { 1.0 } else { -1.0 };
+            for u in 0..filter {
+                let r = (2 * a + l + u - o) % l;
+                for v in 0..filter {
+                    let c = (2 * b + l + v - o) % l;
+                    y[[r, c]] += mu * w[u * filter + v];
+                }
+            }
+        }
+    }
+    for (s, &f) in x.iter_mut().zip(y.iter()) {
+        let p = 1.0 / (1.0 + (-2.0 * f).exp());
+        *s = if rng.random::<f64>() < p { 1 } else { -1 };
+    }
+}
+
+/// Averages a `f x f` filter over the 8 symmetries of the square about its centre.
+fn symmetrise(w: &mut [f64], f: usize) {
+    let orig = w.to_vec();
+    for u in 0..f {
+        for v in 0..f {
+            let (a, b) = (u, v);
+            let (ra, rb) = (f - 1 - u, f - 1 - v);
+            let images = [
+                (a, b),
+                (b, ra),
+                (ra, rb),
+                (rb, a),
+                (a, rb),
+                (ra, b),
+                (b, a),
+                (rb, ra),
+            ];
+            w[u * f + v] = images.iter().map(|&(p, q)| orig[p * f + q]).sum::<f64>() / 8.0;
+        }
+    }
 }
 
 /// `(w . v)` for every block configuration.
@@ -95,6 +314,11 @@ fn objective(p: &[f64; BLOCK_STATES], w: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]
         }
     }
     (value, grad, hess)
+}
+
+/// The first four weights as an array (filter 2).
+fn rule_weights(w: &[f64]) -> [f64; 4] {
+    [w[0], w[1], w[2], w[3]]
 }
 
 /// Solves the 4 x 4 system `a x = b` by Gaussian elimination with partial pivoting;
@@ -173,9 +397,100 @@ impl KlOptimal {
             .map(|&x| 1.0 / (1.0 + (-2.0 * x).exp()))
             .collect();
         Ok(KlOptimal {
+            filter: 2,
+            weights: w.to_vec(),
+            objective: f64::NAN,
+            rule: Some(BlockRule::new("kl-optimal", &up)?),
+        })
+    }
+
+    /// Fits an `f x f` filter by contrastive divergence (see the type's docs) on
+    /// `data` (bits, `1` = up, image shape `(L, L)`, `L` even and `>= f`).
+    /// `filter = 2` also goes through CD (a check against the exact
+    /// [`KlOptimal::fit`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for invalid options or data that are not binary
+    /// `L x L` configurations with `L` even and at least the filter.
+    pub fn fit_cd<R: Rng + ?Sized>(
+        data: &Dataset,
+        options: &KlCdOptions,
+        rng: &mut R,
+    ) -> Result<Self> {
+        options.validate()?;
+        let configs = spin_configurations(data)?;
+        let f = options.filter;
+        let l = configs[0].nrows();
+        if l < f {
+            return Err(Error::invalid_argument(
+                "data",
+                format!("the lattice side {l} is smaller than the filter {f}"),
+            ));
+        }
+        let o = (f - 2) / 2;
+        let mut w = vec![0.0; f * f];
+        let centre = if options.warm_start {
+            Self::fit_block_distribution(&block_histogram(&configs))?.weights
+        } else {
+            vec![0.1; 4]
+        };
+        for (k, &c) in centre.iter().enumerate() {
+            w[(o + k / 2) * f + o + k % 2] = c;
+        }
+        symmetrise(&mut w, f);
+        let (mut m1, mut m2) = (vec![0.0; f * f], vec![0.0; f * f]);
+        let (beta1, beta2, eps) = (0.9, 0.999, 1e-8);
+        let steps_per_epoch = configs.len().div_ceil(options.batch);
+        let total = (steps_per_epoch * options.epochs).max(1) as f64;
+        let mut order: Vec<usize> = (0..configs.len()).collect();
+        let mut step = 0usize;
+        for _ in 0..options.epochs {
+            order.shuffle(rng);
+            for chunk in order.chunks(options.batch) {
+                let mut grad = vec![0.0; f * f];
+                let scale = 1.0 / chunk.len() as f64;
+                for &i in chunk {
+                    add_statistic(&configs[i], f, &w, scale, &mut grad);
+                    let mut neg = configs[i].clone();
+                    for _ in 0..options.cd_steps {
+                        gibbs_sweep(&mut neg, f, &w, rng);
+                    }
+                    add_statistic(&neg, f, &w, -scale, &mut grad);
+                }
+                symmetrise(&mut grad, f);
+                step += 1;
+                // 1/sqrt decay from learning_rate to final_learning_rate.
+                let frac = step as f64 / total;
+                let lr = options.learning_rate
+                    / (1.0
+                        + frac
+                            * ((options.learning_rate / options.final_learning_rate).powi(2)
+                                - 1.0))
+                        .sqrt();
+                let t = step as i32;
+                for k in 0..f * f {
+                    m1[k] = beta1 * m1[k] + (1.0 - beta1) * grad[k];
+                    m2[k] = beta2 * m2[k] + (1.0 - beta2) * grad[k] * grad[k];
+                    let mh = m1[k] / (1.0 - beta1.powi(t));
+                    let vh = m2[k] / (1.0 - beta2.powi(t));
+                    // Ascent on -D.
+                    w[k] += lr * mh / (vh.sqrt() + eps);
+                }
+            }
+        }
+        if w.iter().sum::<f64>() < 0.0 {
+            w.iter_mut().for_each(|x| *x = -*x);
+        }
+        if f == 2 {
+            let mut rule = Self::from_weights([w[0], w[1], w[2], w[3]])?;
+            rule.objective = objective(&block_histogram(&configs), &rule_weights(&w)).0;
+            return Ok(rule);
+        }
+        Ok(KlOptimal {
+            filter: f,
             weights: w,
             objective: f64::NAN,
-            rule: BlockRule::new("kl-optimal", &up)?,
+            rule: None,
         })
     }
 
@@ -234,12 +549,19 @@ impl KlOptimal {
         Ok(rule)
     }
 
-    /// The block weights `w` (row-major over the block).
-    pub fn weights(&self) -> [f64; 4] {
-        self.weights
+    /// The filter `W` (`filter x filter`, row-major; for `filter = 2` the block
+    /// weights `w`).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
     }
 
-    /// `l(w)` on the fitted block distribution (NaN for [`KlOptimal::from_weights`]).
+    /// The filter side `f` (2: the block itself).
+    pub fn filter(&self) -> usize {
+        self.filter
+    }
+
+    /// `l(w)` on the fitted block distribution (NaN for [`KlOptimal::from_weights`]
+    /// and for filters wider than 2, whose normaliser is not a product).
     pub fn objective(&self) -> f64 {
         self.objective
     }
@@ -251,15 +573,19 @@ impl KlOptimal {
         -entropy_per_site - self.objective / 4.0
     }
 
-    /// The rule as a table `P(+1 | v)`.
-    pub fn rule(&self) -> &BlockRule {
-        &self.rule
+    /// The rule as a table `P(+1 | v)` (filter 2 only; `None` for wider filters).
+    pub fn rule(&self) -> Option<&BlockRule> {
+        self.rule.as_ref()
     }
 }
 
 impl CoarseGrain for KlOptimal {
     fn name(&self) -> String {
-        self.rule.name()
+        if self.filter == 2 {
+            "kl-optimal".into()
+        } else {
+            format!("kl-optimal {0}x{0}", self.filter)
+        }
     }
 
     fn scale_factor(&self) -> usize {
@@ -267,6 +593,30 @@ impl CoarseGrain for KlOptimal {
     }
 
     fn coarse_grain(&self, fine: ArrayView2<'_, i8>, rng: &mut dyn RngCore) -> Result<Array2<i8>> {
-        self.rule.coarse_grain(fine, rng)
+        if let Some(rule) = &self.rule {
+            return rule.coarse_grain(fine, rng);
+        }
+        let l = check_configuration(fine, 2)?;
+        if l < self.filter {
+            return Err(Error::shape_mismatch(
+                format!(
+                    "KL-optimal coarse-graining with a {0} x {0} filter",
+                    self.filter
+                ),
+                [self.filter; 2],
+                [l, l],
+            ));
+        }
+        let x = fine.to_owned();
+        let fields = block_fields(&x, self.filter, &self.weights);
+        let m = l / 2;
+        Ok(Array2::from_shape_fn((m, m), |(a, b)| {
+            let p = 1.0 / (1.0 + (-2.0 * fields[a * m + b]).exp());
+            if rng.random::<f64>() < p {
+                1
+            } else {
+                -1
+            }
+        }))
     }
 }

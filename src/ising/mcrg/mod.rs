@@ -48,7 +48,7 @@ pub use block::{block_index, block_spins, BlockRule, BLOCK_STATES};
 pub use coarse::{check_configuration, CoarseGrain, MajorityRule};
 pub use cora_rule::CoraRule;
 pub use correlations::{Correlations, MAX_LATTICE_SUM, MAX_OPERATORS};
-pub use kl_optimal::KlOptimal;
+pub use kl_optimal::{KlCdOptions, KlOptimal};
 pub use measure::{measure, McrgOptions, McrgResult, MAX_RUNS, MAX_THREADS};
 pub use operators::{lattice_sums, EvenOperator};
 pub use rsmi::{estimate_mutual_information, MiEstimate, Rsmi, RsmiCandidate, RsmiOptions};
