@@ -256,8 +256,8 @@ fn level_information(model: &Cora) -> Result<()> {
         let mut mi = 0.0;
         for y in 0..r.outputs() {
             let py: f64 = (0..chi).map(|h| p[h] * r.get(y, h)).sum();
-            for h in 0..chi {
-                let t = p[h] * r.get(y, h);
+            for (h, &ph) in p.iter().enumerate() {
+                let t = ph * r.get(y, h);
                 if t > 0.0 {
                     mi += t * (r.get(y, h) / py).ln();
                 }
