@@ -314,8 +314,7 @@ pub fn estimate_mutual_information(
         .sum::<f64>();
     let ln_ph = |h: bool| if h { p_up.ln() } else { (1.0 - p_up).ln() };
     // Per-group sums of ln q(h | e) - ln p_hat(h).
-    let groups = test_groups.iter().copied().max().unwrap_or(0) + 1;
-    let mut sums = vec![(0.0, 0usize); groups];
+    let mut sums = std::collections::BTreeMap::<usize, (f64, usize)>::new();
     let mut cross = 0.0;
     for ((row, &h), &g) in test_env.rows().into_iter().zip(test_h).zip(test_groups) {
         let eta = beta[0]
@@ -326,15 +325,12 @@ pub fn estimate_mutual_information(
                 .sum::<f64>();
         let lq = if h { ln_sigmoid(eta) } else { ln_sigmoid(-eta) };
         cross -= lq;
-        sums[g].0 += lq - ln_ph(h);
-        sums[g].1 += 1;
+        let entry = sums.entry(g).or_default();
+        entry.0 += lq - ln_ph(h);
+        entry.1 += 1;
     }
     let cross_entropy = cross / n;
-    let means: Vec<f64> = sums
-        .iter()
-        .filter(|s| s.1 > 0)
-        .map(|s| s.0 / s.1 as f64)
-        .collect();
+    let means: Vec<f64> = sums.values().map(|s| s.0 / s.1 as f64).collect();
     let k = means.len() as f64;
     let mean = means.iter().sum::<f64>() / k;
     let var = if means.len() > 1 {
