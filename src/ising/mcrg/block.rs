@@ -14,7 +14,7 @@ pub const BLOCK_STATES: usize = 16;
 
 /// The index of a 2 x 2 block configuration `(v_00, v_01, v_10, v_11)` (row-major
 /// spins `+-1`): `sum_k [v_k = +1] 2^(3 - k)`, the first spin most significant
-/// (the order of CORA's refine maps). Panics never; spins other than `+1` count as
+/// (the order of CORA's refine maps). Never panics; spins other than `+1` count as
 /// down.
 pub fn block_index(v: [i8; 4]) -> usize {
     v.iter().fold(0, |a, &s| 2 * a + usize::from(s == 1))
