@@ -7,7 +7,10 @@ use std::path::Path;
 use ndarray::Array2;
 use rand::Rng;
 use tnlearn::cora::{Architecture, Boundary, Geometry, StochasticMap};
-use tnlearn::ising::mcrg::{check_configuration, Correlations, MajorityRule};
+use tnlearn::ising::mcrg::{
+    check_configuration, estimate_mutual_information, BlockRule, CoarseGrain, Correlations,
+    KlCdOptions, KlOptimal, MajorityRule, RsmiOptions,
+};
 use tnlearn::ising::sampling::{sample as ising_sample, SamplerOptions};
 use tnlearn::ising::{exact::exact, stats::blocking, Lattice};
 use tnlearn::ttn::Tree;
@@ -325,7 +328,7 @@ fn run_cora(seed: u64, index: u64, _: &Path) -> Outcome {
 
 fn run_ising(seed: u64, index: u64, _: &Path) -> Outcome {
     let mut rng = rng_for(seed, index, 34);
-    match rng.random_range(0..7) {
+    match rng.random_range(0..11) {
         0 => {
             let n = size(&mut rng);
             if rng.random_bool(0.5) {
@@ -414,6 +417,117 @@ fn run_ising(seed: u64, index: u64, _: &Path) -> Outcome {
                     Err(format!(
                         "thermal_exponent({kk}, {b}) after {pushes} pushes is {y}"
                     ))
+                }
+            })
+        }
+        7 => {
+            // Learned-rule constructors with extreme values.
+            let len = [0, 4, 15, 16, 17][rng.random_range(0..5)];
+            let table: Vec<f64> = (0..len)
+                .map(|_| {
+                    if rng.random_bool(0.7) {
+                        rng.random::<f64>()
+                    } else {
+                        special_f64(&mut rng)
+                    }
+                })
+                .collect();
+            let w: [f64; 4] = std::array::from_fn(|_| special_f64(&mut rng));
+            let mut p = [0.0; 16];
+            for x in p.iter_mut() {
+                *x = if rng.random_bool(0.8) {
+                    rng.random::<f64>()
+                } else {
+                    special_f64(&mut rng)
+                };
+            }
+            if rng.random_bool(0.5) {
+                let s: f64 = p.iter().sum();
+                p.iter_mut().for_each(|x| *x /= s);
+            }
+            match rng.random_range(0..3) {
+                0 => outcome(BlockRule::new("fuzz", &table), no_check),
+                1 => outcome(KlOptimal::from_weights(w), no_check),
+                _ => outcome(KlOptimal::fit_block_distribution(&p), |k| {
+                    if k.weights().iter().all(|x| x.is_finite()) {
+                        Ok(())
+                    } else {
+                        Err(format!("weights {:?} for {p:?}", k.weights()))
+                    }
+                }),
+            }
+        }
+        8 => {
+            let o = RsmiOptions::new()
+                .buffer(size(&mut rng))
+                .environment(size(&mut rng))
+                .windows(size(&mut rng))
+                .ridge(special_f64(&mut rng));
+            let c = KlCdOptions::new()
+                .filter(size(&mut rng))
+                .epochs(size(&mut rng))
+                .batch(size(&mut rng))
+                .cd_steps(size(&mut rng))
+                .learning_rate(special_f64(&mut rng))
+                .final_learning_rate(special_f64(&mut rng));
+            if rng.random_bool(0.5) {
+                outcome(o.validate(), no_check)
+            } else {
+                outcome(c.validate(), no_check)
+            }
+        }
+        9 => {
+            // The I(H : E) estimator with mismatched lengths, extreme groups and ridge.
+            let (n, m, d) = (
+                rng.random_range(0..6),
+                rng.random_range(0..6),
+                rng.random_range(0..4),
+            );
+            fn spin(rng: &mut impl Rng) -> i8 {
+                match rng.random_range(0..10) {
+                    0 => 0,
+                    1..=5 => 1,
+                    _ => -1,
+                }
+            }
+            let train_env = Array2::from_shape_fn((n, d), |_| spin(&mut rng));
+            let test_env = Array2::from_shape_fn((m, d), |_| spin(&mut rng));
+            let n_h = if rng.random_bool(0.9) {
+                n
+            } else {
+                size(&mut rng).min(8)
+            };
+            let train_h: Vec<bool> = (0..n_h).map(|_| rng.random()).collect();
+            let test_h: Vec<bool> = (0..m).map(|_| rng.random()).collect();
+            let groups: Vec<usize> = (0..m).map(|_| special_usize(&mut rng)).collect();
+            let ridge = if rng.random_bool(0.5) {
+                1e-3
+            } else {
+                special_f64(&mut rng)
+            };
+            outcome(
+                estimate_mutual_information(
+                    &train_h,
+                    train_env.view(),
+                    &test_h,
+                    test_env.view(),
+                    &groups,
+                    ridge,
+                ),
+                no_check,
+            )
+        }
+        10 => {
+            // Learned rules applied to configurations of any shape.
+            let (r, c) = (rng.random_range(0..9), rng.random_range(0..9));
+            let a = Array2::from_shape_fn((r, c), |_| if rng.random_bool(0.5) { 1i8 } else { -1 });
+            let w: [f64; 4] = std::array::from_fn(|_| rng.random::<f64>());
+            let rule = KlOptimal::from_weights(w).expect("finite weights");
+            outcome(rule.coarse_grain(a.view(), &mut rng), |y| {
+                if y.nrows() * 2 == r && y.iter().all(|&h| h == 1 || h == -1) {
+                    Ok(())
+                } else {
+                    Err(format!("{r} x {c} gave {:?}", y.dim()))
                 }
             })
         }
