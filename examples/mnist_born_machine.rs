@@ -541,13 +541,19 @@ fn main() -> Result<()> {
          inpainting_random.png,{model_file}}}",
         out_dir.display()
     );
-    let opt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.4}"));
+    // JSON numbers: a non-finite NLL (a test image of probability 0) is null.
+    let opt = |v: Option<f64>| match v {
+        Some(v) if v.is_finite() => format!("{v:.4}"),
+        _ => "null".to_string(),
+    };
     println!(
-        "{{\"model\": \"{kind}\", \"train_nll\": {train_nll:.4}, \"valid_nll\": {}, \
-         \"test_nll\": {test_nll:.4}, \"best_half_sweep\": {}, \"half_sweeps\": {}, \
+        "{{\"model\": \"{kind}\", \"train_nll\": {}, \"valid_nll\": {}, \
+         \"test_nll\": {}, \"best_half_sweep\": {}, \"half_sweeps\": {}, \
          \"max_bond\": {}, \"train_images\": {}, \"seconds\": {train_seconds:.2}, \
          \"cpu_seconds\": {train_cpu:.2}, \"samples_per_second\": {samples_per_second:.1}}}",
+        opt(Some(train_nll)),
         opt(valid_nll),
+        opt(Some(test_nll)),
         best.map_or("null".to_string(), |b| b.to_string()),
         rows.len(),
         model.max_bond(),
