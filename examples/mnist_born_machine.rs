@@ -39,10 +39,10 @@
 //!
 //! | model | max bond | sweeps on the full set | test NLL | training: wall s | cpu s |
 //! |---|---|---|---|---|---|
-//! | MPS | 32 | 10 | **97.39** | 238 | 105 |
+//! | MPS | 32 | 10 | **97.39** | 238 (146 in a second run) | 105 (104) |
 //! | TTN | 16 | 2 | 116.7 (108.0 now: see below) | 599 | 150 |
 //!
-//! Measured on 2 cores shared with other engineers' builds (load 7-9), so the wall
+//! Measured on 2 cores shared with other engineers' builds (load 5-9), so the wall
 //! times are 2-4x the CPU times; with 105 CPU seconds the MPS run should train in
 //! under 2 minutes on an idle 2-core machine. The MPS test NLL was still falling
 //! (about 0.15 nats per half-sweep at the end): more sweeps help. The TTN does not
