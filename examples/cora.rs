@@ -32,6 +32,8 @@
 #[path = "common/plot.rs"]
 mod plot;
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -347,7 +349,11 @@ fn mps_patch_baseline(
     Ok(nll)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run_all()?))
+}
+
+fn run_all() -> Result<()> {
     let m = cli().get_matches();
     let get = |k: &str| *m.get_one::<usize>(k).expect("default");
     let seed = *m.get_one::<u64>("seed").expect("default");

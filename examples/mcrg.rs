@@ -30,6 +30,8 @@
 //! both on the same configurations. The last JSON line holds, per coarse-graining,
 //! `{"coarse_graining": name, "y_t": value, "err": error}` with all couplings.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -375,7 +377,11 @@ fn cli() -> Command {
         .arg(num("out-dir", "out/mcrg/", "output directory").value_parser(value_parser!(PathBuf)))
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run()?))
+}
+
+fn run() -> Result<()> {
     let m = cli().get_matches();
     let get = |k: &str| *m.get_one::<usize>(k).expect("defaulted");
     let options = McrgOptions::new()

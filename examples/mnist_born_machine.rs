@@ -56,6 +56,8 @@
 #[path = "common/plot.rs"]
 mod plot;
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -243,7 +245,11 @@ impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
     }
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run()?))
+}
+
+fn run() -> Result<()> {
     let m = cli().get_matches();
     let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
     std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {

@@ -23,6 +23,8 @@
 #[path = "common/plot.rs"]
 mod plot;
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -110,7 +112,11 @@ fn cli() -> Command {
         )
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run()?))
+}
+
+fn run() -> Result<()> {
     let m = cli().get_matches();
     let f = |k: &str| *m.get_one::<f64>(k).expect("defaulted");
     let data: Dataset = if let Some(p) = m.get_one::<PathBuf>("npz") {

@@ -18,6 +18,8 @@
 #[path = "common/plot.rs"]
 mod plot;
 
+mod common;
+
 use std::path::PathBuf;
 
 use clap::{value_parser, Arg, Command};
@@ -94,7 +96,11 @@ fn print_row(r: &Row) {
     );
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run_all()?))
+}
+
+fn run_all() -> Result<()> {
     let m = Command::new("ttn_vs_mps")
         .about("MPS vs TTN Born machine on the shipped binarized MNIST split")
         .arg(
