@@ -274,7 +274,7 @@ pub(crate) fn build_pair<T>(
         // cheaper than a GEMM into a scratch layout plus a full permutation copy.
         let nf = fa.len() + fb.len();
         if nf <= 12 {
-            let mut best: Option<(usize, Resolved)> = None;
+            let mut best: Option<((usize, usize, usize), Resolved)> = None;
             for mask in 1u64..(1u64 << nf) {
                 let dfa = mask & ((1u64 << fa.len()) - 1);
                 let dfb = mask >> fa.len();
@@ -288,10 +288,19 @@ pub(crate) fn build_pair<T>(
                                 .map(|q| b_shape[fb[q]]),
                         )
                         .fold(1usize, |x, y| x.saturating_mul(y));
+                    // Prefer products whose matrices each have a unit stride (a
+                    // GEMM writing or reading every element a cache line apart runs
+                    // several times slower), then the fewest calls.
+                    let no_unit = |rs: isize, cs: isize| (rs != 1 && cs != 1) as usize;
+                    let key = (
+                        no_unit(r.c_rs, r.c_cs),
+                        no_unit(r.a_rs, a_cs) + no_unit(b_rs, r.b_cs),
+                        loops,
+                    );
                     if r.m.saturating_mul(r.n).saturating_mul(k) >= DIRECT_MIN
-                        && best.as_ref().is_none_or(|b| loops < b.0)
+                        && best.as_ref().is_none_or(|b| key < b.0)
                     {
-                        best = Some((loops, r));
+                        best = Some((key, r));
                     }
                 }
             }
