@@ -143,27 +143,9 @@ pub(crate) fn build_pair<T>(
     // Order of the contracted labels: as in A, or as in B; pick fewer copied elements.
     let mut k_by_b = kk.clone();
     k_by_b.sort_by_key(|p| p.1);
-    // In a batched product that is large enough to run near GEMM speed, an operand
-    // whose matrices have no unit stride (the batch index innermost: every element
-    // on its own cache line) is copied once to [batch, rows, columns]: the GEMM then
-    // streams contiguous rows instead of touching a cache line per element.
-    let size_of = |shape: &[usize], axes: &mut dyn Iterator<Item = usize>| {
-        axes.fold(1usize, |acc, ax| acc.saturating_mul(shape[ax]))
-    };
-    let per_product = size_of(a_shape, &mut fa.iter().copied())
-        .saturating_mul(size_of(b_shape, &mut fb.iter().copied()))
-        .saturating_mul(size_of(a_shape, &mut kk.iter().map(|p| p.0)));
-    let batched_large = !bt.is_empty() && per_product >= DIRECT_MIN;
-    let no_unit = |g: Option<(usize, isize)>| g.is_some_and(|(n, st)| n > 1 && st != 1);
     let copies = |order: &[(usize, usize)]| {
-        let ka = merge_group(a_shape, &sa, order.iter().map(|p| p.0));
-        let kb = merge_group(b_shape, &sb, order.iter().map(|p| p.1));
-        let strided_a =
-            batched_large && no_unit(ka) && no_unit(merge_group(a_shape, &sa, fa.iter().copied()));
-        let strided_b =
-            batched_large && no_unit(kb) && no_unit(merge_group(b_shape, &sb, fb.iter().copied()));
-        let ca = !a_fa_ok || ka.is_none() || strided_a;
-        let cb = !b_fb_ok || kb.is_none() || strided_b;
+        let ca = !a_fa_ok || merge_group(a_shape, &sa, order.iter().map(|p| p.0)).is_none();
+        let cb = !b_fb_ok || merge_group(b_shape, &sb, order.iter().map(|p| p.1)).is_none();
         (
             ca,
             cb,
