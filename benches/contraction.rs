@@ -1,6 +1,9 @@
 //! Contraction-engine benchmarks. Throughput is reported as `Elements(flops)` with
 //! flops = 2 x multiply-adds, so criterion's "elem/s" reads as FLOP/s. A summary
-//! table (own timing, median of repeated runs) is printed at the end.
+//! table (own timing, median of repeated runs) is printed at the end; with
+//! `RAYON_NUM_THREADS=1` it is in this thread's CPU time (robust to other processes
+//! on a shared machine). `benches/python/contraction_ref.py` times the same cases
+//! with numpy / opt_einsum.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -17,6 +20,11 @@ struct Case {
     shapes: Vec<Vec<usize>>,
 }
 
+/// One CORA level step (2x2 blocks, 2x2 window, chi = 2): 14 operands of short axes,
+/// 61,120 multiply-adds; the per-step overhead of part 5 of issue 13.
+const CORA_STEP: &str =
+    "ABCDEFGHI,JA,KLB,MC,NRD,OPSTE,QUF,VG,WXH,YI,ZacdJKNO,beLMPQ,fgRSVW,hTUXY->Zabcdefgh";
+
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
     for n in [2usize, 64, 256, 1024] {
@@ -30,6 +38,16 @@ fn cases() -> Vec<Case> {
         name: "permuted aib,bjc->ajic (32,128,32)".into(),
         spec: "aib,bjc->ajic",
         shapes: vec![vec![32, 128, 32], vec![32, 128, 32]],
+    });
+    v.push(Case {
+        name: "batch-leading bij,bjk->bik (128,128)".into(),
+        spec: "bij,bjk->bik",
+        shapes: vec![vec![128, 128, 128], vec![128, 128, 128]],
+    });
+    v.push(Case {
+        name: "batch-trailing ijb,jkb->ikb (128,128)".into(),
+        spec: "ijb,jkb->ikb",
+        shapes: vec![vec![128, 128, 128], vec![128, 128, 128]],
     });
     for d in [128usize, 256] {
         v.push(Case {
@@ -53,7 +71,17 @@ fn cases() -> Vec<Case> {
         spec: "bl,br,alr->ba",
         shapes: vec![vec![4000, 64], vec![4000, 64], vec![64, 64, 64]],
     });
+    v.push(Case {
+        name: "cora level step (14 operands, chi=2)".into(),
+        spec: CORA_STEP,
+        shapes: cora_step_shapes(),
+    });
     v
+}
+
+fn cora_step_shapes() -> Vec<Vec<usize>> {
+    let inputs = CORA_STEP.split("->").next().expect("spec has inputs");
+    inputs.split(',').map(|t| vec![2; t.len()]).collect()
 }
 
 fn operands(shapes: &[Vec<usize>]) -> Vec<Tensor<f64>> {
@@ -62,6 +90,28 @@ fn operands(shapes: &[Vec<usize>]) -> Vec<Tensor<f64>> {
 }
 
 /// Median seconds per call of `f`, over batches lasting about `budget` in total.
+/// Seconds on the table's clock: this thread's CPU time (`clock_gettime`, ns
+/// resolution) when `RAYON_NUM_THREADS=1` (all work on this thread), else wall time.
+fn clock() -> f64 {
+    static START: std::sync::OnceLock<(Instant, bool)> = std::sync::OnceLock::new();
+    let (start, cpu) = *START.get_or_init(|| {
+        let one = std::env::var("RAYON_NUM_THREADS").is_ok_and(|v| v.trim() == "1");
+        (Instant::now(), one && cfg!(target_os = "linux"))
+    });
+    #[cfg(target_os = "linux")]
+    if cpu {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec through a valid pointer.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+    }
+    let _ = cpu;
+    start.elapsed().as_secs_f64()
+}
+
 fn time_it(mut f: impl FnMut(), budget: Duration) -> f64 {
     // Calibrate a batch of ~budget/15.
     let t0 = Instant::now();
@@ -71,11 +121,11 @@ fn time_it(mut f: impl FnMut(), budget: Duration) -> f64 {
     let mut samples = Vec::new();
     let start = Instant::now();
     while samples.len() < 5 || (start.elapsed() < budget && samples.len() < 15) {
-        let t = Instant::now();
+        let t = clock();
         for _ in 0..per_batch {
             f();
         }
-        samples.push(t.elapsed().as_secs_f64() / per_batch as f64);
+        samples.push((clock() - t) / per_batch as f64);
     }
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[samples.len() / 2]
@@ -129,7 +179,7 @@ fn bench(c: &mut Criterion) {
         });
         g.finish();
     }
-    for n in [256usize, 1024] {
+    for n in [16usize, 32, 256, 1024] {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let a = Tensor::<f64>::random(&[n, n], &mut rng).into_array();
         let b = Tensor::<f64>::random(&[n, n], &mut rng).into_array();
@@ -196,7 +246,7 @@ fn table() {
             plan.copied_elements()
         );
     }
-    for n in [256usize, 1024] {
+    for n in [16usize, 32, 256, 1024] {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let a = Tensor::<f64>::random(&[n, n], &mut rng)
             .into_array()
@@ -243,6 +293,16 @@ fn table() {
     let plan = ContractionPlan::new("ij,jk->ik", &[&[2, 2], &[2, 2]], PathOptimizer::Auto).unwrap();
     tiny("plan.execute ij,jk->ik 2x2", &mut || {
         drop(black_box(plan.execute(black_box(&[&a, &b])).unwrap()))
+    });
+    let cora_ops = operands(&cora_step_shapes());
+    let cora_refs: Vec<&Tensor<f64>> = cora_ops.iter().collect();
+    let cache = tnlearn::tensor::PlanCache::default();
+    tiny("PlanCache::run cora level step", &mut || {
+        drop(black_box(
+            cache
+                .run(black_box(CORA_STEP), black_box(&cora_refs))
+                .unwrap(),
+        ))
     });
     let shapes: [&[usize]; 3] = [&[64, 64], &[64, 2, 64], &[64, 2, 64]];
     for opt in [PathOptimizer::Greedy, PathOptimizer::Auto] {

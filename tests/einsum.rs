@@ -40,6 +40,91 @@ proptest! {
     }
 }
 
+/// A random network of many short axes (sizes 2-3, up to 10 letters, 3-7 operands),
+/// like a CORA level step: every pairwise product is tiny and most need permuted
+/// operands (the gather-table and small-product kernels).
+fn short_axes_spec(seed: u64) -> (String, Vec<Vec<usize>>) {
+    let mut rng = common::rng(seed);
+    let letters: Vec<char> = "abcdefghijkl".chars().collect();
+    let nl = common::pick(&mut rng, 4, 9);
+    let dims: Vec<usize> = (0..nl).map(|_| common::pick(&mut rng, 2, 3)).collect();
+    let nops = common::pick(&mut rng, 3, 7);
+    let mut terms: Vec<Vec<char>> = Vec::new();
+    for _ in 0..nops {
+        let order = common::pick(&mut rng, 1, 5.min(nl));
+        let mut t: Vec<char> = Vec::new();
+        while t.len() < order {
+            let c = letters[common::pick(&mut rng, 0, nl - 1)];
+            if !t.contains(&c) {
+                t.push(c);
+            }
+        }
+        terms.push(t);
+    }
+    let used: Vec<char> = letters[..nl]
+        .iter()
+        .copied()
+        .filter(|c| terms.iter().flatten().any(|x| x == c))
+        .collect();
+    let mut output: Vec<char> = used
+        .iter()
+        .copied()
+        .filter(|_| common::pick(&mut rng, 0, 2) == 0)
+        .collect();
+    output.reverse();
+    let shapes = common::term_shapes(&terms, &letters[..nl], &dims);
+    let ins: Vec<String> = terms.iter().map(|t| t.iter().collect()).collect();
+    let spec = format!("{}->{}", ins.join(","), output.iter().collect::<String>());
+    (spec, shapes)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn short_axes_networks_match_reference(seed in any::<u64>()) {
+        let (spec, shapes) = short_axes_spec(seed);
+        check_spec::<f64>(&spec, &shapes, seed ^ 3);
+        check_spec::<Complex64>(&spec, &shapes, seed ^ 4);
+        // Through a plan cache, twice (the second run is a cache hit).
+        let ops: Vec<Tensor<f64>> = random_operands(&shapes, seed ^ 5);
+        let refs: Vec<&Tensor<f64>> = ops.iter().collect();
+        let reference = naive_einsum(&spec, &refs);
+        let cache = tnlearn::tensor::PlanCache::default();
+        for _ in 0..2 {
+            let got = cache.run(&spec, &refs).unwrap();
+            assert_close(&got, &reference, TOL, &format!("cache {spec} {shapes:?}"));
+        }
+        prop_assert_eq!(cache.len(), 1);
+    }
+}
+
+#[test]
+fn plan_cache_keys_on_spec_and_every_shape() {
+    let cache = tnlearn::tensor::PlanCache::default();
+    let a = Tensor::<f64>::ones(&[2, 3]);
+    let b = Tensor::<f64>::ones(&[3, 2]);
+    let c = Tensor::<f64>::ones(&[3, 3]);
+    let v = Tensor::<f64>::ones(&[6]);
+    let m = Tensor::<f64>::ones(&[6, 1]);
+    assert_eq!(cache.run("ij,jk->ik", &[&a, &b]).unwrap().shape(), &[2, 2]);
+    assert_eq!(cache.run("ij,jk->ik", &[&b, &a]).unwrap().shape(), &[3, 3]);
+    assert!(cache.run("ij,jk->ik", &[&b, &c]).is_err());
+    assert_eq!(cache.run("ij,jk->ki", &[&a, &b]).unwrap().shape(), &[2, 2]);
+    // Same dimensions, different orders: different keys.
+    assert_eq!(cache.run("i->i", &[&v]).unwrap().shape(), &[6]);
+    assert_eq!(cache.run("ij->i", &[&m]).unwrap().shape(), &[6]);
+    assert_eq!(cache.len(), 5);
+    assert_eq!(
+        cache.run("ij,jk->ik", &[&a, &b]).unwrap().as_slice(),
+        &[3.0; 4]
+    );
+    assert_eq!(cache.len(), 5);
+    let p = cache.plan("ij,jk->ik", &[&a, &b]).unwrap();
+    assert_eq!(p.output_shape(), &[2, 2]);
+    assert_eq!(cache.len(), 5);
+}
+
 fn s(v: &[&[usize]]) -> Vec<Vec<usize>> {
     v.iter().map(|x| x.to_vec()).collect()
 }
@@ -122,6 +207,10 @@ fn large_gemm_path_matches_reference() {
         // Final layout not writable by one GEMM: loops over free axes (direct write).
         ("aib,bjc->ajic", &[&[3, 40, 30], &[30, 4, 30]]),
         ("aib,bjc->jcai", &[&[3, 40, 30], &[30, 4, 30]]),
+        ("aib,bjc->ajic", &[&[2, 64, 16], &[16, 3, 32]]),
+        // Batch index innermost (batch-trailing) and leading.
+        ("ijb,jkb->ikb", &[&[33, 35, 3], &[35, 31, 3]]),
+        ("bij,bkj->bik", &[&[3, 33, 35], &[3, 31, 35]]),
         // Long inner dimension: the k-panel path.
         ("bi,bj->ij", &[&[3000, 5], &[3000, 4]]),
         ("ib,bj->ji", &[&[6, 2500], &[2500, 3]]),

@@ -92,7 +92,45 @@ pub(crate) fn try_zeroed_vec<T: Scalar>(n: usize, context: &str) -> Result<Vec<T
         if p.is_null() {
             return Err(alloc_failed(context, n, bytes));
         }
+        advise_huge_pages(p as *const u8, bytes);
         Ok(Vec::from_raw_parts(p, n, n))
+    }
+}
+
+/// Buffers of at least this many bytes are backed by transparent huge pages where
+/// the system allows it (see [`advise_huge_pages`]); numpy uses the same threshold.
+pub(crate) const HUGE_PAGE_MIN_BYTES: usize = 1 << 22;
+
+/// Asks the kernel to back the 2 MiB-aligned interior of a fresh buffer of `bytes`
+/// bytes at `p` with transparent huge pages (Linux `madvise(MADV_HUGEPAGE)`; a
+/// no-op elsewhere, below [`HUGE_PAGE_MIN_BYTES`], or when the kernel declines).
+///
+/// A large fresh allocation is a new mapping whose pages are faulted in one by one
+/// on first write; with 4 KiB pages, writing a 134 MB result cost 150-170 ms of
+/// page faults on the development VM against 15 ms with huge pages (one fault per
+/// 2 MiB). The advice changes no contents and no semantics, only the page size.
+#[inline]
+pub(crate) fn advise_huge_pages(p: *const u8, bytes: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        if bytes < HUGE_PAGE_MIN_BYTES {
+            return;
+        }
+        const HUGE: usize = 1 << 21;
+        let start = (p as usize).saturating_add(HUGE - 1) & !(HUGE - 1);
+        let end = (p as usize).saturating_add(bytes) & !(HUGE - 1);
+        if end > start {
+            // SAFETY: [start, end) lies inside the caller's live allocation; madvise
+            // with MADV_HUGEPAGE is advisory (it neither reads nor changes the
+            // memory), and a failure (e.g. THP disabled) is harmless and ignored.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (p, bytes);
     }
 }
 
@@ -106,6 +144,10 @@ pub(crate) fn try_vec_with_capacity<T>(n: usize, context: &str) -> Result<Vec<T>
             n.saturating_mul(std::mem::size_of::<T>().max(1)),
         )
     })?;
+    advise_huge_pages(
+        v.as_ptr() as *const u8,
+        v.capacity().saturating_mul(std::mem::size_of::<T>()),
+    );
     Ok(v)
 }
 

@@ -14,7 +14,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::tensor::alloc::{checked_len, saturating_len, try_zeroed_vec};
-use crate::tensor::permute::permute_into;
+use crate::tensor::permute::Permutation;
 use crate::tensor::Tensor;
 
 /// Row-major strides of `shape`.
@@ -76,8 +76,8 @@ pub(crate) struct BatchDim {
 pub(crate) struct PairStep {
     a_shape: Vec<usize>,
     b_shape: Vec<usize>,
-    perm_a: Option<Vec<usize>>,
-    perm_b: Option<Vec<usize>>,
+    perm_a: Option<Permutation>,
+    perm_b: Option<Permutation>,
     batch: Vec<BatchDim>,
     m: usize,
     n: usize,
@@ -274,7 +274,7 @@ pub(crate) fn build_pair<T>(
         // cheaper than a GEMM into a scratch layout plus a full permutation copy.
         let nf = fa.len() + fb.len();
         if nf <= 12 {
-            let mut best: Option<(usize, Resolved)> = None;
+            let mut best: Option<((usize, usize, usize), Resolved)> = None;
             for mask in 1u64..(1u64 << nf) {
                 let dfa = mask & ((1u64 << fa.len()) - 1);
                 let dfb = mask >> fa.len();
@@ -288,10 +288,19 @@ pub(crate) fn build_pair<T>(
                                 .map(|q| b_shape[fb[q]]),
                         )
                         .fold(1usize, |x, y| x.saturating_mul(y));
+                    // Prefer products whose matrices each have a unit stride (a
+                    // GEMM writing or reading every element a cache line apart runs
+                    // several times slower), then the fewest calls.
+                    let no_unit = |rs: isize, cs: isize| (rs != 1 && cs != 1) as usize;
+                    let key = (
+                        no_unit(r.c_rs, r.c_cs),
+                        no_unit(r.a_rs, a_cs) + no_unit(b_rs, r.b_cs),
+                        loops,
+                    );
                     if r.m.saturating_mul(r.n).saturating_mul(k) >= DIRECT_MIN
-                        && best.as_ref().is_none_or(|b| loops < b.0)
+                        && best.as_ref().is_none_or(|b| key < b.0)
                     {
-                        best = Some((loops, r));
+                        best = Some((key, r));
                     }
                 }
             }
@@ -353,8 +362,8 @@ pub(crate) fn build_pair<T>(
     Ok(PairStep {
         a_shape: a_shape.to_vec(),
         b_shape: b_shape.to_vec(),
-        perm_a,
-        perm_b,
+        perm_a: perm_a.map(|p| Permutation::new(a_shape, &p)),
+        perm_b: perm_b.map(|p| Permutation::new(b_shape, &p)),
         batch,
         m,
         n,
@@ -418,19 +427,7 @@ unsafe fn gemm_raw<T: Scalar>(
         return;
     }
     if m.saturating_mul(n).saturating_mul(k) <= TINY_GEMM {
-        for i in 0..m as isize {
-            for j in 0..n as isize {
-                let mut acc = T::zero();
-                let mut pa = a.offset(i * a_rs);
-                let mut pb = b.offset(j * b_cs);
-                for _ in 0..k {
-                    acc += *pa * *pb;
-                    pa = pa.offset(a_cs);
-                    pb = pb.offset(b_rs);
-                }
-                *c.offset(i * c_rs + j * c_cs) = acc;
-            }
-        }
+        tiny_gemm(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs);
         return;
     }
     // The backend is markedly slower (measured 3-5x) on products whose inner
@@ -458,6 +455,77 @@ unsafe fn gemm_raw<T: Scalar>(
     }
 }
 
+/// `c = a * b` by plain loops, for products of at most [`TINY_GEMM`] multiply-adds
+/// (`m, n, k >= 1`). When C and B (or C and A) share a unit stride, each row (column)
+/// of C is built by axpys over rows of B (columns of A), which vectorise; otherwise
+/// one dot product per element. Every element sums its `k` terms in order.
+///
+/// # Safety
+/// As [`gemm_raw`].
+#[allow(clippy::too_many_arguments)]
+#[inline]
+unsafe fn tiny_gemm<T: Scalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: *const T,
+    a_rs: isize,
+    a_cs: isize,
+    b: *const T,
+    b_rs: isize,
+    b_cs: isize,
+    c: *mut T,
+    c_rs: isize,
+    c_cs: isize,
+) {
+    use std::slice::{from_raw_parts, from_raw_parts_mut};
+    if b_cs == 1 && c_cs == 1 {
+        for i in 0..m as isize {
+            let row = from_raw_parts_mut(c.offset(i * c_rs), n);
+            let ai = a.offset(i * a_rs);
+            let a0 = *ai;
+            for (x, &y) in row.iter_mut().zip(from_raw_parts(b, n)) {
+                *x = a0 * y;
+            }
+            for l in 1..k as isize {
+                let al = *ai.offset(l * a_cs);
+                for (x, &y) in row.iter_mut().zip(from_raw_parts(b.offset(l * b_rs), n)) {
+                    *x += al * y;
+                }
+            }
+        }
+    } else if a_rs == 1 && c_rs == 1 {
+        for j in 0..n as isize {
+            let col = from_raw_parts_mut(c.offset(j * c_cs), m);
+            let bj = b.offset(j * b_cs);
+            let b0 = *bj;
+            for (x, &y) in col.iter_mut().zip(from_raw_parts(a, m)) {
+                *x = y * b0;
+            }
+            for l in 1..k as isize {
+                let bl = *bj.offset(l * b_rs);
+                for (x, &y) in col.iter_mut().zip(from_raw_parts(a.offset(l * a_cs), m)) {
+                    *x += y * bl;
+                }
+            }
+        }
+    } else {
+        for i in 0..m as isize {
+            for j in 0..n as isize {
+                let mut acc = T::zero();
+                let mut pa = a.offset(i * a_rs);
+                let mut pb = b.offset(j * b_cs);
+                for _ in 0..k {
+                    acc += *pa * *pb;
+                    pa = pa.offset(a_cs);
+                    pb = pb.offset(b_rs);
+                }
+                *c.offset(i * c_rs + j * c_cs) = acc;
+            }
+        }
+    }
+}
+
 /// Inner-dimension panel for products with a very long inner dimension.
 const K_PANEL: usize = 512;
 
@@ -470,7 +538,7 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
     let scratch_a;
     let a: &[T] = match &step.perm_a {
         Some(p) => {
-            scratch_a = permuted_vec(a, &step.a_shape, p)?;
+            scratch_a = p.apply(a)?;
             &scratch_a
         }
         None => a,
@@ -478,7 +546,7 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
     let scratch_b;
     let b: &[T] = match &step.perm_b {
         Some(p) => {
-            scratch_b = permuted_vec(b, &step.b_shape, p)?;
+            scratch_b = p.apply(b)?;
             &scratch_b
         }
         None => b,
@@ -547,18 +615,6 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
         }
     }
     Ok(c)
-}
-
-/// A fresh row-major buffer holding `src` (row-major, `shape`) permuted by `perm`.
-pub(crate) fn permuted_vec<T: Scalar>(
-    src: &[T],
-    shape: &[usize],
-    perm: &[usize],
-) -> Result<Vec<T>> {
-    // Initialised (zeroed pages), then overwritten: keeps this function safe.
-    let mut dst = try_zeroed_vec::<T>(src.len(), "permuted copy")?;
-    permute_into(src, shape, perm, &mut dst);
-    Ok(dst)
 }
 
 /// Tensor contraction over pairs of axes (numpy's `tensordot`):

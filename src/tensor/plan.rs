@@ -3,8 +3,9 @@
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::tensor::alloc::{checked_len, saturating_len, try_vec_with_capacity, MAX_TENSOR_BYTES};
-use crate::tensor::contract::{build_pair, permuted_vec, row_major_strides, run_pair, PairStep};
+use crate::tensor::contract::{build_pair, row_major_strides, run_pair, PairStep};
 use crate::tensor::path::{ContractionPath, Network, PathOptimizer};
+use crate::tensor::permute::Permutation;
 use crate::tensor::spec::{parse, NUM_LABELS};
 use crate::tensor::Tensor;
 use num_complex::Complex64;
@@ -50,8 +51,8 @@ pub struct ContractionPlan {
     pre: Vec<Option<PreStep>>,
     steps: Vec<Step>,
     final_slot: usize,
-    /// Shape of the final slot and the permutation taking it to the output.
-    final_perm: Option<(Vec<usize>, Vec<usize>)>,
+    /// The permutation taking the final slot to the output.
+    final_perm: Option<Permutation>,
     output_shape: Vec<usize>,
     path: ContractionPath,
 }
@@ -198,7 +199,7 @@ impl ContractionPlan {
                         .expect("every output label survives to the end")
                 })
                 .collect();
-            Some((shapes_of[final_slot].clone(), perm))
+            Some(Permutation::new(&shapes_of[final_slot], &perm))
         };
         let output_shape = output.iter().map(|&l| sizes[l]).collect();
         Ok(ContractionPlan {
@@ -239,10 +240,7 @@ impl ContractionPlan {
         let steps = self.steps.iter().fold(0usize, |acc, s| {
             acc.saturating_add(s.pair.copied_elements())
         });
-        let fin = self
-            .final_perm
-            .as_ref()
-            .map_or(0, |(shape, _)| saturating_len(shape.iter().copied()));
+        let fin = self.final_perm.as_ref().map_or(0, Permutation::len);
         steps.saturating_add(fin)
     }
 
@@ -287,7 +285,7 @@ impl ContractionPlan {
         }
         let last = std::mem::replace(&mut slots[self.final_slot], Slot::Empty);
         let data = match (&self.final_perm, last) {
-            (Some((shape, perm)), last) => permuted_vec(last.data(), shape, perm)?,
+            (Some(p), last) => p.apply(last.data())?,
             (None, Slot::Owned(v)) => v,
             (None, last) => last.data().to_vec(),
         };
