@@ -63,28 +63,20 @@ impl MpsBornMachine {
     /// bytes held (`env_bytes`). 60,000 MNIST images at `D = 100`: about 2.7 GB
     /// with `c = 28` instead of 38 GB.
     ///
+    /// With a validation set ([`Validation`]), early stopping: after every
+    /// half-sweep the validation NLL is computed and the
+    /// tensors of the best model so far are copied; training stops after
+    /// `patience` half-sweeps without a new best, and the best model is put back
+    /// (then canonicalised about site 0, as at the end of every fit). With `None`,
+    /// every sweep of `options.sweeps` runs (unless the observer stops it). [`BornMachine::fit_with`](crate::born::BornMachine::fit_with)
+    /// and `fit` call this with `None`.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid options (naming the setting), an empty
     /// data set, wrong number of sites, or a value `>= d` (naming sample and site),
     /// before any work; linear-algebra failures ([`Error::NoConvergence`],
     /// [`Error::NonFinite`] e.g. after a divergent learning rate) during training.
-    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
-        &mut self,
-        train: &Dataset,
-        observer: &mut O,
-    ) -> Result<Vec<HalfSweepReport>> {
-        self.fit_validated_with(train, None, observer)
-    }
-
-    /// [`MpsBornMachine::fit_with`] with early stopping on a validation set (see
-    /// [`Validation`]): after every half-sweep the validation NLL is computed and the
-    /// tensors of the best model so far are copied; training stops after
-    /// `patience` half-sweeps without a new best, and the best model is put back
-    /// (then canonicalised about site 0, as at the end of every fit). With `None`
-    /// this is [`MpsBornMachine::fit_with`], bit for bit.
-    ///
-    /// # Errors
-    /// As [`MpsBornMachine::fit_with`]; also [`Error::InvalidArgument`] naming
+    /// Also [`Error::InvalidArgument`] naming
     /// `validation` (sample and site) for a validation set of another number of
     /// sites or a value `>= d`, or naming `patience` for a patience of 0.
     pub fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
@@ -274,7 +266,7 @@ impl MpsBornMachine {
 
     /// Test hook: moves the centre to site `k` and returns the merged tensor
     /// `B = A_k A_{k+1}` and the full-batch NLL gradient `dL/dB` on `data` (the
-    /// formula of [`MpsBornMachine::fit_with`]), both of shape
+    /// formula of [`MpsBornMachine::fit_validated_with`]), both of shape
     /// `(D_{k-1}, d, d, D_{k+1})`.
     #[doc(hidden)]
     pub fn two_site_gradient(

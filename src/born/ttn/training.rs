@@ -285,28 +285,20 @@ impl TtnBornMachine {
     /// `2 n_samples sum_v D_v * 8` bytes (most nodes sit near the leaves, where
     /// `D_v <= d^k` is small); `options.checkpoint_every` is not used by the TTN.
     ///
+    /// With a validation set ([`Validation`]), early stopping: after every
+    /// half-sweep the validation NLL is computed and the
+    /// node tensors of the best model so far are copied; training stops after
+    /// `patience` half-sweeps without a new best, and the best model is put back
+    /// (centre at the root, as at the end of every fit). With `None`,
+    /// every sweep of `options.sweeps` runs (unless the observer stops it). [`BornMachine::fit_with`](crate::born::BornMachine::fit_with)
+    /// and `fit` call this with `None`.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid options, an empty data set, wrong
     /// number of sites, or a value `>= d` (naming sample and site), before any work;
     /// linear-algebra failures and [`Error::NonFinite`] (a divergent learning rate)
     /// during training.
-    pub fn fit_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
-        &mut self,
-        train: &Dataset,
-        observer: &mut O,
-    ) -> Result<Vec<HalfSweepReport>> {
-        self.fit_validated_with(train, None, observer)
-    }
-
-    /// [`TtnBornMachine::fit_with`] with early stopping on a validation set (see
-    /// [`Validation`]): after every half-sweep the validation NLL is computed and the
-    /// node tensors of the best model so far are copied; training stops after
-    /// `patience` half-sweeps without a new best, and the best model is put back
-    /// (centre at the root, as at the end of every fit). With `None` this is
-    /// [`TtnBornMachine::fit_with`], bit for bit.
-    ///
-    /// # Errors
-    /// As [`TtnBornMachine::fit_with`]; also [`Error::InvalidArgument`] naming
+    /// Also [`Error::InvalidArgument`] naming
     /// `validation` (sample and site) for a validation set of another number of
     /// sites or a value `>= d`, or naming `patience` for a patience of 0.
     pub fn fit_validated_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
@@ -446,7 +438,7 @@ impl TtnBornMachine {
 
     /// The update of the root bond (both root children nodes `L`, `R`): merge
     /// `B[(l1 l2), (r1 r2)] = sum_{b,c} T_L[b,l1,l2] T_root[0,b,c] T_R[c,r1,r2]`, the
-    /// gradient steps of [`TtnBornMachine::fit_with`] with `K1 = KR(m_l1, m_l2)`,
+    /// gradient steps of [`TtnBornMachine::fit_validated_with`] with `K1 = KR(m_l1, m_l2)`,
     /// `K2 = KR(m_r1, m_r2)`, and the truncated split `B = U S V^T`: `T_L = U`,
     /// `T_R = V^T` (isometries), the root `diag(S)` (centre `to` = root) or the
     /// identity with `S` absorbed by `to` (`L` or `R`).
@@ -537,7 +529,7 @@ impl TtnBornMachine {
     /// Test hook: moves the centre to the parent `p` of node `c` and returns the
     /// merged tensor `B[a, o, l, r]` of the edge `(p, c)` (`a` the parent leg of
     /// `p`, `o` its other child, `l, r` the children of `c`) and the full-batch NLL
-    /// gradient `dL/dB` on `data` (the formula of [`TtnBornMachine::fit_with`]).
+    /// gradient `dL/dB` on `data` (the formula of [`TtnBornMachine::fit_validated_with`]).
     #[doc(hidden)]
     pub fn edge_gradient(
         &mut self,
