@@ -173,23 +173,6 @@ fn load_data(m: &ArgMatches) -> Result<(Dataset, Dataset)> {
     Ok((all.subset(0..n - n_test)?, all.subset(n - n_test..n)?))
 }
 
-/// Process CPU seconds (user + system) from `/proc/self/stat`, `NaN` if unavailable.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let Some(rest) = stat.rsplit(')').next() else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0, // USER_HZ = 100 on Linux
-        _ => f64::NAN,
-    }
-}
-
 /// One half-sweep of the curves (numbered over warm-up and training).
 struct Row {
     half_sweep: usize,
@@ -216,10 +199,10 @@ struct Observer<'a> {
 
 impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
     fn on_report(&mut self, r: &HalfSweepReport, model: &AnyBornMachine) -> FitControl {
-        let (t, c) = (Instant::now(), cpu_seconds());
+        let (t, c) = (Instant::now(), common::cpu_seconds());
         let test_nll = model.nll(self.test).unwrap_or(f64::NAN);
         self.eval_seconds += t.elapsed().as_secs_f64();
-        self.eval_cpu += cpu_seconds() - c;
+        self.eval_cpu += common::cpu_seconds() - c;
         let line = format!(
             "{}{}  test {test_nll:8.3}",
             if self.warmup { "warm-up " } else { "" },
@@ -350,7 +333,7 @@ fn run() -> Result<()> {
         eval_seconds: 0.0,
         eval_cpu: 0.0,
     };
-    let (start, cpu_start) = (Instant::now(), cpu_seconds());
+    let (start, cpu_start) = (Instant::now(), common::cpu_seconds());
     let (mut rows, mut eval_seconds, mut eval_cpu) = (Vec::new(), 0.0, 0.0);
     // Warm-up: a few sweeps on a part of the training images. From a random start,
     // full-batch sweeps on all 7,200 images stall near 145-150 nats (D = 32); two
@@ -375,14 +358,14 @@ fn run() -> Result<()> {
     let offset = rows.len();
     // Early stopping across the two phases: the warm-up model is the candidate to
     // beat (its validation NLL is not part of the training time).
-    let t = (Instant::now(), cpu_seconds());
+    let t = (Instant::now(), common::cpu_seconds());
     let warm = match &valid {
         Some(v) if offset > 0 => Some((model.nll(v)?, model.clone())),
         _ => None,
     };
     (eval_seconds, eval_cpu) = (
         eval_seconds + t.0.elapsed().as_secs_f64(),
-        eval_cpu + cpu_seconds() - t.1,
+        eval_cpu + common::cpu_seconds() - t.1,
     );
     let mut observer = new_observer(false, offset);
     let validation = valid
@@ -390,7 +373,7 @@ fn run() -> Result<()> {
         .map(|v| Validation::new(v).patience(patience));
     let reports = model.fit_validated_with(&train, validation, &mut observer)?;
     let train_seconds = start.elapsed().as_secs_f64() - eval_seconds - observer.eval_seconds;
-    let train_cpu = cpu_seconds() - cpu_start - eval_cpu - observer.eval_cpu;
+    let train_cpu = common::cpu_seconds() - cpu_start - eval_cpu - observer.eval_cpu;
     #[cfg(feature = "progress")]
     observer.bar.finish();
     rows.extend(observer.rows);

@@ -29,23 +29,6 @@ use tnlearn::born::{
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::Result;
 
-/// Process CPU seconds (user + system) from `/proc/self/stat`, `NaN` if unavailable.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let Some(rest) = stat.rsplit(')').next() else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0, // USER_HZ = 100 on Linux
-        _ => f64::NAN,
-    }
-}
-
 struct Row {
     model: &'static str,
     max_bond: usize,
@@ -64,7 +47,7 @@ fn run<M: BornMachine>(
     test: &Dataset,
 ) -> Result<Row> {
     let max_bond = model.options().truncation.max_bond;
-    let cpu0 = cpu_seconds();
+    let cpu0 = common::cpu_seconds();
     let mut wall = 0.0;
     let mut curve = Vec::new();
     let reports = model.fit_with(train, &mut |r: &HalfSweepReport, _m: &M| {
@@ -76,7 +59,7 @@ fn run<M: BornMachine>(
         );
         FitControl::Continue
     })?;
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = common::cpu_seconds() - cpu0;
     let sweeps = reports.len() as f64 / 2.0;
     Ok(Row {
         model: name,

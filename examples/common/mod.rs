@@ -38,3 +38,20 @@ pub fn create_dir(dir: &Path) -> tnlearn::Result<()> {
         source,
     })
 }
+
+/// Process CPU seconds (user + system) from `/proc/self/stat`, `NaN` if unavailable.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0, // USER_HZ = 100 on Linux
+        _ => f64::NAN,
+    }
+}
