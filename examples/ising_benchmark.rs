@@ -38,9 +38,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
-};
+use tnlearn::born::{BornMachine, BornOptions, FitControl, MpsBornMachine, TtnBornMachine};
 use tnlearn::cora::{Architecture, Boundary, Cora, CoraFitOptions, MapSharing};
 use tnlearn::data::Dataset;
 use tnlearn::io::png::write_image_grid;
@@ -87,18 +85,34 @@ fn run_model(model: Model, train: &Dataset, test: &Dataset, s: &Settings) -> Res
 /// The TTN Born machine on the image tree of the lattice (row-major sites).
 fn train_ttn(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
     let (rows, cols) = train.image_shape().unwrap_or((1, train.num_sites()));
-    let options = BornOptions::new()
+    let model = TtnBornMachine::for_image(rows, cols, 2, born_options(s))?;
+    fit_born("ttn", model, train, test, s)
+}
+
+/// The Born machine options of one run.
+fn born_options(s: &Settings) -> BornOptions {
+    BornOptions::new()
         .max_bond(s.max_bond)
         .initial_bond(2.min(s.max_bond))
         .learning_rate(s.learning_rate)
         .steps_per_bond(s.steps_per_bond)
         .batch_size(s.batch_size)
         .sweeps(s.sweeps)
-        .seed(s.seed);
-    let mut model = TtnBornMachine::for_image(rows, cols, 2, options)?;
-    let bar = half_sweep_bar("ttn", s);
+        .seed(s.seed)
+}
+
+/// Trains a Born machine with a progress bar and scores it: per-sample test NLLs,
+/// training seconds and NLL, samples in the model's site order.
+fn fit_born<M: BornMachine>(
+    name: &str,
+    mut model: M,
+    train: &Dataset,
+    test: &Dataset,
+    s: &Settings,
+) -> Result<ModelRun> {
+    let bar = half_sweep_bar(name, s);
     let start = Instant::now();
-    model.fit_with(train, &mut |_: &HalfSweepReport, _: &TtnBornMachine| {
+    model.fit_with_fn(train, |_, _| {
         bar.inc(1);
         FitControl::Continue
     })?;
@@ -109,13 +123,12 @@ fn train_ttn(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
         .into_iter()
         .map(|l| -l)
         .collect();
-    let samples = model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?;
     Ok(ModelRun {
         test_nll,
         seconds,
         train_nll: model.nll(train)?,
         detail: format!("max bond reached {}", model.max_bond()),
-        samples,
+        samples: model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?,
     })
 }
 
@@ -139,41 +152,15 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
     let order = snake_order(rows, cols)?;
     let reorder = |d: &Dataset| Dataset::binary(d.samples().select(Axis(1), &order));
     let (train, test) = (reorder(train)?, reorder(test)?);
-    let options = BornOptions::new()
-        .max_bond(s.max_bond)
-        .initial_bond(2.min(s.max_bond))
-        .learning_rate(s.learning_rate)
-        .steps_per_bond(s.steps_per_bond)
-        .batch_size(s.batch_size)
-        .sweeps(s.sweeps)
-        .seed(s.seed);
-    let mut model = MpsBornMachine::new(train.num_sites(), 2, options)?;
-    let bar = half_sweep_bar("mps", s);
-    let start = Instant::now();
-    model.fit_with(&train, &mut |_: &HalfSweepReport, _: &MpsBornMachine| {
-        bar.inc(1);
-        FitControl::Continue
-    })?;
-    let seconds = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let test_nll = model
-        .log_probs(test.samples())?
-        .into_iter()
-        .map(|l| -l)
-        .collect();
+    let model = MpsBornMachine::new(train.num_sites(), 2, born_options(s))?;
+    let mut run = fit_born("mps", model, &train, &test, s)?;
     // Model samples come in snake order; put position k back at site order[k].
-    let snake = model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?;
-    let mut samples = Array2::<u8>::zeros(snake.dim());
+    let mut samples = Array2::<u8>::zeros(run.samples.dim());
     for (k, &site) in order.iter().enumerate() {
-        samples.column_mut(site).assign(&snake.column(k));
+        samples.column_mut(site).assign(&run.samples.column(k));
     }
-    Ok(ModelRun {
-        test_nll,
-        seconds,
-        train_nll: model.nll(&train)?,
-        detail: format!("max bond reached {}", model.max_bond()),
-        samples,
-    })
+    run.samples = samples;
+    Ok(run)
 }
 
 /// CORA (2x2 blocks, periodic, hidden dimension `chi = min(max_bond, 4)`, maps
