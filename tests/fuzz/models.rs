@@ -152,6 +152,18 @@ fn mutated_file(
     path
 }
 
+/// `sample(2)` of a loaded model must give 2 rows of `n` values `< d`.
+fn check_two_samples(result: tnlearn::Result<Array2<u8>>, n: usize, d: usize) -> Outcome {
+    match result {
+        Ok(s) if s.dim() == (2, n) && s.iter().all(|&v| usize::from(v) < d) => Outcome::Ok,
+        Ok(s) => Outcome::Invalid(format!(
+            "sample(2) returned shape {:?} or values >= {d}",
+            s.dim()
+        )),
+        Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
+    }
+}
+
 /// All configurations of `n` sites with `d` states, or `None` if more than
 /// [`MAX_ENUMERATE`].
 fn all_configs(n: usize, d: usize) -> Option<Array2<u8>> {
@@ -188,14 +200,7 @@ fn check_born<M: BornMachine>(
         }
     }
     let mut rng = rng_for(seed, 0, 5);
-    match m.sample(2, &mut rng) {
-        Ok(s) if s.dim() == (2, n) && s.iter().all(|&v| usize::from(v) < d) => Outcome::Ok,
-        Ok(s) => Outcome::Invalid(format!(
-            "sample(2) returned shape {:?} or values >= {d}",
-            s.dim()
-        )),
-        Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
-    }
+    check_two_samples(m.sample(2, &mut rng), n, d)
 }
 
 fn file_name(path: &Path) -> String {
@@ -242,14 +247,7 @@ fn run_cora(seed: u64, index: u64, scratch: &Path) -> Outcome {
         }
     }
     let mut rng = rng_for(seed, index, 6);
-    match m.sample(2, &mut rng) {
-        Ok(s) if s.dim() == (2, n) && s.iter().all(|&v| usize::from(v) < d) => Outcome::Ok,
-        Ok(s) => Outcome::Invalid(format!(
-            "sample(2) returned shape {:?} or values >= {d}",
-            s.dim()
-        )),
-        Err(e) => Outcome::Invalid(format!("loaded, but sample(2) fails: {e}")),
-    }
+    check_two_samples(m.sample(2, &mut rng), n, d)
 }
 
 // ------------------------------------------------- exported .npz (import_npz)
