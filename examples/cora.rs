@@ -37,7 +37,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{value_parser, Arg, ArgAction, Command};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
@@ -51,73 +51,52 @@ use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
 use tnlearn::Result;
 
-fn cli() -> Command {
-    let num = |name: &'static str, default: &'static str, help: &'static str| {
-        Arg::new(name).long(name).default_value(default).help(help)
-    };
-    Command::new("cora")
-        .about("CORA, the classical stochastic MERA (Beny 2013), on MNIST and 2D Ising data")
-        .arg(num("n-train", "4000", "MNIST training images").value_parser(value_parser!(usize)))
-        .arg(num("n-test", "1000", "MNIST test images").value_parser(value_parser!(usize)))
-        .arg(
-            num(
-                "em-iterations",
-                "15",
-                "EM iterations per level (layerwise) and in the joint fit",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "joint-iterations",
-                "5",
-                "joint EM iterations after the layerwise fit",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(num("pseudo-count", "0.05", "Dirichlet pseudo-count").value_parser(value_parser!(f64)))
-        .arg(
-            num("k", "20", "importance samples per image for the NLL bound")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num("ising-size", "32", "Ising lattice side L (a power of 2)")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "ising-samples",
-                "2000",
-                "Ising configurations (half train, half test)",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
-        .arg(num("out-dir", "out/cora", "output directory").value_parser(value_parser!(PathBuf)))
-        .arg(
-            Arg::new("skip-mnist")
-                .long("skip-mnist")
-                .action(ArgAction::SetTrue)
-                .help("skip MNIST"),
-        )
-        .arg(
-            Arg::new("skip-ising")
-                .long("skip-ising")
-                .action(ArgAction::SetTrue)
-                .help("skip Ising"),
-        )
-        .arg(
-            Arg::new("mps")
-                .long("mps")
-                .action(ArgAction::SetTrue)
-                .help("also train an MPS Born machine on 3x3 patches (baseline)"),
-        )
-        .arg(
-            Arg::new("factorized-refine")
-                .long("factorized-refine")
-                .action(ArgAction::SetTrue)
-                .help("keep refine maps in product form (CoraFitOptions::factorized_refine)"),
-        )
+/// CORA, the classical stochastic MERA (Beny 2013), on MNIST and 2D Ising data.
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+struct Args {
+    /// MNIST training images
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
+    n_train: u32,
+    /// MNIST test images
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    n_test: u32,
+    /// EM iterations per level (layerwise) and in the joint fit
+    #[arg(long, default_value_t = 15)]
+    em_iterations: u32,
+    /// Joint EM iterations after the layerwise fit
+    #[arg(long, default_value_t = 5)]
+    joint_iterations: u32,
+    /// Dirichlet pseudo-count
+    #[arg(long, default_value_t = 0.05)]
+    pseudo_count: f64,
+    /// Importance samples per image for the NLL bound
+    #[arg(long, alias = "k", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    importance_samples: u32,
+    /// Ising lattice side L (a power of 2, at least 4)
+    #[arg(long, default_value_t = 32)]
+    ising_size: u32,
+    /// Ising configurations (half train, half test)
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..))]
+    ising_samples: u32,
+    /// Random seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/cora")]
+    out_dir: PathBuf,
+    /// Skip MNIST
+    #[arg(long)]
+    skip_mnist: bool,
+    /// Skip Ising
+    #[arg(long)]
+    skip_ising: bool,
+    /// Also train an MPS Born machine on 3x3 patches (baseline)
+    #[arg(long)]
+    mps: bool,
+    /// Keep refine maps in product form (CoraFitOptions::factorized_refine)
+    #[arg(long)]
+    factorized_refine: bool,
 }
 
 /// Progress: one bar over all EM iterations, one line per finished level.
@@ -350,33 +329,38 @@ fn mps_patch_baseline(
 }
 
 fn main() -> std::process::ExitCode {
-    common::main(|| Ok(run_all()?))
+    common::main(|| Ok(run_all(Args::parse())?))
 }
 
-fn run_all() -> Result<()> {
-    let m = cli().get_matches();
-    let get = |k: &str| *m.get_one::<usize>(k).expect("default");
-    let seed = *m.get_one::<u64>("seed").expect("default");
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("default").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| tnlearn::Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
+fn run_all(args: Args) -> Result<()> {
+    // Every argument is checked before any work or output.
+    let seed = args.seed;
+    let k = args.importance_samples as usize;
+    let joint = args.joint_iterations as usize;
     let options = CoraFitOptions::new()
-        .em_iterations(get("em-iterations"))
-        .pseudo_count(*m.get_one::<f64>("pseudo-count").expect("default"))
+        .em_iterations(args.em_iterations as usize)
+        .pseudo_count(args.pseudo_count)
         .patch((2, 2))
-        .factorized_refine(m.get_flag("factorized-refine"))
+        .factorized_refine(args.factorized_refine)
         .seed(seed);
     options.validate()?;
+    let l = args.ising_size as usize;
+    if !args.skip_ising && (!l.is_power_of_two() || l < 4) {
+        return Err(tnlearn::Error::invalid_argument(
+            "ising-size",
+            format!("must be a power of 2, at least 4 (got {l})"),
+        ));
+    }
+    let out_dir = args.out_dir.clone();
+    common::create_dir(&out_dir)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let start = Instant::now();
     let mut outcomes = Vec::new();
 
-    if !m.get_flag("skip-mnist") {
+    if !args.skip_mnist {
         let (train, test) = mnist::shipped()?;
-        let train = pad_to_32(&train.take(get("n-train").min(train.len())))?;
-        let test = pad_to_32(&test.take(get("n-test").min(test.len())))?;
+        let train = pad_to_32(&train.take((args.n_train as usize).min(train.len())))?;
+        let test = pad_to_32(&test.take((args.n_test as usize).min(test.len())))?;
         let arch = Architecture::square_2x2(32, 32)
             .levels(5)
             .chi(2)
@@ -387,22 +371,15 @@ fn run_all() -> Result<()> {
             &train,
             &test,
             &options,
-            get("joint-iterations"),
-            get("k"),
-            m.get_flag("mps"),
+            joint,
+            k,
+            args.mps,
             &out_dir,
             &mut rng,
         )?);
     }
-    if !m.get_flag("skip-ising") {
-        let l = get("ising-size");
-        if !l.is_power_of_two() || l < 4 {
-            return Err(tnlearn::Error::invalid_argument(
-                "ising-size",
-                format!("must be a power of 2, at least 4 (got {l})"),
-            ));
-        }
-        let n = get("ising-samples").max(2);
+    if !args.skip_ising {
+        let n = args.ising_samples as usize;
         // Critical 2D Ising configurations (Swendsen-Wang, `tnlearn::ising`).
         let all = tnlearn::ising::sampling::sample(
             &tnlearn::ising::Lattice::square(l)?,
@@ -424,31 +401,30 @@ fn run_all() -> Result<()> {
             &train,
             &test,
             &options,
-            get("joint-iterations"),
-            get("k"),
+            joint,
+            k,
             false,
             &out_dir,
             &mut rng,
         )?);
     }
 
-    let parts: Vec<String> = outcomes
-        .iter()
-        .map(|o| {
-            let mps = o
-                .mps_patch3_nll_test
-                .map_or(String::new(), |v| format!(",\"mps_patch3_nll_test\":{v:.5}"));
-            format!(
-                "\"{}\":{{\"patch_nll_train\":{:.5},\"patch_nll_test\":{:.5},\"patch3_nll_test\":{:.5},\"nll_bound_test\":{:.3},\"k\":{}{mps},\"seconds\":{:.1}}}",
-                o.name, o.patch_nll_train, o.patch_nll_test, o.patch3_nll_test, o.nll_bound_test,
-                get("k"), o.seconds
-            )
-        })
-        .collect();
-    println!(
-        "{{{},\"seconds\":{:.1}}}",
-        parts.join(","),
-        start.elapsed().as_secs_f64()
-    );
+    let mut json = serde_json::Map::new();
+    for o in &outcomes {
+        let mut part = serde_json::json!({
+            "patch_nll_train": o.patch_nll_train,
+            "patch_nll_test": o.patch_nll_test,
+            "patch3_nll_test": o.patch3_nll_test,
+            "nll_bound_test": o.nll_bound_test,
+            "k": k,
+            "seconds": o.seconds,
+        });
+        if let Some(v) = o.mps_patch3_nll_test {
+            part["mps_patch3_nll_test"] = v.into();
+        }
+        json.insert(o.name.to_string(), part);
+    }
+    json.insert("seconds".into(), start.elapsed().as_secs_f64().into());
+    common::json_line(&json.into());
     Ok(())
 }

@@ -29,126 +29,112 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{value_parser, Arg, Command};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, StepRule,
+    BornMachine, BornOptions, FitControl, MpsBornMachine, StepRule,
 };
 use tnlearn::io::png::write_image_grid;
 use tnlearn::{Dataset, Error, Result};
 
-fn cli() -> Command {
-    let arg = |name: &'static str, default: &'static str, help: &'static str| {
-        Arg::new(name).long(name).default_value(default).help(help)
-    };
-    Command::new("mps_capacity")
-        .about("Capacity curve of the MPS Born machine (train NLL vs sweeps, several max_bond)")
-        .arg(
-            Arg::new("npz")
-                .long("npz")
-                .value_name("FILE.npz")
-                .help("a .npz archive of 0/1 images (member chosen by --member)")
-                .value_parser(value_parser!(PathBuf))
-                .conflicts_with("npy")
-                .required_unless_present("npy"),
-        )
-        .arg(
-            Arg::new("npy")
-                .long("npy")
-                .value_name("FILE.npy")
-                .help("a .npy array of 0/1 images")
-                .value_parser(value_parser!(PathBuf)),
-        )
-        .arg(arg("member", "data", "array inside the .npz file"))
-        .arg(arg(
-            "max-bonds",
-            "20,50,100",
-            "comma-separated maximal bond dimensions",
-        ))
-        .arg(arg("sweeps", "10", "sweeps per bond dimension").value_parser(value_parser!(usize)))
-        .arg(arg("learning-rate", "5e-3", "initial step size").value_parser(value_parser!(f64)))
-        .arg(
-            arg(
-                "size-exponent",
-                "0.25",
-                "normalised steps of length lr * max(|G|, 2 n^a) (negative: plain gradient steps)",
-            )
-            .value_parser(value_parser!(f64))
-            .allow_negative_numbers(true),
-        )
-        .arg(
-            arg(
-                "steps-per-bond",
-                "1",
-                "gradient steps per bond visit (published: 1)",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            Arg::new("resume")
-                .long("resume")
-                .value_name("MODEL.tnlborn")
-                .help("continue training a saved model (with the given learning rate)")
-                .value_parser(value_parser!(PathBuf)),
-        )
-        .arg(
-            arg(
-                "decay",
-                "0.2",
-                "learning-rate factor applied when the NLL goes up",
-            )
-            .value_parser(value_parser!(f64)),
-        )
-        .arg(
-            arg("cutoff", "1e-50", "relative singular-value cutoff")
-                .value_parser(value_parser!(f64)),
-        )
-        .arg(arg("seed", "1", "random seed of the initial MPS").value_parser(value_parser!(u64)))
-        .arg(
-            arg("out-dir", "out/mps_capacity/", "output directory")
-                .value_parser(value_parser!(PathBuf)),
-        )
+/// Capacity curve of the MPS Born machine (train NLL vs sweeps, several maximal bonds).
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+#[command(group(clap::ArgGroup::new("data").required(true).args(["npz", "npy"])))]
+struct Args {
+    /// A .npz archive of 0/1 images (member chosen by --member)
+    #[arg(long, value_name = "FILE.npz")]
+    npz: Option<PathBuf>,
+    /// A .npy array of 0/1 images
+    #[arg(long, value_name = "FILE.npy")]
+    npy: Option<PathBuf>,
+    /// Array inside the .npz file
+    #[arg(long, default_value = "data", requires = "npz")]
+    member: String,
+    /// Maximal bond dimensions, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "20,50,100", value_parser = clap::value_parser!(u32).range(1..))]
+    max_bonds: Vec<u32>,
+    /// Sweeps per bond dimension
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    sweeps: u32,
+    /// Initial step size
+    #[arg(long, default_value_t = 5e-3)]
+    learning_rate: f64,
+    /// Normalised steps of length lr * max(|G|, 2 n^a) (negative: plain gradient steps)
+    #[arg(long, default_value_t = 0.25)]
+    size_exponent: f64,
+    /// Gradient steps per bond visit (published: 1)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    steps_per_bond: u32,
+    /// Continue training a saved model (with the given learning rate)
+    #[arg(long, value_name = "MODEL.tnlborn")]
+    resume: Option<PathBuf>,
+    /// Learning-rate factor applied when the NLL goes up, in (0, 1]
+    #[arg(long, default_value_t = 0.2)]
+    decay: f64,
+    /// Relative singular-value cutoff
+    #[arg(long, default_value_t = 1e-50)]
+    cutoff: f64,
+    /// Random seed of the initial MPS
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/mps_capacity/")]
+    out_dir: PathBuf,
 }
 
 fn main() -> std::process::ExitCode {
-    common::main(|| Ok(run()?))
+    common::main(|| Ok(run(Args::parse())?))
 }
 
-fn run() -> Result<()> {
-    let m = cli().get_matches();
-    let f = |k: &str| *m.get_one::<f64>(k).expect("defaulted");
-    let data: Dataset = if let Some(p) = m.get_one::<PathBuf>("npz") {
-        let member = m.get_one::<String>("member").expect("defaulted");
-        tnlearn::io::npy::read_npz_binary(p, member)?
+/// The training options of the run with maximal bond `max_bond`.
+fn options(args: &Args, max_bond: usize) -> BornOptions {
+    let step_rule = if args.size_exponent >= 0.0 {
+        StepRule::Normalized {
+            size_exponent: args.size_exponent,
+        }
     } else {
-        tnlearn::io::npy::read_binary(m.get_one::<PathBuf>("npy").expect("required"))?
+        StepRule::Plain
     };
-    let bonds: Vec<usize> = m
-        .get_one::<String>("max-bonds")
-        .expect("defaulted")
-        .split(',')
-        .map(|s| {
-            s.trim().parse::<usize>().map_err(|_| {
-                Error::invalid_argument("max-bonds", format!("`{s}` is not a bond dimension"))
-            })
-        })
-        .collect::<Result<_>>()?;
-    let sweeps = *m.get_one::<usize>("sweeps").expect("defaulted");
-    let exponent = f("size-exponent");
-    let decay = f("decay");
+    BornOptions::new()
+        .max_bond(max_bond)
+        .min_bond(2.min(max_bond))
+        .cutoff(args.cutoff)
+        .learning_rate(args.learning_rate)
+        .step_rule(step_rule)
+        .steps_per_bond(args.steps_per_bond as usize)
+        .sweeps(1)
+        .initial_bond(2.min(max_bond))
+        .seed(args.seed)
+}
+
+fn run(args: Args) -> Result<()> {
+    // Every argument is checked before anything is written.
+    let decay = args.decay;
     if !(decay > 0.0 && decay <= 1.0) {
         return Err(Error::invalid_argument(
             "decay",
             format!("must be in (0, 1], got {decay}"),
         ));
     }
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
+    let bonds: Vec<usize> = args.max_bonds.iter().map(|&d| d as usize).collect();
+    for &max_bond in &bonds {
+        options(&args, max_bond).validate()?;
+    }
+    let sweeps = args.sweeps as usize;
+    let data: Dataset = match (&args.npz, &args.npy) {
+        (Some(p), _) => tnlearn::io::npy::read_npz_binary(p, &args.member)?,
+        (None, Some(p)) => tnlearn::io::npy::read_binary(p)?,
+        (None, None) => unreachable!("clap requires --npz or --npy"),
+    };
+    let resumed = match &args.resume {
+        Some(p) => Some(MpsBornMachine::load(p)?),
+        None => None,
+    };
+    let out_dir = args.out_dir.clone();
+    common::create_dir(&out_dir)?;
     println!(
         "{} images x {} sites; backend {}",
         data.len(),
@@ -161,26 +147,10 @@ fn run() -> Result<()> {
     let mut curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for &max_bond in &bonds {
         let mut curve = Vec::new();
-        let step_rule = if exponent >= 0.0 {
-            StepRule::Normalized {
-                size_exponent: exponent,
-            }
-        } else {
-            StepRule::Plain
-        };
-        let mut options = BornOptions::new()
-            .max_bond(max_bond)
-            .min_bond(2.min(max_bond))
-            .cutoff(f("cutoff"))
-            .learning_rate(f("learning-rate"))
-            .step_rule(step_rule)
-            .steps_per_bond(*m.get_one::<usize>("steps-per-bond").expect("defaulted"))
-            .sweeps(1)
-            .initial_bond(2.min(max_bond))
-            .seed(*m.get_one::<u64>("seed").expect("defaulted"));
-        let mut model = match m.get_one::<PathBuf>("resume") {
-            Some(p) => {
-                let mut model = MpsBornMachine::load(p)?;
+        let mut options = options(&args, max_bond);
+        let mut model = match &resumed {
+            Some(saved) => {
+                let mut model = saved.clone();
                 model.set_options(options)?;
                 model
             }
@@ -195,7 +165,7 @@ fn run() -> Result<()> {
         for sweep in 1..=sweeps {
             let start = Instant::now();
             let mut end = None;
-            model.fit_with(&data, &mut |r: &HalfSweepReport, _m: &MpsBornMachine| {
+            model.fit_with_fn(&data, |r, _| {
                 peak = peak.max(r.env_bytes);
                 end = Some(*r);
                 FitControl::Continue
@@ -253,18 +223,21 @@ fn run() -> Result<()> {
     )?;
     let path = out_dir.join("capacity.csv");
     std::fs::write(&path, csv).map_err(|source| Error::Io { path, source })?;
-    let fields: Vec<String> = summary
+    let runs: Vec<serde_json::Value> = summary
         .iter()
         .map(|(d, nll, s, b)| {
-            format!(
-                "{{\"max_bond\":{d},\"train_nll\":{nll:.4},\"seconds_per_sweep\":{s:.3},\"env_bytes\":{b}}}"
-            )
+            serde_json::json!({
+                "max_bond": d,
+                "train_nll": nll,
+                "seconds_per_sweep": s,
+                "env_bytes": b,
+            })
         })
         .collect();
-    println!(
-        "{{\"images\":{},\"sweeps\":{sweeps},\"runs\":[{}]}}",
-        data.len(),
-        fields.join(",")
-    );
+    common::json_line(&serde_json::json!({
+        "images": data.len(),
+        "sweeps": sweeps,
+        "runs": runs,
+    }));
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! dimension and equal number of sweeps: train NLL, test NLL, seconds per sweep.
 //!
 //! ```sh
-//! cargo run --release --example ttn_vs_mps -- --bonds 16,32 --n-train 2000 --sweeps 6
+//! cargo run --release --example ttn_vs_mps -- --max-bonds 16,32 --n-train 2000 --sweeps 6
 //! ```
 //!
 //! Prints one line per half-sweep, then a Markdown table, writes `nll.png` (train
 //! NLL against half-sweeps for every run, the test NLL in the legend) to
 //! `--out-dir` (default `out/ttn_vs_mps/`), and as the last line one JSON object
 //! with the figures. "cpu s/sweep" is the process CPU time (user +
-//! system, from `/proc/self/stat`; `NaN` elsewhere) per sweep, which is less
+//! system, from `/proc/self/stat`; `null` in the JSON line elsewhere) per sweep, which is less
 //! sensitive than wall time to other programs sharing the machine. Run with
 //! `RAYON_NUM_THREADS=1` for single-threaded linear algebra: otherwise the
 //! thread pool's waiting workers count as CPU time too, which penalises the TTN
@@ -22,9 +22,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use clap::{value_parser, Arg, Command};
+use clap::{Parser, ValueEnum};
 use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, TtnBornMachine,
+    BornMachine, BornOptions, FitControl, MpsBornMachine, TtnBornMachine,
 };
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::Result;
@@ -50,7 +50,7 @@ fn run<M: BornMachine>(
     let cpu0 = common::cpu_seconds();
     let mut wall = 0.0;
     let mut curve = Vec::new();
-    let reports = model.fit_with(train, &mut |r: &HalfSweepReport, _m: &M| {
+    let reports = model.fit_with_fn(train, |r, _| {
         wall += r.seconds;
         curve.push((r.half_sweep() as f64, r.train_nll));
         println!(
@@ -79,86 +79,68 @@ fn print_row(r: &Row) {
     );
 }
 
-fn main() -> std::process::ExitCode {
-    common::main(|| Ok(run_all()?))
+/// MPS vs TTN Born machine on the shipped binarized MNIST split.
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+struct Args {
+    /// Maximal bond dimensions, comma-separated (one run per value and model)
+    #[arg(long, alias = "bonds", value_delimiter = ',', default_value = "16,32", value_parser = clap::value_parser!(u32).range(1..))]
+    max_bonds: Vec<u32>,
+    /// Training images (the first n of the shipped 8000)
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    n_train: u32,
+    /// Sweeps for both models
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    sweeps: u32,
+    /// Gradient step size
+    #[arg(long, default_value_t = 0.02)]
+    learning_rate: f64,
+    /// Gradient steps per bond / edge visit
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    steps_per_bond: u32,
+    /// Models to run, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mps,ttn")]
+    models: Vec<Model>,
+    /// Where nll.png (train NLL per half-sweep of every run) is written
+    #[arg(long, default_value = "out/ttn_vs_mps/")]
+    out_dir: PathBuf,
 }
 
-fn run_all() -> Result<()> {
-    let m = Command::new("ttn_vs_mps")
-        .about("MPS vs TTN Born machine on the shipped binarized MNIST split")
-        .arg(
-            Arg::new("bonds")
-                .long("bonds")
-                .default_value("16,32")
-                .help("comma-separated max_bond values"),
-        )
-        .arg(
-            Arg::new("n-train")
-                .long("n-train")
-                .default_value("2000")
-                .value_parser(value_parser!(usize))
-                .help("training images (first n of the shipped 8000)"),
-        )
-        .arg(
-            Arg::new("sweeps")
-                .long("sweeps")
-                .default_value("6")
-                .value_parser(value_parser!(usize))
-                .help("sweeps for both models"),
-        )
-        .arg(
-            Arg::new("learning-rate")
-                .long("learning-rate")
-                .default_value("0.02")
-                .value_parser(value_parser!(f64))
-                .help("gradient step size"),
-        )
-        .arg(
-            Arg::new("steps-per-bond")
-                .long("steps-per-bond")
-                .default_value("2")
-                .value_parser(value_parser!(usize))
-                .help("gradient steps per bond / edge visit"),
-        )
-        .arg(
-            Arg::new("models")
-                .long("models")
-                .default_value("mps,ttn")
-                .help("which models to run"),
-        )
-        .arg(
-            Arg::new("out-dir")
-                .long("out-dir")
-                .default_value("out/ttn_vs_mps/")
-                .value_parser(value_parser!(PathBuf))
-                .help("where nll.png (train NLL per half-sweep of every run) is written"),
-        )
-        .get_matches();
-    let bonds: Vec<usize> = m
-        .get_one::<String>("bonds")
-        .expect("defaulted")
-        .split(',')
-        .map(|s| {
-            s.trim().parse().map_err(|_| {
-                tnlearn::Error::invalid_argument("bonds", format!("not a number: {s:?}"))
-            })
+/// The models this comparison trains.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Model {
+    /// MPS Born machine on the row-major pixel order
+    Mps,
+    /// TTN Born machine on the image tree
+    Ttn,
+}
+
+fn main() -> std::process::ExitCode {
+    common::main(|| Ok(run_all(Args::parse())?))
+}
+
+fn run_all(args: Args) -> Result<()> {
+    // Every argument is checked before any work or output.
+    let options: Vec<BornOptions> = args
+        .max_bonds
+        .iter()
+        .map(|&d| {
+            let opts = BornOptions::new()
+                .max_bond(d as usize)
+                .cutoff(1e-7)
+                .learning_rate(args.learning_rate)
+                .steps_per_bond(args.steps_per_bond as usize)
+                .sweeps(args.sweeps as usize)
+                .seed(1);
+            opts.validate().map(|()| opts)
         })
         .collect::<Result<_>>()?;
-    let models = m.get_one::<String>("models").expect("defaulted").clone();
     let (train_all, test) = mnist::shipped()?;
-    let n_train = (*m.get_one::<usize>("n-train").expect("defaulted")).min(train_all.len());
-    let train = train_all.take(n_train);
+    let train = train_all.take((args.n_train as usize).min(train_all.len()));
     println!("train {} images, test {} images", train.len(), test.len());
     let mut rows = Vec::new();
-    for &d in &bonds {
-        let opts = BornOptions::new()
-            .max_bond(d)
-            .cutoff(1e-7)
-            .learning_rate(*m.get_one::<f64>("learning-rate").expect("defaulted"))
-            .steps_per_bond(*m.get_one::<usize>("steps-per-bond").expect("defaulted"))
-            .sweeps(*m.get_one::<usize>("sweeps").expect("defaulted"))
-            .seed(1);
-        if models.contains("mps") {
+    for opts in options {
+        if args.models.contains(&Model::Mps) {
             rows.push(run(
                 MpsBornMachine::new(784, 2, opts)?,
                 "mps",
@@ -167,7 +149,7 @@ fn run_all() -> Result<()> {
             )?);
             print_row(rows.last().expect("pushed"));
         }
-        if models.contains("ttn") {
+        if args.models.contains(&Model::Ttn) {
             rows.push(run(
                 TtnBornMachine::for_image(28, 28, 2, opts)?,
                 "ttn",
@@ -185,21 +167,8 @@ fn run_all() -> Result<()> {
             r.model, r.max_bond, r.train_nll, r.test_nll, r.wall_per_sweep, r.cpu_per_sweep
         );
     }
-    let items: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            format!(
-                "{{\"model\": \"{}\", \"max_bond\": {}, \"train_nll\": {:.4}, \"test_nll\": {:.4}, \
-                 \"seconds_per_sweep\": {:.3}, \"cpu_seconds_per_sweep\": {:.3}}}",
-                r.model, r.max_bond, r.train_nll, r.test_nll, r.wall_per_sweep, r.cpu_per_sweep
-            )
-        })
-        .collect();
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted");
-    std::fs::create_dir_all(out_dir).map_err(|source| tnlearn::Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
+    let out_dir = &args.out_dir;
+    common::create_dir(out_dir)?;
     let names: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -230,10 +199,22 @@ fn run_all() -> Result<()> {
         &series,
     )?;
     println!("wrote {}", out_dir.join("nll.png").display());
-    println!(
-        "{{\"n_train\": {}, \"results\": [{}]}}",
-        train.len(),
-        items.join(", ")
-    );
+    let results: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "model": r.model,
+                "max_bond": r.max_bond,
+                "train_nll": r.train_nll,
+                "test_nll": r.test_nll,
+                "seconds_per_sweep": r.wall_per_sweep,
+                "cpu_seconds_per_sweep": r.cpu_per_sweep,
+            })
+        })
+        .collect();
+    common::json_line(&serde_json::json!({
+        "n_train": train.len(),
+        "results": results,
+    }));
     Ok(())
 }
