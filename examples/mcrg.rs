@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -55,7 +55,7 @@ const REFERENCE_MAJORITY: [(usize, f64); 4] = [(1, 0.906), (2, 0.966), (4, 0.969
 
 /// The training configurations of the learned rules, drawn once on first use.
 struct Training<'a> {
-    m: &'a ArgMatches,
+    args: &'a Args,
     l: usize,
     temperature: f64,
     data: Option<Dataset>,
@@ -64,8 +64,8 @@ struct Training<'a> {
 impl Training<'_> {
     fn data(&mut self) -> Result<&Dataset> {
         if self.data.is_none() {
-            let n = *self.m.get_one::<usize>("train-samples").expect("defaulted");
-            let seed = *self.m.get_one::<u64>("seed").expect("defaulted");
+            let n = self.args.train_samples as usize;
+            let seed = self.args.seed;
             let start = Instant::now();
             let mut rng = StdRng::seed_from_u64(seed + 1000);
             let options = SamplerOptions::new().thinning(10);
@@ -87,24 +87,100 @@ impl Training<'_> {
     }
 }
 
-/// The coarse-grainings the example knows, by name: one match arm each. Learned rules
-/// are trained here and report what they learned.
-fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn CoarseGrain>> {
-    let m = training.m;
-    let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    match name {
-        "majority" => Ok(Box::new(MajorityRule::new(2)?)),
-        wide if wide.starts_with("kl-optimal-") => {
-            let f: usize = wide["kl-optimal-".len()..].parse().map_err(|_| {
-                Error::invalid_argument(
-                    "coarse-graining",
-                    format!("{wide:?}: expected kl-optimal-F with an even filter side F"),
-                )
-            })?;
+/// The coarse-grainings the example knows (`--coarse-graining` values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Rule {
+    Majority,
+    KlOptimal,
+    /// `kl-optimal-F`: an `F x F` filter.
+    KlOptimalFilter(usize),
+    Rsmi,
+    Cora,
+}
+
+impl Rule {
+    const NAMES: &str = "majority, cora, rsmi, kl-optimal, kl-optimal-F (F an even filter side)";
+
+    /// The flag value parser: unknown names are clap errors, before any work.
+    fn parse(name: &str) -> std::result::Result<Rule, String> {
+        Ok(match name.trim() {
+            "majority" => Rule::Majority,
+            "kl-optimal" => Rule::KlOptimal,
+            "rsmi" => Rule::Rsmi,
+            "cora" => Rule::Cora,
+            wide if wide.starts_with("kl-optimal-") => Rule::KlOptimalFilter(
+                wide["kl-optimal-".len()..]
+                    .parse()
+                    .map_err(|_| format!("expected kl-optimal-F with a number F (got {wide:?})"))?,
+            ),
+            other => {
+                return Err(format!(
+                    "unknown coarse-graining {other:?}; available: {}",
+                    Rule::NAMES
+                ))
+            }
+        })
+    }
+
+    /// The flag value naming this rule.
+    fn name(self) -> String {
+        match self {
+            Rule::Majority => "majority".into(),
+            Rule::KlOptimal => "kl-optimal".into(),
+            Rule::KlOptimalFilter(f) => format!("kl-optimal-{f}"),
+            Rule::Rsmi => "rsmi".into(),
+            Rule::Cora => "cora".into(),
+        }
+    }
+
+    /// The options of the learned rules, checked without training anything.
+    fn check(self, args: &Args) -> Result<()> {
+        match self {
+            Rule::Majority | Rule::KlOptimal => Ok(()),
+            Rule::KlOptimalFilter(f) => kl_cd_options(args, f).validate(),
+            Rule::Rsmi => rsmi_options(args).validate(),
+            Rule::Cora => {
+                let l = args.size as usize;
+                if !l.is_power_of_two() || l < 4 {
+                    return Err(Error::invalid_argument(
+                        "size",
+                        format!("the cora rule needs L a power of 2, at least 4 (got {l})"),
+                    ));
+                }
+                cora_fit_options(args).validate()
+            }
+        }
+    }
+}
+
+fn kl_cd_options(args: &Args, filter: usize) -> KlCdOptions {
+    KlCdOptions::new()
+        .filter(filter)
+        .epochs(args.kl_epochs as usize)
+}
+
+fn rsmi_options(args: &Args) -> RsmiOptions {
+    RsmiOptions::new()
+        .environment(args.rsmi_environment as usize)
+        .windows(args.rsmi_windows as usize)
+}
+
+fn cora_fit_options(args: &Args) -> CoraFitOptions {
+    CoraFitOptions::new()
+        .em_iterations(args.cora_em_iterations as usize)
+        .factorized_refine(!args.cora_full_refine)
+        .seed(args.seed + 3001)
+}
+
+/// Builds (learned rules: trains) one coarse-graining and reports what it learned.
+fn coarse_graining(rule: Rule, training: &mut Training<'_>) -> Result<Box<dyn CoarseGrain>> {
+    let args = training.args;
+    let seed = args.seed;
+    match rule {
+        Rule::Majority => Ok(Box::new(MajorityRule::new(2)?)),
+        Rule::KlOptimalFilter(f) => {
             let start = Instant::now();
-            let options = KlCdOptions::new()
-                .filter(f)
-                .epochs(*m.get_one::<usize>("kl-epochs").expect("defaulted"));
+            let options = kl_cd_options(args, f);
             let mut rng = StdRng::seed_from_u64(seed + 4000);
             let rule = KlOptimal::fit_cd(training.data()?, &options, &mut rng)?;
             let w = rule.weights();
@@ -123,7 +199,7 @@ fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn Co
             }
             Ok(Box::new(rule))
         }
-        "kl-optimal" => {
+        Rule::KlOptimal => {
             let start = Instant::now();
             let rule = KlOptimal::fit(training.data()?)?;
             let s =
@@ -142,12 +218,10 @@ fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn Co
             );
             Ok(Box::new(rule))
         }
-        "rsmi" => {
+        Rule::Rsmi => {
             let start = Instant::now();
-            let env = *m.get_one::<usize>("rsmi-environment").expect("defaulted");
-            let options = RsmiOptions::new()
-                .environment(env)
-                .windows(*m.get_one::<usize>("rsmi-windows").expect("defaulted"));
+            let env = args.rsmi_environment;
+            let options = rsmi_options(args);
             let mut rng = StdRng::seed_from_u64(seed + 2000);
             let rule = Rsmi::fit(training.data()?, &options, &mut rng)?;
             println!(
@@ -178,27 +252,18 @@ fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn Co
             }
             Ok(Box::new(rule))
         }
-        "cora" => {
+        Rule::Cora => {
             let start = Instant::now();
             let l = training.l;
-            if !l.is_power_of_two() || l < 4 {
-                return Err(Error::invalid_argument(
-                    "l",
-                    format!("the cora rule needs L a power of 2, at least 4 (got {l})"),
-                ));
-            }
             let arch = Architecture::square_2x2(l, l)
                 .levels(l.trailing_zeros() as usize)
                 .chi(2)
                 .boundary(Boundary::Periodic)
                 .sharing(MapSharing::PerLevel)
-                .boxes(m.get_flag("cora-boxes"));
+                .boxes(args.cora_boxes);
             let mut rng = StdRng::seed_from_u64(seed + 3000);
             let mut model = Cora::initial(arch, 0.5, &mut rng)?;
-            let options = CoraFitOptions::new()
-                .em_iterations(*m.get_one::<usize>("cora-em-iterations").expect("defaulted"))
-                .factorized_refine(!m.get_flag("cora-full-refine"))
-                .seed(seed + 3001);
+            let options = cora_fit_options(args);
             model.fit_layerwise(training.data()?, &options)?;
             let r = model.refine_map(1, 0)?;
             let q = model.prior(1, 0)?;
@@ -207,12 +272,12 @@ fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn Co
                  ({:.3}, {:.3}), R(all up | h) = ({:.3}, {:.3}), R(all down | h) = ({:.3}, {:.3}); \
                  {:.1} s",
                 model.levels(),
-                if m.get_flag("cora-boxes") {
+                if args.cora_boxes {
                     "on"
                 } else {
                     "off"
                 },
-                if m.get_flag("cora-full-refine") {
+                if args.cora_full_refine {
                     "full"
                 } else {
                     "factorized"
@@ -228,12 +293,6 @@ fn coarse_graining(name: &str, training: &mut Training<'_>) -> Result<Box<dyn Co
             level_information(&model)?;
             Ok(Box::new(CoraRule::new(model)?))
         }
-        other => Err(Error::invalid_argument(
-            "coarse-graining",
-            format!(
-                "unknown coarse-graining {other:?}; available: majority, cora, rsmi, kl-optimal"
-            ),
-        )),
     }
 }
 
@@ -273,152 +332,108 @@ fn level_information(model: &Cora) -> Result<()> {
     Ok(())
 }
 
-fn cli() -> Command {
-    let num = |name: &'static str, default: &'static str, help: &'static str| {
-        Arg::new(name).long(name).default_value(default).help(help)
-    };
-    Command::new("mcrg")
-        .about("Monte Carlo RG: thermal exponent y_t of coarse-grainings of the 2D Ising model")
-        .arg(num("l", "32", "side of the fine lattice").value_parser(value_parser!(usize)))
-        .arg(
-            num(
-                "temperature",
-                "2.269185314213022",
-                "temperature (default T_c)",
-            )
-            .value_parser(value_parser!(f64)),
-        )
-        .arg(
-            num("samples", "1000000", "measured configurations in total")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "runs",
-                "16",
-                "independent runs (error bars: jackknife over runs)",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num("thinning", "3", "Wolff clusters between measurements")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num("burn-in", "2000", "Wolff clusters discarded per run")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num("couplings", "7", "largest number of couplings (1..=7)")
-                .value_parser(value_parser!(usize)),
-        )
-        .arg(num("threads", "2", "worker threads").value_parser(value_parser!(usize)))
-        .arg(num("seed", "1", "random seed").value_parser(value_parser!(u64)))
-        .arg(
-            num(
-                "coarse-graining",
-                "majority",
-                "comma-separated list of coarse-grainings: majority, cora, rsmi, kl-optimal",
-            )
-            .alias("coarse-grainings"),
-        )
-        .arg(
-            num(
-                "train-samples",
-                "4000",
-                "training configurations of the learned rules",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "kl-epochs",
-                "20",
-                "kl-optimal-F: contrastive-divergence epochs",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "rsmi-environment",
-                "2",
-                "rsmi: width of the environment ring beyond the 1-site buffer",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "rsmi-windows",
-                "100000",
-                "rsmi: (block, environment) windows for fitting, and as many for testing",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            num(
-                "cora-em-iterations",
-                "10",
-                "cora: layerwise EM iterations per level",
-            )
-            .value_parser(value_parser!(usize)),
-        )
-        .arg(
-            Arg::new("cora-boxes")
-                .long("cora-boxes")
-                .action(ArgAction::SetTrue)
-                .help("cora: with boxes (the inverse is then a sequential proposal)"),
-        )
-        .arg(
-            Arg::new("cora-full-refine")
-                .long("cora-full-refine")
-                .action(ArgAction::SetTrue)
-                .help("cora: full refine maps (default: factorized)"),
-        )
-        .arg(num("out-dir", "out/mcrg/", "output directory").value_parser(value_parser!(PathBuf)))
+/// Monte Carlo RG: thermal exponent y_t of coarse-grainings of the 2D Ising model.
+///
+/// The independent runs go to rayon's thread pool: set its size with the
+/// environment variable RAYON_NUM_THREADS (default: one thread per core). The
+/// results do not depend on it.
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+struct Args {
+    /// Side L of the fine lattice (an L x L torus)
+    #[arg(long, alias = "l", default_value_t = 32)]
+    size: u32,
+    /// Temperature (default: the critical temperature T_c)
+    #[arg(long, default_value_t = CRITICAL_TEMPERATURE)]
+    temperature: f64,
+    /// Measured configurations in total
+    #[arg(long, default_value_t = 1_000_000)]
+    samples: u64,
+    /// Independent runs (error bars: jackknife over runs)
+    #[arg(long, default_value_t = 16)]
+    runs: u32,
+    /// Wolff clusters between measurements
+    #[arg(long, default_value_t = 3)]
+    thinning: u32,
+    /// Wolff clusters discarded per run
+    #[arg(long, default_value_t = 2000)]
+    burn_in: u32,
+    /// Largest number of couplings (1..=7)
+    #[arg(long, default_value_t = 7)]
+    couplings: u32,
+    /// Random seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Coarse-grainings, comma-separated: majority, cora, rsmi, kl-optimal, kl-optimal-F
+    #[arg(long, alias = "coarse-grainings", value_delimiter = ',', default_value = "majority", value_parser = Rule::parse)]
+    coarse_graining: Vec<Rule>,
+    /// Training configurations of the learned rules
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
+    train_samples: u32,
+    /// kl-optimal-F: contrastive-divergence epochs
+    #[arg(long, default_value_t = 20)]
+    kl_epochs: u32,
+    /// rsmi: width of the environment ring beyond the 1-site buffer
+    #[arg(long, default_value_t = 2)]
+    rsmi_environment: u32,
+    /// rsmi: (block, environment) windows for fitting, and as many for testing
+    #[arg(long, default_value_t = 100_000)]
+    rsmi_windows: u32,
+    /// cora: layerwise EM iterations per level
+    #[arg(long, default_value_t = 10)]
+    cora_em_iterations: u32,
+    /// cora: with boxes (the inverse is then a sequential proposal)
+    #[arg(long)]
+    cora_boxes: bool,
+    /// cora: full refine maps (default: factorized)
+    #[arg(long)]
+    cora_full_refine: bool,
+    /// Output directory
+    #[arg(long, default_value = "out/mcrg/")]
+    out_dir: PathBuf,
 }
 
 fn main() -> std::process::ExitCode {
-    common::main(|| Ok(run()?))
+    common::main(|| Ok(run(Args::parse())?))
 }
 
-fn run() -> Result<()> {
-    let m = cli().get_matches();
-    let get = |k: &str| *m.get_one::<usize>(k).expect("defaulted");
+fn run(args: Args) -> Result<()> {
+    // Every argument is checked before any work or output.
+    let samples = usize::try_from(args.samples)
+        .map_err(|_| Error::invalid_argument("samples", "too large for this machine"))?;
     let options = McrgOptions::new()
-        .l(get("l"))
-        .temperature(*m.get_one::<f64>("temperature").expect("defaulted"))
-        .samples(get("samples"))
-        .runs(get("runs"))
-        .thinning(get("thinning"))
-        .burn_in(get("burn-in"))
-        .couplings(get("couplings"))
-        .threads(get("threads"))
-        .seed(*m.get_one::<u64>("seed").expect("defaulted"))
+        .l(args.size as usize)
+        .temperature(args.temperature)
+        .samples(samples)
+        .runs(args.runs as usize)
+        .thinning(args.thinning as usize)
+        .burn_in(args.burn_in as usize)
+        .couplings(args.couplings as usize)
+        .seed(args.seed)
         .algorithm(ClusterAlgorithm::Wolff);
     options.validate()?;
-    let names: Vec<String> = m
-        .get_one::<String>("coarse-graining")
-        .expect("defaulted")
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    for rule in &args.coarse_graining {
+        rule.check(&args)?;
+    }
+    let names: Vec<String> = args
+        .coarse_graining
+        .iter()
+        .map(|r| r.name())
         .collect();
     let mut training = Training {
-        m: &m,
+        args: &args,
         l: options.l,
         temperature: options.temperature,
         data: None,
     };
-    let boxed: Vec<Box<dyn CoarseGrain>> = names
+    let out_dir = args.out_dir.clone();
+    common::create_dir(&out_dir)?;
+    let boxed: Vec<Box<dyn CoarseGrain>> = args
+        .coarse_graining
         .iter()
-        .map(|n| coarse_graining(n, &mut training))
+        .map(|&rule| coarse_graining(rule, &mut training))
         .collect::<Result<_>>()?;
     let list: Vec<&dyn CoarseGrain> = boxed.iter().map(|b| b.as_ref()).collect();
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
 
     println!(
         "MCRG: {l} x {l} -> {h} x {h} at T = {t} ({tc}), {s} Wolff samples in {r} runs, \
@@ -434,7 +449,7 @@ fn run() -> Result<()> {
         s = options.samples,
         r = options.runs,
         th = options.thinning,
-        th2 = options.threads,
+        th2 = rayon::current_num_threads(),
         ops = EvenOperator::ALL
             .iter()
             .map(|o| o.name())
@@ -511,24 +526,24 @@ fn run() -> Result<()> {
         "wrote {} and mcrg.csv; {seconds:.1} s",
         out_dir.join("mcrg.md").display()
     );
-    let entries: Vec<String> = results
+    let entries: Vec<serde_json::Value> = results
         .iter()
         .zip(&names)
         .map(|(r, name)| {
-            format!(
-                "{{\"coarse_graining\": \"{name}\", \"y_t\": {:.5}, \"err\": {:.5}}}",
-                r.y_t.last().copied().unwrap_or(f64::NAN),
-                r.y_t_error.last().copied().unwrap_or(f64::NAN)
-            )
+            serde_json::json!({
+                "coarse_graining": name,
+                "y_t": r.y_t.last(),
+                "err": r.y_t_error.last(),
+            })
         })
         .collect();
-    println!(
-        "{{\"l\": {}, \"couplings\": {}, \"samples\": {}, \"runs\": {}, \"seconds\": {seconds:.1}, \"results\": [{}]}}",
-        options.l,
-        options.couplings,
-        options.samples,
-        options.runs,
-        entries.join(", ")
-    );
+    common::json_line(&serde_json::json!({
+        "size": options.l,
+        "couplings": options.couplings,
+        "samples": options.samples,
+        "runs": options.runs,
+        "seconds": seconds,
+        "results": entries,
+    }));
     Ok(())
 }

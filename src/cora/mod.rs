@@ -15,6 +15,7 @@
 //! | `em`, `options`, `observer` | layerwise and joint EM: [`CoraFitOptions`], [`CoraObserver`] |
 //! | `coarse` | coarse-graining (Bayesian inverse), `nll_bound` |
 //! | `io` | versioned, checksummed save/load (`TNLCORA`) |
+//! | `export` | `export_npz` / `import_npz`: an `.npz` archive numpy reads (layout in `docs/cora.md`) |
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -33,6 +34,7 @@
 mod coarse;
 pub mod cone;
 mod em;
+mod export;
 pub mod geometry;
 mod io;
 mod marginal;

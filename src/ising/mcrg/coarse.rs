@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// The trait is object-safe (the RNG is `&mut dyn RngCore`), so coarse-grainings of
 /// different types sit in one list, `Vec<Box<dyn CoarseGrain>>`, and are measured
 /// together by [`measure`](super::measure); `Sync` lets independent runs go to
-/// threads.
+/// rayon's threads.
 ///
 /// ```
 /// use ndarray::array;

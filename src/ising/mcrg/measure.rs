@@ -5,6 +5,7 @@ use ndarray::ArrayView2;
 use num_complex::Complex64;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rayon::prelude::*;
 
 use super::{check_configuration, lattice_sums, CoarseGrain, Correlations};
 use crate::error::{Error, Result};
@@ -14,9 +15,6 @@ use crate::ising::{Lattice, CRITICAL_TEMPERATURE};
 
 /// Largest number of independent runs of [`measure`] (one accumulator each).
 pub const MAX_RUNS: usize = 1 << 16;
-
-/// Largest number of worker threads of [`measure`].
-pub const MAX_THREADS: usize = 1024;
 
 /// Settings of [`measure`], builder-style, checked by [`validate`](Self::validate).
 ///
@@ -30,9 +28,20 @@ pub const MAX_THREADS: usize = 1024;
 /// | `thinning` | 3 | updates between measurements |
 /// | `algorithm` | Wolff | cluster update |
 /// | `couplings` | 7 | `y_t` is reported for the first `1..=couplings` operators |
-/// | `threads` | 2 | runs are spread over this many threads |
 /// | `seed` | 1 | run `r` uses `StdRng::seed_from_u64(seed + r * 0x9E3779B97F4A7C15)` |
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// The runs go to rayon's thread pool (its size: `RAYON_NUM_THREADS`, default one
+/// thread per core). Every run has its own seed and the runs are pooled in run
+/// order, so the results depend on the options only, not on the number of threads.
+///
+/// ```
+/// use tnlearn::ising::mcrg::McrgOptions;
+///
+/// let options = McrgOptions::new().l(16).samples(20_000).runs(4).seed(7);
+/// options.validate()?;
+/// assert!(McrgOptions::new().runs(1).validate().is_err()); // no error bars from one run
+/// # Ok::<(), tnlearn::Error>(())
+/// ```#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct McrgOptions {
     /// Side `L` of the fine lattice.
     pub l: usize,
@@ -50,8 +59,6 @@ pub struct McrgOptions {
     pub algorithm: ClusterAlgorithm,
     /// Number of operators, `1..=7`.
     pub couplings: usize,
-    /// Worker threads (at least 1).
-    pub threads: usize,
     /// Base seed.
     pub seed: u64,
 }
@@ -67,7 +74,6 @@ impl Default for McrgOptions {
             thinning: 3,
             algorithm: ClusterAlgorithm::Wolff,
             couplings: 7,
-            threads: 2,
             seed: 1,
         }
     }
@@ -96,11 +102,10 @@ impl McrgOptions {
     setter!(thinning, usize);
     setter!(algorithm, ClusterAlgorithm);
     setter!(couplings, usize);
-    setter!(threads, usize);
     setter!(seed, u64);
 
     /// Checks: temperature finite and `> 0`; `runs` in `2..=`[`MAX_RUNS`];
-    /// `samples >= 2 runs`; `thinning >= 1`; `threads` in `1..=`[`MAX_THREADS`];
+    /// `samples >= 2 runs`; `thinning >= 1`;
     /// `couplings` in `1..=7`; `l >= 8` (and `l^2` within the lattice limit, checked
     /// by [`measure`]).
     pub fn validate(&self) -> Result<()> {
@@ -133,12 +138,6 @@ impl McrgOptions {
         }
         if self.thinning == 0 {
             return bad("thinning", "must be at least 1 update (got 0)".into());
-        }
-        if !(1..=MAX_THREADS).contains(&self.threads) {
-            return bad(
-                "threads",
-                format!("must be in 1..={MAX_THREADS} (got {})", self.threads),
-            );
         }
         if !(1..=7).contains(&self.couplings) {
             return bad(
@@ -185,7 +184,8 @@ pub struct McrgResult {
 /// also covers the bias of the nonlinear estimator.
 ///
 /// `progress` is called with the number of newly measured configurations (in steps
-/// of 1000), from the worker threads.
+/// of 1000), from rayon's worker threads. The runs are independent tasks on rayon's
+/// pool (`RAYON_NUM_THREADS`); the results do not depend on the number of threads.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for bad options or an empty list; whatever a
@@ -218,55 +218,18 @@ pub fn measure(
         }
     }
     let lattice = Lattice::square(options.l)?;
-    let runs: Vec<usize> = (0..options.runs).collect();
-    let per_thread: Vec<Vec<usize>> = (0..options.threads.min(options.runs))
-        .map(|t| {
-            runs.iter()
-                .copied()
-                .filter(|r| r % options.threads == t)
-                .collect()
-        })
-        .collect();
-    let results: Vec<Result<Vec<RunResult>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = per_thread
-            .iter()
-            .map(|mine| {
-                scope.spawn(move || {
-                    mine.iter()
-                        .map(|&r| {
-                            Ok((
-                                r,
-                                one_run(r, &lattice, coarse_grainings, options, progress)?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("an MCRG worker thread panicked"))
-            .collect()
-    });
-    let mut by_run: Vec<Option<Vec<Correlations>>> = vec![None; options.runs];
-    for r in results {
-        for (run, acc) in r? {
-            by_run[run] = Some(acc);
-        }
-    }
-    let by_run: Vec<Vec<Correlations>> = by_run
-        .into_iter()
-        .map(|a| a.expect("every run done"))
-        .collect();
+    // One task per run; `collect` keeps run order, so the pooled sums (and the
+    // results) are the same for every number of threads.
+    let by_run: Vec<Vec<Correlations>> = (0..options.runs)
+        .into_par_iter()
+        .map(|r| one_run(r, &lattice, coarse_grainings, options, progress))
+        .collect::<Result<_>>()?;
     coarse_grainings
         .iter()
         .enumerate()
         .map(|(g, cg)| summarize(g, *cg, &by_run, options))
         .collect()
 }
-
-/// A run's index and its correlations, one per coarse-graining.
-type RunResult = (usize, Vec<Correlations>);
 
 /// One independent chain: burn-in, then `samples / runs` (plus one for the first
 /// `samples % runs` runs) measurements.

@@ -49,6 +49,6 @@ pub use coarse::{check_configuration, CoarseGrain, MajorityRule};
 pub use cora_rule::CoraRule;
 pub use correlations::{Correlations, MAX_LATTICE_SUM, MAX_OPERATORS};
 pub use kl_optimal::{KlCdOptions, KlOptimal};
-pub use measure::{measure, McrgOptions, McrgResult, MAX_RUNS, MAX_THREADS};
+pub use measure::{measure, McrgOptions, McrgResult, MAX_RUNS};
 pub use operators::{lattice_sums, EvenOperator};
 pub use rsmi::{estimate_mutual_information, MiEstimate, Rsmi, RsmiCandidate, RsmiOptions};
