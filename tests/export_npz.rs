@@ -270,3 +270,238 @@ fn numpy_alone_reproduces_log_probs() {
     let (ok, text) = run_script(&pm, &xm, &off, "mps_off");
     assert!(!ok, "a 1e-8 difference passed: {text}");
 }
+
+// ------------------------------------------------------------------ CORA
+
+use tnlearn::cora::{Architecture, Boundary, Cora, MapSharing};
+
+/// Small CORA models covering the geometry: a chain with boxes and maps per
+/// position, a periodic 4x4 with boxes, a 3-state chain with maps per level.
+fn coras() -> Vec<(&'static str, Cora)> {
+    let mut rng = StdRng::seed_from_u64(12);
+    vec![
+        (
+            "chain",
+            Cora::random(
+                Architecture::chain(8)
+                    .levels(2)
+                    .boxes(true)
+                    .sharing(MapSharing::PerPosition),
+                &mut rng,
+            )
+            .unwrap(),
+        ),
+        (
+            "square",
+            Cora::random(
+                Architecture::square_2x2(4, 4)
+                    .levels(1)
+                    .boxes(true)
+                    .boundary(Boundary::Periodic)
+                    .sharing(MapSharing::PerPosition),
+                &mut rng,
+            )
+            .unwrap(),
+        ),
+        (
+            "states3",
+            Cora::random(
+                Architecture::chain(6)
+                    .levels(1)
+                    .num_states(3)
+                    .sharing(MapSharing::PerLevel),
+                &mut rng,
+            )
+            .unwrap(),
+        ),
+    ]
+}
+
+#[test]
+fn cora_round_trip_is_exact() {
+    for (tag, m) in coras() {
+        let p = tmp(&format!("cora_{tag}.npz"));
+        m.export_npz(&p).unwrap();
+        let back = Cora::import_npz(&p).unwrap();
+        assert_eq!(back.architecture(), m.architecture(), "{tag}");
+        assert_eq!(back.top(), m.top(), "{tag}");
+        for j in 1..=m.levels() {
+            let g = m.geometry();
+            for i in 0..g.num_refine_maps(j) {
+                assert_eq!(back.refine_map(j, i).unwrap(), m.refine_map(j, i).unwrap());
+                assert_eq!(back.prior(j, i).unwrap(), m.prior(j, i).unwrap());
+            }
+            for i in 0..g.num_box_maps(j) {
+                assert_eq!(back.box_map(j, i).unwrap(), m.box_map(j, i).unwrap());
+            }
+        }
+        let all: Vec<usize> = (0..m.num_sites()).collect();
+        assert_eq!(back.marginal(&all).unwrap(), m.marginal(&all).unwrap());
+    }
+    // A Born machine's importer names what the archive holds, and vice versa.
+    let p = tmp("cora_chain.npz");
+    let e = MpsBornMachine::import_npz(&p).unwrap_err();
+    assert!(e.to_string().contains("\"cora\""), "{e}");
+    let mps = tmp("mps_for_cora.npz");
+    trained_mps().export_npz(&mps).unwrap();
+    let e = Cora::import_npz(&mps).unwrap_err();
+    assert!(e.to_string().contains("mps_born_machine"), "{e}");
+}
+
+#[test]
+fn damaged_cora_archives_are_refused_with_a_reason() {
+    let (_, m) = coras().remove(0);
+    let good = tmp("cora_good.npz");
+    m.export_npz(&good).unwrap();
+    let refused = |path: &Path, needle: &str| {
+        let e = Cora::import_npz(path).unwrap_err();
+        assert!(matches!(e, Error::Format { .. }), "{e:?}");
+        assert!(e.to_string().contains(needle), "{needle:?} not in: {e}");
+    };
+    let edit = |name: &str, f: &dyn Fn(&mut ArrayD<f64>)| {
+        members(&good)
+            .into_iter()
+            .map(|(n, mm)| match mm {
+                Member::Floats(mut a) if n == name => {
+                    f(&mut a);
+                    (n, Member::Floats(a))
+                }
+                mm => (n, mm),
+            })
+            .collect::<Vec<_>>()
+    };
+    // A column that no longer sums to 1.
+    let p = tmp("cora_unnormalised.npz");
+    write_members(&p, &edit("refine_L1_00000", &|a| a[[0, 0]] += 0.5));
+    refused(&p, "refine_L1_00000");
+    // A negative entry and a NaN.
+    let p = tmp("cora_negative.npz");
+    write_members(&p, &edit("box_L1_00001", &|a| a[[1, 0]] = -0.1));
+    refused(&p, "box_L1_00001");
+    let p = tmp("cora_nan.npz");
+    write_members(&p, &edit("top", &|a| a[[0, 0]] = f64::NAN));
+    refused(&p, "top");
+    // A map of another shape.
+    let p = tmp("cora_shape.npz");
+    let mut ms = members(&good);
+    for (n, mm) in ms.iter_mut() {
+        if n == "prior_L1_00000" {
+            *mm = Member::Floats(ArrayD::from_elem(vec![3, 1], 1.0 / 3.0));
+        }
+    }
+    write_members(&p, &ms);
+    refused(&p, "shape");
+    // A missing map and an extra one.
+    let p = tmp("cora_missing.npz");
+    let fewer: Vec<_> = members(&good)
+        .into_iter()
+        .filter(|(n, _)| n != "refine_L1_00003")
+        .collect();
+    write_members(&p, &fewer);
+    refused(&p, "refine_L1_00003");
+    let p = tmp("cora_extra.npz");
+    let mut more = members(&good);
+    let copy = more
+        .iter()
+        .find(|(n, _)| n == "refine_L1_00000")
+        .map(|(_, mm)| match mm {
+            Member::Floats(a) => a.clone(),
+            Member::Bytes(_) => unreachable!(),
+        })
+        .unwrap();
+    more.push(("refine_L1_99999".into(), Member::Floats(copy.clone())));
+    more.push(("refine_L1_00004".into(), Member::Floats(copy)));
+    write_members(&p, &more);
+    refused(&p, "beyond");
+    // Meta: a spelled-out block that disagrees, an impossible architecture.
+    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| {
+        members(&good)
+            .into_iter()
+            .map(|(n, mm)| match (n.as_str(), mm) {
+                ("meta", Member::Bytes(b)) => {
+                    let mut v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+                    f(&mut v);
+                    (n, Member::Bytes(v.to_string().into_bytes()))
+                }
+                (_, mm) => (n, mm),
+            })
+            .collect::<Vec<_>>()
+    };
+    let p = tmp("cora_blocks.npz");
+    write_members(
+        &p,
+        &edit_meta(&|v| v["levels_detail"][0]["blocks"][0][0] = serde_json::json!(7)),
+    );
+    refused(&p, "levels_detail");
+    let p = tmp("cora_arch.npz");
+    write_members(
+        &p,
+        &edit_meta(&|v| v["architecture"]["rows"] = serde_json::json!(u64::MAX)),
+    );
+    refused(&p, "architecture");
+    let p = tmp("cora_scheme.npz");
+    write_members(
+        &p,
+        &edit_meta(&|v| v["architecture"]["scheme"] = serde_json::json!("hexagonal")),
+    );
+    refused(&p, "hexagonal");
+}
+
+#[test]
+fn numpy_alone_reproduces_cora_marginals() {
+    if !python_numpy() {
+        eprintln!(
+            "skipped: python3 with numpy not found (set TNL_REQUIRE_PYTHON=1 to fail instead)"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/cora_npz.py");
+    let mut rng = StdRng::seed_from_u64(13);
+    for (tag, m) in coras() {
+        let p = tmp(&format!("py_cora_{tag}.npz"));
+        m.export_npz(&p).unwrap();
+        let x = m.sample(12, &mut rng).unwrap();
+        let n = m.num_sites();
+        // A few sites in a scrambled order, and all of them (ln p(x) itself).
+        let regions = [vec![n - 1, 2, 0], (0..n).collect::<Vec<_>>()];
+        for (r, region) in regions.iter().enumerate() {
+            let expected: Vec<f64> = x
+                .rows()
+                .into_iter()
+                .map(|row| m.log_marginal(row.as_slice().unwrap(), region).unwrap())
+                .collect();
+            let xs = tmp(&format!("py_cora_{tag}_{r}_x.npy"));
+            let rs = tmp(&format!("py_cora_{tag}_{r}_region.npy"));
+            let es = tmp(&format!("py_cora_{tag}_{r}_lp.npy"));
+            x.write_npy(std::fs::File::create(&xs).unwrap()).unwrap();
+            Array1::from(region.iter().map(|&s| s as u64).collect::<Vec<_>>())
+                .write_npy(std::fs::File::create(&rs).unwrap())
+                .unwrap();
+            Array1::from(expected.clone())
+                .write_npy(std::fs::File::create(&es).unwrap())
+                .unwrap();
+            let out = Command::new("python3")
+                .arg(&script)
+                .args([&p, &xs, &rs, &es])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{tag}, region {region:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The comparison can fail: values off by 1e-8 are refused.
+            let off: Vec<f64> = expected.iter().map(|v| v + 1e-8).collect();
+            Array1::from(off)
+                .write_npy(std::fs::File::create(&es).unwrap())
+                .unwrap();
+            let out = Command::new("python3")
+                .arg(&script)
+                .args([&p, &xs, &rs, &es])
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{tag}: a 1e-8 difference passed");
+        }
+    }
+}

@@ -41,7 +41,8 @@ pub const MAX_RUNS: usize = 1 << 16;
 /// options.validate()?;
 /// assert!(McrgOptions::new().runs(1).validate().is_err()); // no error bars from one run
 /// # Ok::<(), tnlearn::Error>(())
-/// ```#[derive(Clone, Copy, Debug, PartialEq)]
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct McrgOptions {
     /// Side `L` of the fine lattice.
     pub l: usize,
