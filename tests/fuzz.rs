@@ -53,6 +53,7 @@ fn classes() -> Vec<Class> {
         models::TTN_FILE,
         models::CORA_FILE,
         models::NPZ_MODEL,
+        models::NPZ_CORA,
         files::NPY,
         files::NPZ,
         files::IDX_RAW,

@@ -225,10 +225,14 @@ fn run_ttn(seed: u64, index: u64, scratch: &Path) -> Outcome {
 
 fn run_cora(seed: u64, index: u64, scratch: &Path) -> Outcome {
     let path = mutated_file("cora", seed, index, scratch, 3);
-    let m = match Cora::load(&path) {
-        Ok(m) => m,
-        Err(e) => return Outcome::from_error(&e, Some(&file_name(&path))),
-    };
+    match Cora::load(&path) {
+        Ok(m) => check_cora(&m, seed, index),
+        Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+    }
+}
+
+/// Checks that a loaded CORA model is normalised (when small enough) and samples.
+fn check_cora(m: &Cora, seed: u64, index: u64) -> Outcome {
     let (n, d) = (m.num_sites(), m.num_states());
     if all_configs(n, d).is_some() {
         let sites: Vec<usize> = (0..n).collect();
@@ -274,23 +278,6 @@ fn npz_bases() -> &'static [(bool, Members)] {
     static BASES: OnceLock<Vec<(bool, Members)>> = OnceLock::new();
     BASES.get_or_init(|| {
         let dir = crate::common::scratch_dir();
-        let read = |path: &Path| {
-            let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
-            let names = r.names().unwrap();
-            names
-                .into_iter()
-                .map(|n| {
-                    let name = n.trim_end_matches(".npy").to_string();
-                    let m = if name == "meta" || name == "options" {
-                        let a: ndarray::Array1<u8> = r.by_name(&n).unwrap();
-                        Member::Bytes(a.to_vec())
-                    } else {
-                        Member::Floats(r.by_name(&n).unwrap())
-                    };
-                    (name, m)
-                })
-                .collect::<Vec<_>>()
-        };
         let mut out = Vec::new();
         for &(n, d, b) in &[(4, 2, 2), (5, 3, 3)] {
             let opts = BornOptions::new().initial_bond(b).seed(n as u64);
@@ -299,17 +286,36 @@ fn npz_bases() -> &'static [(bool, Members)] {
                 .unwrap()
                 .export_npz(&p)
                 .unwrap();
-            out.push((false, read(&p)));
+            out.push((false, read_members(&p)));
             let p = dir.join("base-ttn.npz");
             let tree = Tree::balanced(n).unwrap();
             TtnBornMachine::new(tree, d, opts)
                 .unwrap()
                 .export_npz(&p)
                 .unwrap();
-            out.push((true, read(&p)));
+            out.push((true, read_members(&p)));
         }
         out
     })
+}
+
+/// The members of an archive: `meta` and `options` as bytes, the rest as floats.
+fn read_members(path: &Path) -> Members {
+    let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let names = r.names().unwrap();
+    names
+        .into_iter()
+        .map(|n| {
+            let name = n.trim_end_matches(".npy").to_string();
+            let m = if name == "meta" || name == "options" {
+                let a: ndarray::Array1<u8> = r.by_name(&n).unwrap();
+                Member::Bytes(a.to_vec())
+            } else {
+                Member::Floats(r.by_name(&n).unwrap())
+            };
+            (name, m)
+        })
+        .collect()
 }
 
 /// A JSON value chosen to break a field: huge, negative, fractional, wrong type.
@@ -331,8 +337,25 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
     let mut rng = rng_for(seed, index, 8);
     let bases = npz_bases();
     let (is_ttn, base) = &bases[rng.random_range(0..bases.len())];
-    let mut members = base.clone();
     let path = scratch.join("fuzz-input.npz");
+    write_mutated_npz(base, &path, &mut rng);
+    if *is_ttn {
+        match TtnBornMachine::import_npz(&path) {
+            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+        }
+    } else {
+        match MpsBornMachine::import_npz(&path) {
+            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
+            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
+        }
+    }
+}
+
+/// Writes `base` with 1-3 mutations to `path` (15%: then bytes of the file
+/// overwritten or the file truncated).
+fn write_mutated_npz<R: Rng>(base: &Members, path: &Path, rng: &mut R) {
+    let mut members = base.clone();
     let raw = rng.random_bool(0.15);
     for _ in 0..rng.random_range(1..4) {
         let k = rng.random_range(0..members.len());
@@ -350,17 +373,46 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
                             "model",
                         ];
                         let key = keys[rng.random_range(0..keys.len())];
-                        if rng.random_bool(0.3) && v.get("children").is_some() {
+                        if rng.random_bool(0.5) && v.get("architecture").is_some() {
+                            // CORA: an architecture field, or one site of a block or group.
+                            let fields = [
+                                "rows",
+                                "cols",
+                                "levels",
+                                "chi",
+                                "num_states",
+                                "scheme",
+                                "boundary",
+                                "boxes",
+                                "sharing",
+                            ];
+                            if rng.random_bool(0.7) {
+                                let f = fields[rng.random_range(0..fields.len())];
+                                v["architecture"][f] = bad_json(rng);
+                            } else {
+                                let list = ["blocks", "groups", "refine_index", "box_index"]
+                                    [rng.random_range(0..4)];
+                                let levels = v["levels_detail"].as_array().map_or(0, |a| a.len());
+                                if levels > 0 {
+                                    let j = rng.random_range(0..levels);
+                                    let entry = &mut v["levels_detail"][j][list];
+                                    let len = entry.as_array().map_or(0, |a| a.len());
+                                    if len > 0 {
+                                        entry[rng.random_range(0..len)] = bad_json(rng);
+                                    }
+                                }
+                            }
+                        } else if rng.random_bool(0.3) && v.get("children").is_some() {
                             let c = &mut v["children"];
                             let len = c.as_array().map_or(0, |a| a.len());
                             if len > 0 {
                                 let i = rng.random_range(0..len);
-                                c[i][rng.random_range(0..2)][1] = bad_json(&mut rng);
+                                c[i][rng.random_range(0..2)][1] = bad_json(rng);
                             }
                         } else if rng.random_bool(0.2) {
                             v.as_object_mut().map(|o| o.remove(key));
                         } else {
-                            v[key] = bad_json(&mut rng);
+                            v[key] = bad_json(rng);
                         }
                         *b = v.to_string().into_bytes();
                     } else {
@@ -373,7 +425,7 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
                 if let (_, Member::Floats(a)) = &mut members[k] {
                     if !a.is_empty() {
                         let i = rng.random_range(0..a.len());
-                        a.as_slice_mut().unwrap()[i] = crate::common::special_f64(&mut rng);
+                        a.as_slice_mut().unwrap()[i] = crate::common::special_f64(rng);
                     }
                 }
             }
@@ -411,7 +463,7 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
         }
     }
     {
-        let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(&path).unwrap());
+        let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(path).unwrap());
         for (name, m) in &members {
             match m {
                 Member::Bytes(b) => w.add_array(name.as_str(), &ndarray::Array1::from(b.clone())),
@@ -422,7 +474,7 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
         w.finish().unwrap();
     }
     if raw {
-        let mut bytes = std::fs::read(&path).unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
         for _ in 0..rng.random_range(1..6) {
             let i = rng.random_range(0..bytes.len());
             bytes[i] = rng.random();
@@ -430,17 +482,56 @@ fn run_npz(seed: u64, index: u64, scratch: &Path) -> Outcome {
         if rng.random_bool(0.2) {
             bytes.truncate(rng.random_range(0..bytes.len()));
         }
-        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(path, &bytes).unwrap();
     }
-    if *is_ttn {
-        match TtnBornMachine::import_npz(&path) {
-            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
-            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
-        }
-    } else {
-        match MpsBornMachine::import_npz(&path) {
-            Ok(m) => check_born(&m, |c| m.log_probs(c.view()), seed ^ index),
-            Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
-        }
+}
+
+pub const NPZ_CORA: Class = Class {
+    name: "npz-cora",
+    run: run_npz_cora,
+    describe,
+};
+
+/// The members of the base CORA archives (`Cora::export_npz`): a chain with boxes
+/// and maps per position, a periodic 4x4 with boxes, a 3-state chain.
+fn npz_cora_bases() -> &'static [Members] {
+    static BASES: OnceLock<Vec<Members>> = OnceLock::new();
+    BASES.get_or_init(|| {
+        let dir = crate::common::scratch_dir();
+        let mut rng = rng_for(0, 0, 9);
+        let archs = [
+            Architecture::chain(8)
+                .levels(2)
+                .boxes(true)
+                .sharing(tnlearn::cora::MapSharing::PerPosition),
+            Architecture::square_2x2(4, 4)
+                .levels(2)
+                .boxes(true)
+                .boundary(Boundary::Periodic),
+            Architecture::chain(6).levels(1).num_states(3),
+        ];
+        archs
+            .into_iter()
+            .map(|arch| {
+                let p = dir.join("base-cora.npz");
+                Cora::random(arch, &mut rng)
+                    .unwrap()
+                    .export_npz(&p)
+                    .unwrap();
+                read_members(&p)
+            })
+            .collect()
+    })
+}
+
+fn run_npz_cora(seed: u64, index: u64, scratch: &Path) -> Outcome {
+    let mut rng = rng_for(seed, index, 10);
+    let bases = npz_cora_bases();
+    let base = &bases[rng.random_range(0..bases.len())];
+    let path = scratch.join("fuzz-input-cora.npz");
+    write_mutated_npz(base, &path, &mut rng);
+    match Cora::import_npz(&path) {
+        Ok(m) => check_cora(&m, seed, index),
+        Err(e) => Outcome::from_error(&e, Some(&file_name(&path))),
     }
 }
