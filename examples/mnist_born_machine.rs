@@ -61,7 +61,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use clap::{Parser, ValueEnum};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -97,70 +97,81 @@ const TTN_DEFAULTS: Defaults = Defaults {
     sweeps: 2,
 };
 
-fn cli() -> Command {
-    let num = |name: &'static str, help: &'static str| Arg::new(name).long(name).help(help);
-    Command::new("mnist_born_machine")
-        .about("MPS / TTN Born machine on binarized MNIST with early stopping (Han et al., PRX 2018)")
-        .arg(
-            Arg::new("idx")
-                .long("idx")
-                .value_name("IMAGES.idx[.gz]")
-                .help("read MNIST images from an IDX file (threshold 0.5) instead of the shipped subset")
-                .value_parser(value_parser!(PathBuf))
-                .conflicts_with("npy"),
-        )
-        .arg(
-            Arg::new("npy")
-                .long("npy")
-                .value_name("DATA.npy")
-                .help("read 0/1 images (n x 784) from a .npy file instead of the shipped subset")
-                .value_parser(value_parser!(PathBuf)),
-        )
-        .arg(
-            Arg::new("model")
-                .long("model")
-                .default_value("mps")
-                .value_parser(["mps", "ttn"])
-                .help("mps: matrix product state; ttn: tree tensor network over the 2D image (cost grows as D^4)"),
-        )
-        .arg(num("n-train", "training images incl. the validation split (default: all)").value_parser(value_parser!(usize)))
-        .arg(num("valid-fraction", "fraction of the training images held out for validation").default_value("0.1").value_parser(value_parser!(f64)))
-        .arg(num("warmup-images", "warm-up: the first sweeps train on this many of the training images").default_value("2000").value_parser(value_parser!(usize)))
-        .arg(num("warmup-sweeps", "warm-up sweeps on --warmup-images images before the full training set (0: none)").default_value("2").value_parser(value_parser!(usize)))
-        .arg(num("patience", "half-sweeps without a better validation NLL before stopping (0: no validation)").default_value("4").value_parser(value_parser!(usize)))
-        .arg(num("max-bond", "largest bond dimension (default: MPS 32, TTN 16)").value_parser(value_parser!(usize)))
-        .arg(num("cutoff", "relative singular-value cutoff").default_value("1e-7").value_parser(value_parser!(f64)))
-        .arg(num("learning-rate", "gradient step size (default 0.02)").value_parser(value_parser!(f64)))
-        .arg(
-            num("size-exponent", "normalised steps of length lr * max(|grad|, 2 n^a) (Han et al.: 0.25); negative (default): plain gradient steps")
-                .value_parser(value_parser!(f64))
-                .allow_negative_numbers(true),
-        )
-        .arg(num("steps-per-bond", "gradient steps per bond visit (default 2)").value_parser(value_parser!(usize)))
-        .arg(num("batch-size", "samples per step (0 = full batch)").default_value("0").value_parser(value_parser!(usize)))
-        .arg(num("sweeps", "most back-and-forth sweeps on the full training set (default: MPS 10, TTN 2)").value_parser(value_parser!(usize)))
-        .arg(num("seed", "random seed").default_value("1").value_parser(value_parser!(u64)))
-        .arg(
-            num("out-dir", "output directory")
-                .default_value("out/mnist_born_machine/")
-                .value_parser(value_parser!(PathBuf)),
-        )
-        .arg(
-            Arg::new("resume")
-                .long("resume")
-                .value_name("MODEL.tnlborn|MODEL.tnlttn")
-                .help("continue training a saved model (its bond dimensions are kept)")
-                .value_parser(value_parser!(PathBuf))
-                .action(ArgAction::Set),
-        )
+/// MPS / TTN Born machine on binarized MNIST with early stopping (Han et al., PRX 2018).
+#[derive(Parser)]
+#[command(version, allow_negative_numbers = true)]
+struct Args {
+    /// Read MNIST images from an IDX file (threshold 0.5) instead of the shipped subset
+    #[arg(long, value_name = "IMAGES.idx[.gz]", conflicts_with = "npy")]
+    idx: Option<PathBuf>,
+    /// Read 0/1 images (n x 784) from a .npy file instead of the shipped subset
+    #[arg(long, value_name = "DATA.npy")]
+    npy: Option<PathBuf>,
+    /// mps: matrix product state; ttn: tree tensor network over the 2D image (cost grows as D^4)
+    #[arg(long, value_enum, default_value = "mps")]
+    model: Kind,
+    /// Training images incl. the validation split (default: all)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+    n_train: Option<u32>,
+    /// Fraction of the training images held out for validation
+    #[arg(long, default_value_t = 0.1)]
+    valid_fraction: f64,
+    /// Warm-up: the first sweeps train on this many of the training images
+    #[arg(long, default_value_t = 2000)]
+    warmup_images: u32,
+    /// Warm-up sweeps on --warmup-images images before the full training set (0: none)
+    #[arg(long, default_value_t = 2)]
+    warmup_sweeps: u32,
+    /// Half-sweeps without a better validation NLL before stopping (0: no validation)
+    #[arg(long, default_value_t = 4)]
+    patience: u32,
+    /// Largest bond dimension (default: MPS 32, TTN 16)
+    #[arg(long)]
+    max_bond: Option<u32>,
+    /// Relative singular-value cutoff
+    #[arg(long, default_value_t = 1e-7)]
+    cutoff: f64,
+    /// Gradient step size (default 0.02)
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Normalised steps of length lr * max(|grad|, 2 n^a) (Han et al.: 0.25); negative (default): plain gradient steps
+    #[arg(long)]
+    size_exponent: Option<f64>,
+    /// Gradient steps per bond visit (default 2)
+    #[arg(long)]
+    steps_per_bond: Option<u32>,
+    /// Samples per step (0 = full batch)
+    #[arg(long, default_value_t = 0)]
+    batch_size: u32,
+    /// Most back-and-forth sweeps on the full training set (default: MPS 10, TTN 2)
+    #[arg(long)]
+    sweeps: Option<u32>,
+    /// Random seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/mnist_born_machine/")]
+    out_dir: PathBuf,
+    /// Continue training a saved model (its bond dimensions are kept)
+    #[arg(long, value_name = "MODEL.tnlborn|MODEL.tnlttn")]
+    resume: Option<PathBuf>,
+}
+
+/// The two models, as flag values.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Kind {
+    /// Matrix product state
+    Mps,
+    /// Tree tensor network over the 2D image
+    Ttn,
 }
 
 /// (train, test) from the chosen source; a file source keeps its last 20% (at most
 /// 2000 images) as the test set.
-fn load_data(m: &ArgMatches) -> Result<(Dataset, Dataset)> {
-    let all = if let Some(p) = m.get_one::<PathBuf>("idx") {
+fn load_data(args: &Args) -> Result<(Dataset, Dataset)> {
+    let all = if let Some(p) = &args.idx {
         tnlearn::io::idx::read_images(p, 0.5)?
-    } else if let Some(p) = m.get_one::<PathBuf>("npy") {
+    } else if let Some(p) = &args.npy {
         tnlearn::io::npy::read_binary(p)?
     } else {
         return mnist::shipped();
@@ -229,41 +240,40 @@ impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
 }
 
 fn main() -> std::process::ExitCode {
-    common::main(|| Ok(run()?))
+    common::main(|| Ok(run(Args::parse())?))
 }
 
-fn run() -> Result<()> {
-    let m = cli().get_matches();
-    let out_dir = m.get_one::<PathBuf>("out-dir").expect("defaulted").clone();
-    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
-        path: out_dir.clone(),
-        source,
-    })?;
-    let kind = m.get_one::<String>("model").expect("defaulted").as_str();
-    let def = if kind == "ttn" {
+fn run(args: Args) -> Result<()> {
+    // Every argument is checked (and every input read) before the output directory
+    // is created.
+    let out_dir = args.out_dir.clone();
+    let kind = match args.model {
+        Kind::Mps => "mps",
+        Kind::Ttn => "ttn",
+    };
+    let def = if args.model == Kind::Ttn {
         &TTN_DEFAULTS
     } else {
         &MPS_DEFAULTS
     };
-    let usize_or = |k: &str, d: usize| m.get_one::<usize>(k).copied().unwrap_or(d);
-    let f64_or = |k: &str, d: f64| m.get_one::<f64>(k).copied().unwrap_or(d);
-    let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    let batch = usize_or("batch-size", 0);
+    let or = |v: Option<u32>, d: usize| v.map_or(d, |v| v as usize);
+    let seed = args.seed;
+    let batch = args.batch_size as usize;
     let options = BornOptions::new()
-        .max_bond(usize_or("max-bond", def.max_bond))
-        .cutoff(f64_or("cutoff", 1e-7))
-        .learning_rate(f64_or("learning-rate", def.learning_rate))
-        .step_rule(match f64_or("size-exponent", def.size_exponent) {
+        .max_bond(or(args.max_bond, def.max_bond))
+        .cutoff(args.cutoff)
+        .learning_rate(args.learning_rate.unwrap_or(def.learning_rate))
+        .step_rule(match args.size_exponent.unwrap_or(def.size_exponent) {
             a if a >= 0.0 => StepRule::Normalized { size_exponent: a },
             _ => StepRule::Plain,
         })
-        .steps_per_bond(usize_or("steps-per-bond", def.steps_per_bond))
+        .steps_per_bond(or(args.steps_per_bond, def.steps_per_bond))
         .batch_size((batch > 0).then_some(batch))
-        .sweeps(usize_or("sweeps", def.sweeps))
+        .sweeps(or(args.sweeps, def.sweeps))
         .seed(seed);
     options.validate()?;
-    let patience = usize_or("patience", 4);
-    let valid_fraction = f64_or("valid-fraction", 0.1);
+    let patience = args.patience as usize;
+    let valid_fraction = args.valid_fraction;
     if patience > 0 && !(valid_fraction > 0.0 && valid_fraction < 1.0) {
         return Err(Error::invalid_argument(
             "valid-fraction",
@@ -273,8 +283,8 @@ fn run() -> Result<()> {
 
     // Data: a random subset of the training images, split into train and
     // validation; the whole test set.
-    let (train_all, test) = load_data(&m)?;
-    let n_train = usize_or("n-train", train_all.len()).min(train_all.len());
+    let (train_all, test) = load_data(&args)?;
+    let n_train = or(args.n_train, train_all.len()).min(train_all.len());
     let mut rng = StdRng::seed_from_u64(seed);
     let idx = rand::seq::index::sample(&mut rng, train_all.len(), n_train).into_vec();
     let n_valid = if patience > 0 {
@@ -305,7 +315,7 @@ fn run() -> Result<()> {
         options.sweeps
     );
 
-    let mut model: AnyBornMachine = match m.get_one::<PathBuf>("resume") {
+    let mut model: AnyBornMachine = match &args.resume {
         Some(p) => {
             let mut model = AnyBornMachine::load(p)?;
             model.set_options(options)?;
@@ -321,6 +331,7 @@ fn run() -> Result<()> {
         None => MpsBornMachine::new(train.num_sites(), 2, options)?.into(),
     };
     let kind = model.kind();
+    common::create_dir(&out_dir)?;
 
     let new_observer = |warmup: bool, offset: usize| Observer {
         test: &test,
@@ -339,9 +350,9 @@ fn run() -> Result<()> {
     // full-batch sweeps on all 7,200 images stall near 145-150 nats (D = 32); two
     // sweeps on 2,000 images first bring the model to ~120, from where the full set
     // keeps improving (see the docs' table).
-    let warmup_sweeps = usize_or("warmup-sweeps", 2);
-    let warmup_images = usize_or("warmup-images", 2000).min(train.len());
-    let resumed = m.get_one::<PathBuf>("resume").is_some();
+    let warmup_sweeps = args.warmup_sweeps as usize;
+    let warmup_images = (args.warmup_images as usize).min(train.len());
+    let resumed = args.resume.is_some();
     if !resumed && warmup_sweeps > 0 && warmup_images > 0 && warmup_images < train.len() {
         let warm = train.take(warmup_images);
         println!("warm-up: {warmup_sweeps} sweeps on {warmup_images} of the training images");
@@ -530,23 +541,19 @@ fn run() -> Result<()> {
          inpainting_random.png,{model_file}}}",
         out_dir.display()
     );
-    // JSON numbers: a non-finite NLL (a test image of probability 0) is null.
-    let opt = |v: Option<f64>| match v {
-        Some(v) if v.is_finite() => format!("{v:.4}"),
-        _ => "null".to_string(),
-    };
-    println!(
-        "{{\"model\": \"{kind}\", \"train_nll\": {}, \"valid_nll\": {}, \
-         \"test_nll\": {}, \"best_half_sweep\": {}, \"half_sweeps\": {}, \
-         \"max_bond\": {}, \"train_images\": {}, \"seconds\": {train_seconds:.2}, \
-         \"cpu_seconds\": {train_cpu:.2}, \"samples_per_second\": {samples_per_second:.1}}}",
-        opt(Some(train_nll)),
-        opt(valid_nll),
-        opt(Some(test_nll)),
-        best.map_or("null".to_string(), |b| b.to_string()),
-        rows.len(),
-        model.max_bond(),
-        train.len()
-    );
+    // serde_json: a non-finite NLL (a test image of probability 0) is null.
+    common::json_line(&serde_json::json!({
+        "model": kind,
+        "train_nll": train_nll,
+        "valid_nll": valid_nll,
+        "test_nll": test_nll,
+        "best_half_sweep": best,
+        "half_sweeps": rows.len(),
+        "max_bond": model.max_bond(),
+        "train_images": train.len(),
+        "seconds": train_seconds,
+        "cpu_seconds": train_cpu,
+        "samples_per_second": samples_per_second,
+    }));
     Ok(())
 }
