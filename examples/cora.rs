@@ -366,16 +366,7 @@ fn run_all(args: Args) -> Result<()> {
             .chi(2)
             .sharing(MapSharing::PerPosition);
         outcomes.push(run(
-            "mnist",
-            arch,
-            &train,
-            &test,
-            &options,
-            joint,
-            k,
-            args.mps,
-            &out_dir,
-            &mut rng,
+            "mnist", arch, &train, &test, &options, joint, k, args.mps, &out_dir, &mut rng,
         )?);
     }
     if !args.skip_ising {
@@ -396,16 +387,7 @@ fn run_all(args: Args) -> Result<()> {
             .boundary(Boundary::Periodic)
             .sharing(MapSharing::PerLevel);
         outcomes.push(run(
-            "ising",
-            arch,
-            &train,
-            &test,
-            &options,
-            joint,
-            k,
-            false,
-            &out_dir,
-            &mut rng,
+            "ising", arch, &train, &test, &options, joint, k, false, &out_dir, &mut rng,
         )?);
     }
 

@@ -272,11 +272,7 @@ fn coarse_graining(rule: Rule, training: &mut Training<'_>) -> Result<Box<dyn Co
                  ({:.3}, {:.3}), R(all up | h) = ({:.3}, {:.3}), R(all down | h) = ({:.3}, {:.3}); \
                  {:.1} s",
                 model.levels(),
-                if args.cora_boxes {
-                    "on"
-                } else {
-                    "off"
-                },
+                if args.cora_boxes { "on" } else { "off" },
                 if args.cora_full_refine {
                     "full"
                 } else {
@@ -415,11 +411,7 @@ fn run(args: Args) -> Result<()> {
     for rule in &args.coarse_graining {
         rule.check(&args)?;
     }
-    let names: Vec<String> = args
-        .coarse_graining
-        .iter()
-        .map(|r| r.name())
-        .collect();
+    let names: Vec<String> = args.coarse_graining.iter().map(|r| r.name()).collect();
     let mut training = Training {
         args: &args,
         l: options.l,

@@ -33,9 +33,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, MpsBornMachine, StepRule,
-};
+use tnlearn::born::{BornMachine, BornOptions, FitControl, MpsBornMachine, StepRule};
 use tnlearn::io::png::write_image_grid;
 use tnlearn::{Dataset, Error, Result};
 

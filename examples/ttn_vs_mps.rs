@@ -23,9 +23,7 @@ mod common;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, MpsBornMachine, TtnBornMachine,
-};
+use tnlearn::born::{BornMachine, BornOptions, FitControl, MpsBornMachine, TtnBornMachine};
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::Result;
 

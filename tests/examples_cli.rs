@@ -112,3 +112,161 @@ fn help_is_help() {
         "--help was taken as a file name"
     );
 }
+
+/// Runs `name` with `args` and `--out-dir` in a fresh scratch directory; checks the
+/// exit status, that stderr starts with `want` (clap: `error: invalid value`;
+/// library: the Display message), never holds a Debug form, and that no output
+/// directory was created. Returns false if the binary is not built.
+fn refused(name: &str, args: &[&str], code: i32, want: &str) -> bool {
+    let out = scratch(&format!(
+        "{name}_{}",
+        args.join("_").replace(['/', ','], "-")
+    ));
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--out-dir", out.to_str().unwrap()]);
+    let Some((got, err)) = run(name, &all) else {
+        return false;
+    };
+    assert_eq!(got, code, "{name} {args:?}: {err}");
+    assert!(err.starts_with(want), "{name} {args:?}: {err}");
+    assert!(
+        !err.contains("Io {") && !err.contains("Os {") && !err.contains("InvalidArgument {"),
+        "{name} {args:?}: Debug form: {err}"
+    );
+    assert!(
+        !out.exists(),
+        "{name} {args:?}: an output directory was created before the check"
+    );
+    true
+}
+
+const CLAP: &str = "error: invalid value";
+
+#[test]
+fn ttn_vs_mps_checks_its_flags() {
+    if !refused("ttn_vs_mps", &["--models", "mera"], 2, CLAP) {
+        return;
+    }
+    refused("ttn_vs_mps", &["--max-bonds", "4,,8"], 2, CLAP);
+    refused("ttn_vs_mps", &["--sweeps", "0"], 2, CLAP);
+    refused(
+        "ttn_vs_mps",
+        &["--learning-rate", "-1"],
+        1,
+        "error: invalid argument `learning_rate`",
+    );
+    // The old name still works as an alias.
+    refused("ttn_vs_mps", &["--bonds", "0"], 2, CLAP);
+}
+
+#[test]
+fn mps_capacity_checks_its_flags() {
+    if !refused(
+        "mps_capacity",
+        &["--npy", "x.npy", "--sweeps", "0"],
+        2,
+        CLAP,
+    ) {
+        return;
+    }
+    refused(
+        "mps_capacity",
+        &["--npy", "x.npy", "--max-bonds", "4,,8"],
+        2,
+        CLAP,
+    );
+    refused(
+        "mps_capacity",
+        &["--npy", "x.npy", "--decay", "3"],
+        1,
+        "error: invalid argument `decay`",
+    );
+    refused(
+        "mps_capacity",
+        &["--npy", "/nonexistent/x.npy"],
+        1,
+        "error: I/O error on /nonexistent/x.npy",
+    );
+    // One data source is required.
+    refused(
+        "mps_capacity",
+        &[],
+        2,
+        "error: the following required arguments",
+    );
+}
+
+#[test]
+fn cora_checks_its_flags() {
+    if !refused("cora", &["--importance-samples", "0"], 2, CLAP) {
+        return;
+    }
+    refused(
+        "cora",
+        &["--ising-size", "6"],
+        1,
+        "error: invalid argument `ising-size`",
+    );
+    refused(
+        "cora",
+        &["--pseudo-count", "-1"],
+        1,
+        "error: invalid argument `pseudo_count`",
+    );
+    refused("cora", &["--n-train", "x"], 2, CLAP);
+}
+
+#[test]
+fn mcrg_checks_its_flags() {
+    // Unknown names are clap errors before any work (a learned rule listed first
+    // would otherwise be trained before the bad name is seen).
+    if !refused("mcrg", &["--coarse-graining", "cora,bogus"], 2, CLAP) {
+        return;
+    }
+    refused(
+        "mcrg",
+        &["--runs", "1"],
+        1,
+        "error: invalid argument `runs`",
+    );
+    refused(
+        "mcrg",
+        &["--size", "12", "--coarse-graining", "cora"],
+        1,
+        "error: invalid argument `size`",
+    );
+    refused(
+        "mcrg",
+        &["--coarse-graining", "kl-optimal-3"],
+        1,
+        "error: invalid argument `filter`",
+    );
+    // Threads come from RAYON_NUM_THREADS, not from a flag.
+    refused("mcrg", &["--threads", "2"], 2, "error: unexpected argument");
+}
+
+#[test]
+fn mnist_born_machine_checks_its_flags() {
+    if !refused("mnist_born_machine", &["--model", "mera"], 2, CLAP) {
+        return;
+    }
+    refused(
+        "mnist_born_machine",
+        &["--npy", "/nonexistent/x.npy"],
+        1,
+        "error: I/O error on /nonexistent/x.npy",
+    );
+    refused(
+        "mnist_born_machine",
+        &["--valid-fraction", "2"],
+        1,
+        "error: invalid argument `valid-fraction`",
+    );
+    refused(
+        "mnist_born_machine",
+        &["--resume", "/nonexistent/model.tnlborn"],
+        1,
+        "error: I/O error on /nonexistent/model.tnlborn",
+    );
+    refused("mnist_born_machine", &["--sweeps", "-3"], 2, CLAP);
+}

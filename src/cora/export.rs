@@ -288,9 +288,19 @@ impl Cora {
             let rows = fine.pow(geometry.block_size() as u32);
             let g = fine.pow(geometry.group_size() as u32);
             for (kind, count, (o, i), dest) in [
-                ("refine", geometry.num_refine_maps(j), (rows, coarse), &mut refine),
+                (
+                    "refine",
+                    geometry.num_refine_maps(j),
+                    (rows, coarse),
+                    &mut refine,
+                ),
                 ("box", geometry.num_box_maps(j), (g, g), &mut boxes),
-                ("prior", geometry.num_refine_maps(j), (coarse, 1), &mut priors),
+                (
+                    "prior",
+                    geometry.num_refine_maps(j),
+                    (coarse, 1),
+                    &mut priors,
+                ),
             ] {
                 let maps = (0..count)
                     .map(|m| read_map(&mut npz, &map_name(kind, j, m), o, i))
@@ -312,9 +322,7 @@ impl Cora {
             top,
             plans: PlanCache::default(),
         };
-        model
-            .check_all()
-            .map_err(|e| npz.error(e.to_string()))?;
+        model.check_all().map_err(|e| npz.error(e.to_string()))?;
         Ok(model)
     }
 }
