@@ -22,11 +22,50 @@
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
 //! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
 //!
+//! The three things most users come for, at toy sizes:
+//!
+//! **Contraction** with [`einsum`] (the path is optimised for three or more operands):
+//!
 //! ```
 //! use tnlearn::{einsum, Tensor};
 //! let a = Tensor::<f64>::new(&[2, 2], vec![1., 2., 3., 4.])?;
 //! let trace = einsum("ii->", &[&a])?;
 //! assert_eq!(trace.as_slice(), &[5.0]);
+//! let ab = einsum("ij,jk->ik", &[&a, &a])?; // a matrix product
+//! assert_eq!(ab.as_slice(), &[7., 10., 15., 22.]);
+//! # Ok::<(), tnlearn::Error>(())
+//! ```
+//!
+//! **A Born machine**: train an MPS on binary data, then exact log-likelihoods and
+//! exact samples ([`born`]; [`TtnBornMachine`] works the same way):
+//!
+//! ```
+//! use tnlearn::ndarray::array;
+//! use tnlearn::rand::{rngs::StdRng, SeedableRng};
+//! use tnlearn::{BornMachine, BornOptions, Dataset, MpsBornMachine};
+//!
+//! let data = Dataset::binary(array![[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]])?;
+//! let options = BornOptions::new().max_bond(4).sweeps(3).seed(1);
+//! let mut model = MpsBornMachine::new(4, 2, options)?;
+//! model.fit(&data)?;
+//! assert!(model.log_prob(&[0, 0, 1, 1])? > model.log_prob(&[1, 0, 1, 0])?);
+//! let samples = model.sample(5, &mut StdRng::seed_from_u64(2))?; // 5 x 4, exact
+//! assert_eq!(samples.dim(), (5, 4));
+//! # Ok::<(), tnlearn::Error>(())
+//! ```
+//!
+//! **A CORA marginal**: the exact joint of a few sites through their causal cone,
+//! `O(log N)` maps however large the lattice ([`cora`]):
+//!
+//! ```
+//! use tnlearn::cora::{Architecture, Boundary, Cora};
+//! use tnlearn::rand::{rngs::StdRng, SeedableRng};
+//!
+//! let arch = Architecture::square_2x2(16, 16).levels(4).boundary(Boundary::Periodic);
+//! let model = Cora::random(arch, &mut StdRng::seed_from_u64(1))?;
+//! let p = model.marginal(&[0, 1, 16, 17])?; // a 2x2 patch: a 2 x 2 x 2 x 2 table
+//! assert_eq!(p.shape(), &[2, 2, 2, 2]);
+//! assert!((p.as_slice().iter().sum::<f64>() - 1.0).abs() < 1e-12);
 //! # Ok::<(), tnlearn::Error>(())
 //! ```
 //!

@@ -76,6 +76,26 @@ use crate::error::Result;
 /// A model implements the primitives (sizes, batched `log_probs`, samplers,
 /// marginals, training, saving); `log_prob`, `nll` and `fit` are written once here
 /// on top of them. Import the trait to call any of these methods.
+///
+/// ```
+/// use tnlearn::ndarray::array;
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+/// use tnlearn::{BornMachine, BornOptions, Dataset, MpsBornMachine, TtnBornMachine};
+///
+/// /// Works for either model: train, then the exact NLL and a few samples.
+/// fn train_and_sample<M: BornMachine>(mut m: M, data: &Dataset) -> tnlearn::Result<f64> {
+///     m.fit(data)?;
+///     let x = m.sample(3, &mut StdRng::seed_from_u64(0))?;
+///     assert_eq!(x.dim(), (3, m.num_sites()));
+///     m.nll(data)
+/// }
+/// let data = Dataset::binary(array![[0, 1, 1, 0], [1, 0, 0, 1]])?;
+/// let options = BornOptions::new().max_bond(4).sweeps(2);
+/// let mps = train_and_sample(MpsBornMachine::new(4, 2, options)?, &data)?;
+/// let ttn = train_and_sample(TtnBornMachine::for_image(2, 2, 2, options)?, &data)?;
+/// assert!(mps < 4.0 * 2f64.ln() && ttn < 4.0 * 2f64.ln()); // better than uniform
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub trait BornMachine {
     /// The number of sites `N`.
     fn num_sites(&self) -> usize;

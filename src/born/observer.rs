@@ -5,6 +5,19 @@
 //! [`crate::fit`].
 
 /// The direction of a half-sweep.
+///
+/// ```
+/// use tnlearn::born::SweepDirection;
+/// use tnlearn::ndarray::array;
+/// use tnlearn::{BornMachine, BornOptions, Dataset, MpsBornMachine};
+///
+/// let data = Dataset::binary(array![[0, 1, 1], [1, 0, 0]])?;
+/// let mut model = MpsBornMachine::new(3, 2, BornOptions::new().sweeps(1))?;
+/// let reports = model.fit(&data)?; // one sweep: two half-sweeps
+/// assert_eq!(reports[0].direction, SweepDirection::LeftToRight);
+/// assert_eq!(reports[1].direction, SweepDirection::RightToLeft);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SweepDirection {
@@ -18,6 +31,23 @@ pub enum SweepDirection {
 }
 
 /// What happened in one half-sweep of training.
+///
+/// ```
+/// use tnlearn::ndarray::array;
+/// use tnlearn::born::FitControl;
+/// use tnlearn::{BornMachine, BornOptions, Dataset, MpsBornMachine};
+///
+/// let data = Dataset::binary(array![[0, 1, 1, 0], [1, 0, 0, 1], [0, 1, 1, 0]])?;
+/// let mut model = MpsBornMachine::new(4, 2, BornOptions::new().max_bond(4).sweeps(2))?;
+/// let mut nlls = Vec::new();
+/// let reports = model.fit_with_fn(&data, |r, _| {
+///     nlls.push(r.train_nll); // exact training NLL after the half-sweep
+///     FitControl::Continue
+/// })?;
+/// assert_eq!((reports.len(), reports[3].sweep, reports[3].half_sweep()), (4, 2, 4));
+/// assert!(nlls[3] < nlls[0]);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HalfSweepReport {

@@ -67,6 +67,18 @@ pub struct BornOptions {
 ///
 /// After the step `B` is renormalised to `||B|| = 1`, so only the direction and
 /// the length of the step relative to `||B||` matter.
+///
+/// ```
+/// use tnlearn::born::{BornOptions, StepRule};
+///
+/// // Han et al.'s normalised steps ("norm0.25") instead of plain gradient steps.
+/// let options = BornOptions::new()
+///     .step_rule(StepRule::Normalized { size_exponent: 0.25 })
+///     .learning_rate(5e-3);
+/// options.validate()?;
+/// assert_eq!(BornOptions::new().step_rule, StepRule::Plain);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StepRule {

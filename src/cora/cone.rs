@@ -21,6 +21,18 @@ use crate::error::{Error, Result};
 ///
 /// Indices are relative to `base_level` (0 for [`Cora::cone`](super::Cora::cone)):
 /// entry `k` describes level `base_level + k`.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Cora};
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let arch = Architecture::chain(16).levels(3).boxes(false);
+/// let model = Cora::random(arch, &mut StdRng::seed_from_u64(0))?;
+/// let cone = model.cone(&[4, 5])?;
+/// assert_eq!(cone.sites[0], vec![4, 5]); // the region
+/// assert_eq!(cone.sites[1], vec![2]); // both sites come from one block
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cone {
     /// The level of the region (0 for data regions).

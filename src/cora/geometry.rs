@@ -25,6 +25,14 @@ use crate::error::{Error, Result};
 
 /// How the sites of `Gamma_j` are refined into blocks of `Gamma_{j-1}`, and where
 /// the boxes sit (see the table in the [module docs](self)).
+///
+/// ```
+/// use tnlearn::cora::{Architecture, BlockScheme};
+///
+/// assert_eq!(Architecture::square_3x3(9, 9).scheme, BlockScheme::Square3x3);
+/// assert_eq!(BlockScheme::Square2x2.block_size(), 4);
+/// assert_eq!(BlockScheme::Chain.factors(), (1, 2));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BlockScheme {
     /// 1D chain: each site emits 2 sites; boxes on the pairs straddling two blocks.
@@ -37,6 +45,16 @@ pub enum BlockScheme {
 }
 
 /// Boundary conditions of every lattice.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Boundary, Geometry};
+///
+/// // Periodic: box groups also straddle the seam.
+/// let open = Geometry::new(Architecture::chain(8).levels(1).boxes(true))?;
+/// let torus = Geometry::new(Architecture::chain(8).levels(1).boxes(true).boundary(Boundary::Periodic))?;
+/// assert_eq!((open.num_groups(1), torus.num_groups(1)), (3, 4));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Boundary {
     /// Boxes only where they fit; edge sites in no box pass through unchanged.
@@ -47,6 +65,15 @@ pub enum Boundary {
 
 /// Whether the local maps of a level are one map used everywhere (translation
 /// invariance) or one map per position (images are not translation invariant).
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Geometry, MapSharing};
+///
+/// let shared = Geometry::new(Architecture::chain(8).levels(2))?; // per level (default)
+/// let own = Geometry::new(Architecture::chain(8).levels(2).sharing(MapSharing::PerPosition))?;
+/// assert_eq!((shared.num_refine_maps(1), own.num_refine_maps(1)), (1, 4));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MapSharing {
     /// One refine map, one box map and one coarse-graining prior per level.
@@ -463,6 +490,16 @@ impl AxisRule {
 
 /// The derived structure of a validated [`Architecture`]: lattice sizes per level,
 /// blocks, parents and box groups.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Geometry};
+///
+/// let g = Geometry::new(Architecture::square_2x2(4, 4).levels(2))?;
+/// assert_eq!((g.dims(1), g.num_sites(2)), ((2, 2), 1));
+/// assert_eq!(g.children(1, 0), vec![0, 1, 4, 5]); // the 2x2 block of coarse site 0
+/// assert_eq!(g.parent(1, 5), (0, 3)); // fine site 5 is the last of that block
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Geometry {
     arch: Architecture,

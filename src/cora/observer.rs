@@ -7,6 +7,23 @@ pub use crate::fit::{FitControl, NoObserver};
 use super::model::Cora;
 
 /// Which learning method produced a report.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Cora, CoraFitOptions, EmMethod, EmReport, FitControl};
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(2);
+/// let mut model = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+/// let data = tnlearn::Dataset::binary(model.sample(50, &mut rng)?)?;
+/// let mut methods = Vec::new();
+/// let options = CoraFitOptions::new().em_iterations(2).patch((1, 2));
+/// model.fit_joint_with(&data, &options, &mut |r: &EmReport, _: &Cora| {
+///     methods.push(r.method);
+///     FitControl::Continue
+/// })?;
+/// assert!(methods.iter().all(|&m| m == EmMethod::Joint));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EmMethod {
@@ -17,6 +34,24 @@ pub enum EmMethod {
 }
 
 /// One EM iteration.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Cora, CoraFitOptions, EmReport, FitControl};
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(2);
+/// let mut model = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+/// let data = tnlearn::Dataset::binary(model.sample(50, &mut rng)?)?;
+/// let mut objectives = Vec::new();
+/// let options = CoraFitOptions::new().em_iterations(3).patch((1, 2));
+/// model.fit_joint_with(&data, &options, &mut |r: &EmReport, _: &Cora| {
+///     objectives.push(r.objective);
+///     FitControl::Continue
+/// })?;
+/// // EM never decreases its objective.
+/// assert!(objectives.windows(2).all(|w| w[1] >= w[0] - 1e-9));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EmReport {
@@ -40,6 +75,32 @@ pub struct EmReport {
 }
 
 /// One finished level of the layerwise fit.
+///
+/// ```
+/// use tnlearn::cora::{
+///     Architecture, Cora, CoraFitOptions, CoraObserver, EmReport, FitControl, LevelReport,
+/// };
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// /// Counts the finished levels of a layerwise fit.
+/// struct Levels(Vec<usize>);
+/// impl CoraObserver for Levels {
+///     fn on_iteration(&mut self, _: &EmReport, _: &Cora) -> FitControl {
+///         FitControl::Continue
+///     }
+///     fn on_level(&mut self, r: &LevelReport, _: &Cora) {
+///         self.0.push(r.level);
+///     }
+/// }
+/// let mut rng = StdRng::seed_from_u64(2);
+/// let mut model = Cora::initial(Architecture::chain(8).levels(2), 0.5, &mut rng)?;
+/// let data = tnlearn::Dataset::binary(model.sample(40, &mut rng)?)?;
+/// let mut levels = Levels(Vec::new());
+/// let options = CoraFitOptions::new().em_iterations(2).patch((1, 2));
+/// model.fit_layerwise_with(&data, &options, &mut levels)?;
+/// assert_eq!(levels.0, vec![1, 2]);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LevelReport {
@@ -55,6 +116,24 @@ pub struct LevelReport {
 
 /// Sees every EM iteration (and, layerwise, every finished level) and decides
 /// whether to go on. Closures `FnMut(&EmReport, &Cora) -> FitControl` implement it.
+///
+/// ```
+/// use tnlearn::cora::{Architecture, Cora, CoraFitOptions, EmReport, FitControl};
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(2);
+/// let mut model = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+/// let data = tnlearn::Dataset::binary(model.sample(50, &mut rng)?)?;
+/// // A closure is an observer: stop the joint fit after its first iteration.
+/// let mut seen = 0;
+/// let options = CoraFitOptions::new().em_iterations(10).patch((1, 2));
+/// model.fit_joint_with(&data, &options, &mut |_: &EmReport, _: &Cora| {
+///     seen += 1;
+///     FitControl::Stop
+/// })?;
+/// assert_eq!(seen, 1);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub trait CoraObserver {
     /// Called after every EM iteration; [`FitControl::Stop`] ends the current level
     /// (layerwise) or the fit (joint).

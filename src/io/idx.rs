@@ -37,6 +37,19 @@ pub const LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// Grey-level images as stored in an IDX file: `n_images x (rows * cols)` bytes in
 /// `0..=255`, row-major within each image, and the image shape `(rows, cols)`.
+///
+/// ```
+/// use tnlearn::io::idx::{read_grey_images, GreyImages};
+///
+/// let path = std::env::temp_dir().join("tnlearn_doc_grey.idx");
+/// // An IDX image file: magic 0x00000803, 1 image of 2 x 2 pixels, then the bytes.
+/// let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2];
+/// bytes.extend([0, 255, 128, 7]);
+/// std::fs::write(&path, bytes).unwrap();
+/// let (images, shape): GreyImages = read_grey_images(&path)?;
+/// assert_eq!((images.dim(), shape), ((1, 4), (2, 2)));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 pub type GreyImages = (Array2<u8>, (usize, usize));
 
 /// Reads an IDX image file (magic `0x00000803`, plain or gzip) without thresholding.

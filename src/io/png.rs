@@ -21,6 +21,14 @@ use crate::error::{Error, Result};
 pub const SEPARATOR_GREY: u8 = 128;
 
 /// A value that can be drawn as a grey pixel: 0 is black, 1 is white.
+///
+/// ```
+/// use tnlearn::io::png::GreyPixel;
+///
+/// assert_eq!(1u8.grey(), Some(255)); // a 0/1 pixel
+/// assert_eq!(0.5f64.grey(), Some(128));
+/// assert_eq!(f64::NAN.grey(), None);
+/// ```
 pub trait GreyPixel: Copy + std::fmt::Display {
     /// The grey level in `0..=255`, or `None` if the value cannot be drawn (NaN or
     /// infinite).

@@ -4,6 +4,16 @@
 use crate::error::{Error, Result};
 
 /// The result of a [`blocking`] analysis.
+///
+/// ```
+/// use tnlearn::ising::stats::blocking;
+///
+/// let series: Vec<f64> = (0..4096).map(|i| ((i * 7919) % 101) as f64).collect();
+/// let b = blocking(&series)?;
+/// assert!((b.mean - series.iter().sum::<f64>() / 4096.0).abs() < 1e-12);
+/// assert!(b.std_error >= 0.0 && b.autocorrelation_time() > 0.0);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Blocking {
     /// The sample mean of the series.

@@ -10,6 +10,15 @@ pub const MAX_ENUMERATION_SITES: usize = 24;
 
 /// What brute-force enumeration gives: the thermodynamics and the magnetisation
 /// moments `m = (1/N) sum_i s_i`.
+///
+/// ```
+/// use tnlearn::ising::{exact, Lattice};
+///
+/// let e = exact::enumerate(&Lattice::square(3)?, 2.0)?; // all 2^9 configurations
+/// assert!(e.mean_magnetization_squared <= 1.0);
+/// assert!(e.mean_abs_magnetization <= e.mean_magnetization_squared.sqrt() + 1e-12);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Enumeration {
     /// `ln Z/N`, `u`, `C/N`, `s` (as from the exact formulas).

@@ -32,6 +32,17 @@ use crate::error::{Error, Result};
 ///
 /// For a finite lattice `n_sites` is `Some(N)` and [`log_z`](Self::log_z) gives
 /// `ln Z` itself; for an infinite lattice it is `None`.
+///
+/// ```
+/// use tnlearn::ising::{exact, Lattice, CRITICAL_TEMPERATURE};
+///
+/// let t = exact::exact(&Lattice::square(4)?, CRITICAL_TEMPERATURE)?; // Kaufman, L = 4
+/// assert_eq!(t.n_sites, Some(16));
+/// assert!(t.entropy_per_site > 0.0 && t.entropy_per_site < std::f64::consts::LN_2);
+/// let limit = exact::onsager(CRITICAL_TEMPERATURE)?; // the thermodynamic limit
+/// assert_eq!(limit.log_z(), None);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Thermodynamics {
     /// The temperature `T = 1/K`.

@@ -79,6 +79,18 @@ pub fn check_configuration(fine: ArrayView2<'_, i8>, b: usize) -> Result<usize> 
 /// its `b^2` spins, and a tie (possible for even `b`) is decided by a fair coin. With
 /// `b = 2` this is the classic baseline of real-space RG (Niemeijer-van Leeuwen,
 /// Swendsen).
+///
+/// ```
+/// use tnlearn::ising::mcrg::{CoarseGrain, MajorityRule};
+/// use tnlearn::ndarray::Array2;
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let rule = MajorityRule::new(2)?;
+/// let fine = Array2::<i8>::from_shape_fn((4, 4), |(r, _)| if r < 2 { 1 } else { -1 });
+/// let coarse = rule.coarse_grain(fine.view(), &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(coarse, tnlearn::ndarray::array![[1, 1], [-1, -1]]);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MajorityRule {
     b: usize,

@@ -85,6 +85,15 @@ pub struct KlOptimal {
 /// | `learning_rate` | `1e-3` | ADAM step size at the start ... |
 /// | `final_learning_rate` | `1e-4` | ... decayed as `1/sqrt` to this at the end |
 /// | `warm_start` | true | start from the exact 2 x 2 optimum (else `W = 0.1` on the block) |
+///
+/// ```
+/// use tnlearn::ising::mcrg::KlCdOptions;
+///
+/// let options = KlCdOptions::new().filter(4).epochs(5);
+/// options.validate()?;
+/// assert!(KlCdOptions::new().filter(3).validate().is_err()); // the filter side must be even
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KlCdOptions {
     /// Filter side (even, `2..=32`).

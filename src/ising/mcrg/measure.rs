@@ -157,6 +157,18 @@ impl McrgOptions {
 }
 
 /// The MCRG estimate of one coarse-graining.
+///
+/// ```
+/// use tnlearn::ising::mcrg::{measure, CoarseGrain, MajorityRule, McrgOptions};
+///
+/// let majority = MajorityRule::new(2)?;
+/// let list: Vec<&dyn CoarseGrain> = vec![&majority];
+/// let options = McrgOptions::new().l(8).samples(2000).runs(2).couplings(1).burn_in(100);
+/// let results = measure(&list, &options, &|_| {})?;
+/// assert_eq!(results[0].y_t.len(), 1); // y_t from 1 coupling, with its jackknife error
+/// assert!(results[0].y_t[0].is_finite());
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct McrgResult {
     /// The coarse-graining's [`name`](CoarseGrain::name).

@@ -8,6 +8,17 @@ use crate::error::Result;
 /// lattice sum `S_a = sum_i prod_{j in a + i} s_j` runs over all translates `i`,
 /// each shape counted once (never two translates of the same operator). Offsets are
 /// `(row, column)`.
+///
+/// ```
+/// use tnlearn::ising::mcrg::{lattice_sums, EvenOperator};
+/// use tnlearn::ndarray::Array2;
+///
+/// let up = Array2::<i8>::ones((4, 4)); // all spins up: every product is 1
+/// let sums = lattice_sums(up.view())?;
+/// assert_eq!(sums[0], 32.0); // nearest-neighbour pairs of a 4 x 4 torus
+/// assert_eq!(EvenOperator::ALL[0], EvenOperator::NearestNeighbor);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EvenOperator {
     /// Nearest-neighbour pairs, `(0,1)` and `(1,0)`.

@@ -12,6 +12,14 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 
 /// An estimate of a mutual information in nats (see [`estimate_mutual_information`]).
+///
+/// ```
+/// use tnlearn::ising::mcrg::RsmiOptions;
+///
+/// // Rsmi::fit returns the candidates' estimates; the options are checked up front.
+/// assert!(RsmiOptions::new().environment(2).windows(1000).validate().is_ok());
+/// assert!(RsmiOptions::new().ridge(-1.0).validate().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MiEstimate {
     /// The estimate `H_hat(H) - CE`, nats.
@@ -32,6 +40,14 @@ pub struct MiEstimate {
 /// | `environment` | 2 | width of the environment ring beyond the buffer |
 /// | `windows` | 100 000 | (block, environment) windows for training and as many for testing |
 /// | `ridge` | `1e-4` | L2 penalty per window of the logistic fits |
+///
+/// ```
+/// use tnlearn::ising::mcrg::RsmiOptions;
+///
+/// let options = RsmiOptions::new().environment(2).windows(20_000);
+/// options.validate()?;
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RsmiOptions {
     /// Buffer width (sites at Chebyshev distance `1..=buffer` from the block).
@@ -384,6 +400,19 @@ pub struct RsmiCandidate {
 /// models of `(V, E)` and contrastive divergence; here `h` is deterministic (the
 /// `sign` rule of the brief, the `lambda -> infinity` limit of theirs), `lambda`
 /// is searched exhaustively and `I` is a held-out variational bound.
+///
+/// ```
+/// use tnlearn::ising::mcrg::{CoarseGrain, Rsmi, RsmiOptions};
+/// use tnlearn::ising::{sampling, Lattice};
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(1);
+/// let data = sampling::sample(&Lattice::square(8)?, 2.27, 40, &Default::default(), &mut rng)?;
+/// let rule = Rsmi::fit(&data, &RsmiOptions::new().windows(500), &mut rng)?;
+/// assert_eq!(rule.scale_factor(), 2);
+/// assert!(!rule.candidates().is_empty()); // every class of sign(lambda . v), best first
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rsmi {
     best: usize,

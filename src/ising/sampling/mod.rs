@@ -28,6 +28,17 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 
 /// The cluster update of a [`MarkovChain`].
+///
+/// ```
+/// use tnlearn::ising::sampling::{self, ClusterAlgorithm, SamplerOptions};
+/// use tnlearn::ising::Lattice;
+/// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+///
+/// let options = SamplerOptions::new().algorithm(ClusterAlgorithm::Wolff).burn_in(50);
+/// let data = sampling::sample(&Lattice::square(6)?, 2.5, 10, &options, &mut StdRng::seed_from_u64(3))?;
+/// assert_eq!((data.len(), data.num_sites()), (10, 36));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ClusterAlgorithm {
