@@ -174,6 +174,17 @@ impl Truncation {
 }
 
 /// A truncated SVD `a ~ U diag(S) V^H` and what was thrown away.
+///
+/// ```
+/// use tnlearn::linalg::{svd_truncated, Truncation};
+/// use tnlearn::ndarray::array;
+///
+/// let a = array![[3.0, 0.0], [0.0, 1.0]];
+/// let t = svd_truncated(a.view(), &Truncation::new().max_bond(1))?;
+/// assert_eq!((t.rank(), t.u.dim(), t.vh.dim()), (1, (2, 1), (1, 2)));
+/// assert!((t.s[0] - 3.0).abs() < 1e-12 && (t.discarded_norm_sqr - 1.0).abs() < 1e-12);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct TruncatedSvd<T> {
     /// Left singular vectors, `m x kept`.

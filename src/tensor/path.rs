@@ -12,6 +12,16 @@ use crate::tensor::spec::NUM_LABELS;
 
 /// How [`einsum`](crate::einsum) and [`ContractionPlan`](crate::ContractionPlan)
 /// choose the order of pairwise contractions.
+///
+/// ```
+/// use tnlearn::{einsum_path, PathOptimizer};
+///
+/// let shapes: [&[usize]; 3] = [&[8, 64], &[64, 64], &[64, 2]];
+/// let greedy = einsum_path("ij,jk,kl->il", &shapes, PathOptimizer::Greedy)?;
+/// let optimal = einsum_path("ij,jk,kl->il", &shapes, PathOptimizer::Optimal)?;
+/// assert!(optimal.flops <= greedy.flops);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PathOptimizer {
@@ -45,6 +55,16 @@ pub const AUTO_OPTIMAL_LIMIT: usize = 8;
 /// `pairs` follows the numpy / opt_einsum convention: each pair holds two positions
 /// (ascending) in the current list of operands; both are removed and their result is
 /// appended at the end of the list.
+///
+/// ```
+/// use tnlearn::{einsum_path, PathOptimizer};
+///
+/// // (a b) c costs 2*3*4 + 2*4*5 = 64 multiply-adds, a (b c) 3*4*5 + 2*3*5 = 90.
+/// let path = einsum_path("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 5]], PathOptimizer::Optimal)?;
+/// assert_eq!(path.pairs, vec![(0, 1), (0, 1)]);
+/// assert_eq!(path.flops, 64);
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractionPath {
     /// The pairwise steps, as positions in the current operand list.

@@ -3,6 +3,18 @@
 use crate::error::{Error, Result};
 
 /// What hangs below one of the two child legs of a node.
+///
+/// ```
+/// use tnlearn::ttn::{Child, Tree};
+///
+/// // Three sites: node 1 joins sites 0 and 1, the root (node 0) joins node 1 and site 2.
+/// let tree = Tree::new(vec![
+///     [Child::Node(1), Child::Site(2)],
+///     [Child::Site(0), Child::Site(1)],
+/// ])?;
+/// assert_eq!((tree.num_sites(), tree.root()), (3, 0));
+/// # Ok::<(), tnlearn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Child {
     /// Another node (by index).
