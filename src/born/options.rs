@@ -30,11 +30,27 @@ pub const AUTO_CHECKPOINT_BYTES: u64 = 2 << 30;
 /// | `step_rule` | [`StepRule::Plain`] | how the gradient becomes a step |
 /// | `checkpoint_every` | `None` (automatic) | MPS only: environment checkpoint spacing (memory) |
 ///
+/// The builder is the documented way to set options. The bond settings live in
+/// [`truncation`](Self::truncation) (one [`Truncation`] vocabulary for every split
+/// in the crate): `BornOptions::max_bond(n)` is the builder, and the value is read
+/// as `opts.truncation.max_bond` (a getter of the same name cannot exist next to
+/// the builder in Rust). A struct literal names the truncation:
+///
 /// ```
 /// use tnlearn::born::BornOptions;
+/// use tnlearn::Truncation;
 /// let opts = BornOptions::new().max_bond(16).learning_rate(0.01).sweeps(3);
 /// assert!(opts.validate().is_ok());
+/// assert_eq!(opts.truncation.max_bond, 16); // reading a setting
 /// assert!(BornOptions::new().max_bond(0).validate().is_err());
+///
+/// let literal = BornOptions {
+///     truncation: Truncation::new().max_bond(16).cutoff(1e-7),
+///     learning_rate: 0.01,
+///     sweeps: 3,
+///     ..BornOptions::default()
+/// };
+/// assert_eq!(literal, opts);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
