@@ -477,6 +477,19 @@ impl Cora {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for data of the wrong size or `level > J`.
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora, CoraFitOptions};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(60, &mut rng)?)?;
+    /// let coarse = truth.coarse_grain(&data, 1, &mut rng)?; // one draw per sample
+    /// assert_eq!(coarse.dim(), (60, 4)); // Gamma_1 has 4 sites
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn coarse_grain<R: Rng + ?Sized>(
         &self,
         data: &Dataset,
@@ -522,6 +535,20 @@ impl Cora {
     ///
     /// # Errors
     /// As [`Cora::log_likelihood_bounds`].
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora, CoraFitOptions};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(60, &mut rng)?)?;
+    /// // A stochastic upper bound on the full NLL; K = 10 importance samples per sample.
+    /// let bound = truth.nll_bound(&data.take(10), 10, &mut rng)?;
+    /// assert!(bound.is_finite() && bound > 0.0);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn nll_bound<R: Rng + ?Sized>(&self, data: &Dataset, k: usize, rng: &mut R) -> Result<f64> {
         let b = self.log_likelihood_bounds(data, k, rng)?;
         Ok(-b.iter().sum::<f64>() / b.len() as f64)

@@ -248,6 +248,21 @@ impl Cora {
     ///
     /// # Errors
     /// As [`Cora::fit_layerwise_with`].
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora, CoraFitOptions};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(60, &mut rng)?)?;
+    /// let mut model = Cora::initial(Architecture::chain(8).levels(2), 0.5, &mut rng)?;
+    /// let before = model.patch_nll(&data, (1, 2))?;
+    /// model.fit_layerwise(&data, &CoraFitOptions::new().em_iterations(3).patch((1, 2)))?;
+    /// assert!(model.patch_nll(&data, (1, 2))? < before);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn fit_layerwise(&mut self, data: &Dataset, options: &CoraFitOptions) -> Result<()> {
         self.fit_layerwise_with(data, options, &mut Silent)
     }
@@ -315,6 +330,21 @@ impl Cora {
     ///
     /// # Errors
     /// As [`Cora::fit_joint_with`].
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora, CoraFitOptions};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(60, &mut rng)?)?;
+    /// let mut model = Cora::initial(Architecture::chain(8).levels(2), 0.5, &mut rng)?;
+    /// let before = model.patch_nll(&data, (1, 2))?;
+    /// model.fit_joint(&data, &CoraFitOptions::new().em_iterations(3).patch((1, 2)))?;
+    /// assert!(model.patch_nll(&data, (1, 2))? < before);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn fit_joint(&mut self, data: &Dataset, options: &CoraFitOptions) -> Result<()> {
         self.fit_joint_with(data, options, &mut Silent)
     }

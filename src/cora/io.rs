@@ -71,6 +71,18 @@ impl Cora {
     ///
     /// # Errors
     /// [`Error::Io`](crate::Error::Io) naming the path if writing fails.
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let model = Cora::random(Architecture::chain(8).levels(2), &mut StdRng::seed_from_u64(6))?;
+    /// let path = std::env::temp_dir().join("tnlearn_doc_cora.cora");
+    /// model.save(&path)?;
+    /// let back = Cora::load(&path)?;
+    /// assert_eq!(back.top(), model.top()); // bit-exact
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let a = self.architecture();

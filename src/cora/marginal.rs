@@ -61,6 +61,17 @@ impl Cora {
     /// # Errors
     /// As [`Cora::marginal`]; [`Error::ShapeMismatch`] if `x.len() != N`;
     /// [`Error::InvalidArgument`] for a value `>= d`.
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let model = Cora::random(Architecture::chain(8).levels(2), &mut StdRng::seed_from_u64(5))?;
+    /// let x = [0, 1, 1, 0, 1, 0, 0, 1];
+    /// let p = model.marginal(&[2, 3])?;
+    /// assert!((model.log_marginal(&x, &[2, 3])? - p.get(&[1, 0])?.ln()).abs() < 1e-12);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn log_marginal(&self, x: &[u8], region: &[usize]) -> Result<f64> {
         self.check_sample(x)?;
         let p = self.marginal(region)?;
@@ -120,6 +131,19 @@ impl Cora {
     /// # Errors
     /// [`Error::InvalidArgument`] for data of the wrong size or a window that does not
     /// fit; as [`Cora::marginal`].
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora, CoraFitOptions};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(60, &mut rng)?)?;
+    /// let nll = truth.patch_nll(&data, (1, 2))?; // nats per pair of neighbouring sites
+    /// assert!(nll > 0.0 && nll <= 2.0 * 2f64.ln() + 1.0);
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
     pub fn patch_nll(&self, data: &Dataset, patch: (usize, usize)) -> Result<f64> {
         self.check_data(data)?;
         let windows = self.geometry.windows(0, patch)?;

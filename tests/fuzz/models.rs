@@ -373,7 +373,7 @@ fn write_mutated_npz<R: Rng>(base: &Members, path: &Path, rng: &mut R) {
                             "model",
                         ];
                         let key = keys[rng.random_range(0..keys.len())];
-                        if rng.random_bool(0.5) && v.get("architecture").is_some() {
+                        if v.get("architecture").is_some() && rng.random_bool(0.5) {
                             // CORA: an architecture field, or one site of a block or group.
                             let fields = [
                                 "rows",
