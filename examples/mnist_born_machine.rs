@@ -78,6 +78,8 @@ struct Defaults {
     learning_rate: f64,
     size_exponent: f64,
     steps_per_bond: usize,
+    /// Samples per gradient step (0: full batch).
+    batch_size: usize,
     sweeps: usize,
 }
 
@@ -86,6 +88,7 @@ const MPS_DEFAULTS: Defaults = Defaults {
     learning_rate: 0.02,
     size_exponent: -1.0,
     steps_per_bond: 2,
+    batch_size: 0,
     sweeps: 10,
 };
 
@@ -94,7 +97,8 @@ const TTN_DEFAULTS: Defaults = Defaults {
     learning_rate: 0.02,
     size_exponent: -1.0,
     steps_per_bond: 2,
-    sweeps: 2,
+    batch_size: 2400,
+    sweeps: 5,
 };
 
 fn cli() -> Command {
@@ -137,8 +141,8 @@ fn cli() -> Command {
                 .allow_negative_numbers(true),
         )
         .arg(num("steps-per-bond", "gradient steps per bond visit (default 2)").value_parser(value_parser!(usize)))
-        .arg(num("batch-size", "samples per step (0 = full batch)").default_value("0").value_parser(value_parser!(usize)))
-        .arg(num("sweeps", "most back-and-forth sweeps on the full training set (default: MPS 10, TTN 2)").value_parser(value_parser!(usize)))
+        .arg(num("batch-size", "samples per step (0 = full batch; default: MPS 0, TTN 2400)").value_parser(value_parser!(usize)))
+        .arg(num("sweeps", "most back-and-forth sweeps on the full training set (default: MPS 10, TTN 5)").value_parser(value_parser!(usize)))
         .arg(num("seed", "random seed").default_value("1").value_parser(value_parser!(u64)))
         .arg(
             num("out-dir", "output directory")
@@ -248,7 +252,7 @@ fn run() -> Result<()> {
     let usize_or = |k: &str, d: usize| m.get_one::<usize>(k).copied().unwrap_or(d);
     let f64_or = |k: &str, d: f64| m.get_one::<f64>(k).copied().unwrap_or(d);
     let seed = *m.get_one::<u64>("seed").expect("defaulted");
-    let batch = usize_or("batch-size", 0);
+    let batch = usize_or("batch-size", def.batch_size);
     let options = BornOptions::new()
         .max_bond(usize_or("max-bond", def.max_bond))
         .cutoff(f64_or("cutoff", 1e-7))
