@@ -32,26 +32,24 @@
 //! time of the same work.
 //!
 //! Defaults (chosen from the measurements in `docs/mps-born-machine.md`, "The
-//! flagship's defaults"): plain gradient steps, learning rate 0.02, two full-batch
-//! steps per bond, cutoff 1e-7, a warm-up of 2 sweeps on 2,000 of the training
-//! images (from a random start, full-batch sweeps on all images stall near 145-150
-//! nats), then the full training set with patience 4:
+//! flagship's defaults", and `docs/ttn.md`, "The flagship's TTN defaults"): plain
+//! gradient steps, learning rate 0.02, two steps per bond, cutoff 1e-7, a warm-up
+//! of 2 sweeps on 2,000 of the training images (from a random start, full-batch
+//! sweeps on all images stall near 145-150 nats), then the full training set with
+//! patience 4; the MPS takes full-batch steps, the TTN minibatches of 2,400 images
+//! (a third of the `n D^4` gradient work; each split is kept only if it lowers the
+//! NLL of all training images):
 //!
-//! | model | max bond | sweeps on the full set | test NLL | training: wall s | cpu s |
-//! |---|---|---|---|---|---|
-//! | MPS | 32 | 10 | **97.39** | 238 (146 in a second run) | 105 (104) |
-//! | TTN | 16 | 2 | 116.7 (108.0 now: see below) | 599 | 150 |
+//! | model | max bond | batch | sweeps on the full set | test NLL | training: wall s | cpu s |
+//! |---|---|---|---|---|---|---|
+//! | MPS | 32 | full | 10 | 97.39 | 201 (146-238 in other runs) | 116 (104-105) |
+//! | TTN | 16 | 2,400 | 5 | **95.76** | 224 (159 in a second run) | 159 (138) |
 //!
-//! Measured on 2 cores shared with other engineers' builds (load 5-9), so the wall
-//! times are 2-4x the CPU times; with 105 CPU seconds the MPS run should train in
-//! under 2 minutes on an idle 2-core machine. The MPS test NLL was still falling
-//! (about 0.15 nats per half-sweep at the end): more sweeps help. The TTN does not
-//! beat the MPS within this budget: `max_bond` 16 is too small for 7,200 images
-//! (15-30% of the weight discarded per split; the NLL rose from 108.0 after the
-//! warm-up to 116.7 after the first full half-sweep and 129 after two sweeps, and
-//! early stopping restored that first half-sweep), and a larger bond costs `D^4`.
-//! Since that run the example keeps the warm-up model when no half-sweep on the full
-//! set beats its validation NLL, which for this run means the 108.0 model.
+//! Measured on 2 cores shared with other engineers' builds (load 7-9), so the wall
+//! times exceed the CPU times. Both test NLLs were still falling at the end (MPS
+//! about 0.15, TTN about 0.45 nats per half-sweep): more sweeps help. At equal
+//! training time the TTN is ahead all along (1 minute: 101.8 vs 103.6; 3 minutes:
+//! 97.1 vs 98.0).
 
 #[path = "common/plot.rs"]
 mod plot;
