@@ -12,6 +12,7 @@ use super::options::{BornOptions, StepRule};
 use super::validation::Validation;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::linalg::sum_sq;
 
 /// What every fit does before any work: validate the options, the training set
 /// (`nsites` sites, values `< d`; errors name `train`) and the validation set if
@@ -44,11 +45,11 @@ pub(crate) fn gradient_step<D: Dimension>(
     options: &BornOptions,
     what: impl FnOnce() -> String,
 ) -> Result<()> {
-    let grad_norm = grad.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let grad_norm = norm_sq(grad).sqrt();
     let eta = options.learning_rate;
     let factor = options.step_rule.factor(eta, grad_norm, b.len());
     b.scaled_add(-(eta * factor), grad);
-    let nrm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let nrm = norm_sq(b).sqrt();
     if !nrm.is_finite() || nrm == 0.0 {
         let blame = match options.step_rule {
             StepRule::Plain => format!("learning_rate = {eta} too large?"),
@@ -65,8 +66,15 @@ pub(crate) fn gradient_step<D: Dimension>(
             value: format!("{nrm}"),
         });
     }
-    b.mapv_inplace(|v| v / nrm);
+    let inv = 1.0 / nrm;
+    b.mapv_inplace(|v| v * inv);
     Ok(())
+}
+
+/// `||a||^2`, vectorised when `a` is contiguous.
+fn norm_sq<D: Dimension>(a: &Array<f64, D>) -> f64 {
+    a.as_slice_memory_order()
+        .map_or_else(|| a.iter().map(|v| v * v).sum(), sum_sq)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 
 use ndarray::{Array3, ArrayView2};
 
-use super::environments::{advance_left, advance_right, Env};
+use super::environments::{advance_left_into, advance_right_into, Env};
 
 /// Left and right per-sample environments with checkpoint spacing `spacing`.
 pub(crate) struct EnvStore {
@@ -30,6 +30,10 @@ pub(crate) struct EnvStore {
     rights: Vec<Option<Env>>,
     bytes: usize,
     peak_bytes: usize,
+    /// Dropped environments whose allocations the next updates reuse (at most
+    /// `spacing + 2`, the most a rebuilt segment and one bond create at once): in
+    /// steady state no bond allocates a fresh `n x D` buffer, hence no page faults.
+    spare: Vec<Env>,
 }
 
 fn env_bytes(e: &Env) -> usize {
@@ -49,12 +53,15 @@ impl EnvStore {
             rights: vec![None; nsites],
             bytes: 0,
             peak_bytes: 0,
+            spare: Vec::new(),
         };
         store.put_left(0, Env::boundary(n));
         let mut cur = Env::boundary(n);
+        let mut next = Env::boundary(0);
         for k in (1..nsites).rev() {
             if k < nsites - 1 {
-                cur = advance_right(&cur, &tensors[k + 1], x.column(k + 1));
+                advance_right_into(&cur, &tensors[k + 1], x.column(k + 1), &mut next);
+                std::mem::swap(&mut cur, &mut next);
             }
             if store.is_checkpoint(k, nsites) || k == 1 {
                 store.put_right(k, cur.clone());
@@ -74,14 +81,56 @@ impl EnvStore {
 
     fn put_left(&mut self, k: usize, e: Env) {
         let add = env_bytes(&e);
-        let old = self.lefts[k].replace(e).map_or(0, |o| env_bytes(&o));
-        self.account(add, old);
+        let old = self.lefts[k].replace(e);
+        let removed = old.as_ref().map_or(0, env_bytes);
+        self.recycle(old);
+        self.account(add, removed);
     }
 
     fn put_right(&mut self, k: usize, e: Env) {
         let add = env_bytes(&e);
-        let old = self.rights[k].replace(e).map_or(0, |o| env_bytes(&o));
-        self.account(add, old);
+        let old = self.rights[k].replace(e);
+        let removed = old.as_ref().map_or(0, env_bytes);
+        self.recycle(old);
+        self.account(add, removed);
+    }
+
+    /// A spare environment to write an update into (its contents are overwritten).
+    fn take_spare(&mut self) -> Env {
+        self.spare.pop().unwrap_or_else(|| Env::boundary(0))
+    }
+
+    /// Keeps a dropped environment's allocation for reuse, up to `spacing + 2`.
+    fn recycle(&mut self, e: Option<Env>) {
+        if let Some(e) = e {
+            if self.spare.len() < self.spacing + 2 {
+                self.spare.push(e);
+            }
+        }
+    }
+
+    /// `lefts[j+1]` from `lefts[j]` and `A_j`.
+    fn build_left(&mut self, j: usize, a: &Array3<f64>, x: ArrayView2<'_, u8>) {
+        let mut next = self.take_spare();
+        advance_left_into(
+            self.lefts[j].as_ref().expect("built"),
+            a,
+            x.column(j),
+            &mut next,
+        );
+        self.put_left(j + 1, next);
+    }
+
+    /// `rights[j-1]` from `rights[j]` and `A_j`.
+    fn build_right(&mut self, j: usize, a: &Array3<f64>, x: ArrayView2<'_, u8>) {
+        let mut next = self.take_spare();
+        advance_right_into(
+            self.rights[j].as_ref().expect("built"),
+            a,
+            x.column(j),
+            &mut next,
+        );
+        self.put_right(j - 1, next);
     }
 
     /// Largest number of bytes held at once since the last [`EnvStore::reset_peak`].
@@ -103,8 +152,7 @@ impl EnvStore {
                 .find(|&c| self.lefts[c].is_some())
                 .expect("the left boundary is always stored");
             for (j, a) in tensors.iter().enumerate().take(k).skip(c) {
-                let next = advance_left(self.lefts[j].as_ref().expect("built"), a, x.column(j));
-                self.put_left(j + 1, next);
+                self.build_left(j, a, x);
             }
         }
         self.lefts[k].as_ref().expect("present")
@@ -118,12 +166,7 @@ impl EnvStore {
                 .find(|&c| self.rights[c].is_some())
                 .expect("the right boundary is always stored");
             for j in (k + 1..=c).rev() {
-                let next = advance_right(
-                    self.rights[j].as_ref().expect("built"),
-                    &tensors[j],
-                    x.column(j),
-                );
-                self.put_right(j - 1, next);
+                self.build_right(j, &tensors[j], x);
             }
         }
         self.rights[k].as_ref().expect("present")
@@ -149,12 +192,7 @@ impl EnvStore {
     /// boundary) and `lefts[k]` unless it is a checkpoint.
     pub fn advance_left_past(&mut self, k: usize, tensors: &[Array3<f64>], x: ArrayView2<'_, u8>) {
         let nsites = tensors.len();
-        let next = advance_left(
-            self.lefts[k].as_ref().expect("present"),
-            &tensors[k],
-            x.column(k),
-        );
-        self.put_left(k + 1, next);
+        self.build_left(k, &tensors[k], x);
         if !self.is_checkpoint(k, nsites) {
             self.drop_left(k);
         }
@@ -168,12 +206,7 @@ impl EnvStore {
     /// unless it is a checkpoint.
     pub fn advance_right_past(&mut self, k: usize, tensors: &[Array3<f64>], x: ArrayView2<'_, u8>) {
         let nsites = tensors.len();
-        let next = advance_right(
-            self.rights[k + 1].as_ref().expect("present"),
-            &tensors[k + 1],
-            x.column(k + 1),
-        );
-        self.put_right(k, next);
+        self.build_right(k + 1, &tensors[k + 1], x);
         if !self.is_checkpoint(k + 1, nsites) {
             self.drop_right(k + 1);
         }
@@ -183,15 +216,15 @@ impl EnvStore {
     }
 
     fn drop_left(&mut self, k: usize) {
-        if let Some(o) = self.lefts[k].take() {
-            self.account(0, env_bytes(&o));
-        }
+        let old = self.lefts[k].take();
+        self.account(0, old.as_ref().map_or(0, env_bytes));
+        self.recycle(old);
     }
 
     fn drop_right(&mut self, k: usize) {
-        if let Some(o) = self.rights[k].take() {
-            self.account(0, env_bytes(&o));
-        }
+        let old = self.rights[k].take();
+        self.account(0, old.as_ref().map_or(0, env_bytes));
+        self.recycle(old);
     }
 
     /// Drops `lefts[N-1]` and `rights[0]`, which no bond uses (they only serve the

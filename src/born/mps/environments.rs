@@ -9,75 +9,159 @@
 //! of sites neither under- nor overflow and `ln |psi(x)|` is a sum of logs.
 //! Memory: `n * D * 8` bytes (plus `n * 8` for the scales) per stored site.
 
-use ndarray::{s, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};
+use ndarray::{s, Array2, Array3, Array4, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 
-use crate::linalg::gemm_unchecked;
+use crate::linalg::{dot, gemm_unchecked, sum_sq};
 
 /// Environments of `n` samples at one site: unit rows and their log scales.
 pub(crate) use crate::born::rows::ScaledRows as Env;
 
-/// Sample indices grouped by the value of one column (`d` groups).
-pub(crate) fn group_by(col: ArrayView1<'_, u8>, d: usize) -> Vec<Vec<usize>> {
-    let mut groups = vec![Vec::new(); d];
-    for (i, &v) in col.iter().enumerate() {
-        groups[usize::from(v)].push(i);
+/// Rows per parallel task of an environment update: independent of the thread
+/// count, so results do not depend on it.
+const ROWS_PER_TASK: usize = 512;
+
+/// Copies rows `idx` of the row-major `src` into `buf` (grown on demand) and
+/// returns them as an `idx.len() x src.ncols()` matrix.
+fn gather<'b>(src: &Array2<f64>, idx: &[usize], buf: &'b mut Vec<f64>) -> ArrayViewMut2<'b, f64> {
+    let cols = src.ncols();
+    let data = src.as_slice().expect("environments are row-major");
+    buf.clear();
+    for &i in idx {
+        buf.extend_from_slice(&data[i * cols..(i + 1) * cols]);
     }
-    groups
+    ArrayViewMut2::from_shape((idx.len(), cols), buf.as_mut_slice()).expect("sizes match")
 }
 
-/// Normalises every row of `m` to unit length; `logs[i]` gets `base[i] + ln ||row||`.
-fn normalise_rows_into(m: &mut Array2<f64>, rows: &[usize], base: &[f64], logs: &mut [f64]) {
-    for (mut row, &i) in m.outer_iter_mut().zip(rows) {
-        let nrm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if nrm > 0.0 && nrm.is_finite() {
-            row.mapv_inplace(|v| v / nrm);
-            logs[i] = base[i] + nrm.ln();
-        } else {
-            row.fill(0.0);
-            logs[i] = f64::NEG_INFINITY;
-        }
+/// Normalises `row` to unit length; returns `ln ||row||` (`-inf`, and a zero row,
+/// for a zero or non-finite norm).
+fn normalise_row(row: &mut [f64]) -> f64 {
+    let nrm = sum_sq(row).sqrt();
+    if nrm > 0.0 && nrm.is_finite() {
+        let inv = 1.0 / nrm;
+        row.iter_mut().for_each(|v| *v *= inv);
+        nrm.ln()
+    } else {
+        row.fill(0.0);
+        f64::NEG_INFINITY
     }
 }
 
 /// Left environments of site `k+1` from those of site `k` and `A_k`:
 /// `l_x <- l_x A_k[x_k]`, one GEMM per value of `x_k`.
 pub(crate) fn advance_left(env: &Env, a: &Array3<f64>, col: ArrayView1<'_, u8>) -> Env {
-    let (_, d, dr) = a.dim();
-    advance(env, col, d, dr, |s| a.index_axis(Axis(1), s))
+    let mut out = Env::boundary(0);
+    advance_left_into(env, a, col, &mut out);
+    out
 }
 
 /// Right environments of site `k-1` from those of site `k` and `A_k`:
 /// `r_x <- A_k[x_k] r_x`, i.e. rows `r_x^T A_k[x_k]^T`, one GEMM per value of `x_k`.
 pub(crate) fn advance_right(env: &Env, a: &Array3<f64>, col: ArrayView1<'_, u8>) -> Env {
-    let (dl, d, _) = a.dim();
-    advance(env, col, d, dl, |s| {
-        a.index_axis(Axis(1), s).reversed_axes()
-    })
+    let mut out = Env::boundary(0);
+    advance_right_into(env, a, col, &mut out);
+    out
 }
 
+/// [`advance_left`] written into `out`, reusing its allocation.
+pub(crate) fn advance_left_into(
+    env: &Env,
+    a: &Array3<f64>,
+    col: ArrayView1<'_, u8>,
+    out: &mut Env,
+) {
+    let (_, d, dr) = a.dim();
+    advance(env, col, d, dr, |s| a.index_axis(Axis(1), s), out);
+}
+
+/// [`advance_right`] written into `out`, reusing its allocation.
+pub(crate) fn advance_right_into(
+    env: &Env,
+    a: &Array3<f64>,
+    col: ArrayView1<'_, u8>,
+    out: &mut Env,
+) {
+    let (dl, d, _) = a.dim();
+    advance(
+        env,
+        col,
+        d,
+        dl,
+        |s| a.index_axis(Axis(1), s).reversed_axes(),
+        out,
+    );
+}
+
+/// `out` reshaped to `n x cols` on its own allocation when large enough (the
+/// contents are left to be overwritten).
+fn reshape_env(out: &mut Env, n: usize, cols: usize) {
+    let old = std::mem::replace(&mut out.vecs, Array2::zeros((0, 0)));
+    let (mut v, _) = old.into_raw_vec_and_offset();
+    let len = n * cols;
+    if v.capacity() < len {
+        v = crate::tensor::alloc::try_zeroed_vec(len, "environments")
+            .unwrap_or_else(|_| vec![0.0; len]);
+    }
+    v.resize(len, 0.0);
+    out.vecs = Array2::from_shape_vec((n, cols), v).expect("sizes match");
+    out.logs.resize(n, 0.0);
+}
+
+/// The shared body of the environment updates: for blocks of [`ROWS_PER_TASK`]
+/// samples in parallel, one sequential GEMM per value `s` of the site on the rows
+/// with `x = s` (gathered), rows normalised into `out`.
 fn advance<'a>(
     env: &Env,
     col: ArrayView1<'_, u8>,
     d: usize,
     out_dim: usize,
-    mat: impl Fn(usize) -> ArrayView2<'a, f64>,
-) -> Env {
+    mat: impl Fn(usize) -> ArrayView2<'a, f64> + Sync,
+    out: &mut Env,
+) {
     let n = env.vecs.nrows();
-    let mut out = Array2::zeros((n, out_dim));
-    let mut logs = vec![f64::NEG_INFINITY; n];
-    for (s, idx) in group_by(col, d).iter().enumerate() {
-        if idx.is_empty() {
-            continue;
+    reshape_env(out, n, out_dim);
+    let col = col
+        .as_slice()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_else(|| col.to_vec());
+    let vecs = out.vecs.as_slice_mut().expect("row-major");
+    let task = |(t, (rows, logs)): (usize, (&mut [f64], &mut [f64])),
+                bufs: &mut (Vec<usize>, Vec<f64>, Vec<f64>)| {
+        let (idx, lg, og) = bufs;
+        let first = t * ROWS_PER_TASK;
+        for s in 0..d {
+            idx.clear();
+            idx.extend((first..first + logs.len()).filter(|&i| usize::from(col[i]) == s));
+            if idx.is_empty() {
+                continue;
+            }
+            let lview = gather(&env.vecs, idx, lg);
+            og.clear();
+            og.resize(idx.len() * out_dim, 0.0);
+            let mut oview = ArrayViewMut2::from_shape((idx.len(), out_dim), og.as_mut_slice())
+                .expect("sizes match");
+            crate::linalg::sequential(|| {
+                gemm_unchecked(1.0, lview.view(), mat(s), false, oview.view_mut());
+            });
+            for (r, &i) in og.chunks_exact_mut(out_dim).zip(idx.iter()) {
+                let l = normalise_row(r);
+                let j = i - first;
+                rows[j * out_dim..(j + 1) * out_dim].copy_from_slice(r);
+                logs[j] = env.logs[i] + l;
+            }
         }
-        let lg = env.vecs.select(Axis(0), idx);
-        let mut og = Array2::zeros((idx.len(), out_dim));
-        gemm_unchecked(1.0, lg.view(), mat(s), false, og.view_mut());
-        normalise_rows_into(&mut og, idx, &env.logs, &mut logs);
-        for (row, &i) in og.outer_iter().zip(idx) {
-            out.row_mut(i).assign(&row);
-        }
+    };
+    if out_dim == 0 || n == 0 {
+        out.logs.fill(f64::NEG_INFINITY);
+        return;
     }
-    Env { vecs: out, logs }
+    vecs.par_chunks_mut(ROWS_PER_TASK * out_dim)
+        .zip(out.logs.par_chunks_mut(ROWS_PER_TASK))
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |bufs, item| task(item, bufs),
+        );
 }
 
 /// The gradient of the NLL of the samples `batch` with respect to the merged
@@ -104,38 +188,138 @@ pub(crate) fn two_site_gradient(
     xk1: ArrayView1<'_, u8>,
     batch: &[usize],
 ) -> (Array4<f64>, usize) {
-    let (dl, d, _, dr) = b.dim();
-    let z: f64 = b.iter().map(|v| v * v).sum();
-    let mut grad = b.mapv(|v| 2.0 * v / z);
-    let mut groups = vec![Vec::new(); d * d];
-    for &i in batch {
-        groups[usize::from(xk[i]) * d + usize::from(xk1[i])].push(i);
-    }
-    let coef = -2.0 / batch.len() as f64;
-    let mut skipped = 0;
-    for (g, idx) in groups.iter().enumerate() {
-        if idx.is_empty() {
-            continue;
+    let mut grad = Array4::zeros(b.dim());
+    let skipped = GradientScratch::default().gradient(b, left, right, xk, xk1, batch, &mut grad);
+    (grad, skipped)
+}
+
+/// Samples per task of a gradient: the data term is summed per block of this many
+/// samples (in parallel), then the blocks in order, so the result does not depend
+/// on the thread count.
+const SAMPLES_PER_TASK: usize = 2048;
+
+/// Reusable buffers of [`two_site_gradient`] (grouped sample indices, gathered
+/// environment rows, products), kept across bonds and steps of a sweep.
+#[derive(Default)]
+pub(crate) struct GradientScratch {
+    groups: Vec<Vec<usize>>,
+    rows: GatherBuffers,
+    partials: Vec<Array4<f64>>,
+}
+
+/// Gathered left and right rows and the product `L_g B_g` of one block.
+#[derive(Default)]
+struct GatherBuffers {
+    left: Vec<f64>,
+    right: Vec<f64>,
+    product: Vec<f64>,
+}
+
+impl GradientScratch {
+    /// [`two_site_gradient`] written into `grad` (same shape as `b`); returns the
+    /// number of skipped samples.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gradient(
+        &mut self,
+        b: &Array4<f64>,
+        left: &Env,
+        right: &Env,
+        xk: ArrayView1<'_, u8>,
+        xk1: ArrayView1<'_, u8>,
+        batch: &[usize],
+        grad: &mut Array4<f64>,
+    ) -> usize {
+        let z = sum_sq(b.as_slice().expect("merged tensor is contiguous"));
+        let scale = 2.0 / z;
+        grad.zip_mut_with(b, |g, &v| *g = scale * v);
+        let coef = -2.0 / batch.len() as f64;
+        if batch.len() <= SAMPLES_PER_TASK {
+            let mut rows = std::mem::take(&mut self.rows);
+            let skipped = self.block(b, left, right, xk, xk1, batch, coef, grad, &mut rows);
+            self.rows = rows;
+            return skipped;
         }
-        let (sk, sk1) = (g / d, g % d);
-        let lg = left.vecs.select(Axis(0), idx);
-        let mut rg = right.vecs.select(Axis(0), idx);
-        let bg = b.slice(s![.., sk, sk1, ..]);
-        let mut m = Array2::zeros((idx.len(), dr));
-        gemm_unchecked(1.0, lg.view(), bg, false, m.view_mut());
-        for (mut rrow, mrow) in rg.outer_iter_mut().zip(m.outer_iter()) {
-            let psi: f64 = rrow.iter().zip(mrow.iter()).map(|(r, m)| r * m).sum();
-            let inv = 1.0 / psi;
-            if psi != 0.0 && psi.is_finite() && inv.is_finite() {
-                rrow.mapv_inplace(|v| v * inv);
+        let blocks: Vec<&[usize]> = batch.chunks(SAMPLES_PER_TASK).collect();
+        self.partials
+            .resize_with(blocks.len(), || Array4::zeros(b.dim()));
+        for p in &mut self.partials {
+            if p.dim() != b.dim() {
+                *p = Array4::zeros(b.dim());
             } else {
-                skipped += 1;
-                rrow.fill(0.0);
+                p.fill(0.0);
             }
         }
-        let mut gg = Array2::zeros((dl, dr));
-        gemm_unchecked(1.0, lg.t(), rg.view(), false, gg.view_mut());
-        grad.slice_mut(s![.., sk, sk1, ..]).scaled_add(coef, &gg);
+        let skipped: usize = blocks
+            .par_iter()
+            .zip(self.partials.par_iter_mut())
+            .map_init(
+                || (GradientScratch::default(), GatherBuffers::default()),
+                |(scratch, rows), (blk, partial)| {
+                    crate::linalg::sequential(|| {
+                        scratch.block(b, left, right, xk, xk1, blk, 1.0, partial, rows)
+                    })
+                },
+            )
+            .sum();
+        for p in &self.partials {
+            grad.scaled_add(coef, p);
+        }
+        skipped
     }
-    (grad, skipped)
+
+    /// Adds `coef sum_x (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x) / psi(x)` over the
+    /// samples `batch` to `acc`: per group `g = (x_k, x_{k+1})`, the GEMM
+    /// `L_g B_g` for `psi`, then `acc_g += coef L_g^T diag(1/psi) R_g`.
+    #[allow(clippy::too_many_arguments)]
+    fn block(
+        &mut self,
+        b: &Array4<f64>,
+        left: &Env,
+        right: &Env,
+        xk: ArrayView1<'_, u8>,
+        xk1: ArrayView1<'_, u8>,
+        batch: &[usize],
+        coef: f64,
+        acc: &mut Array4<f64>,
+        rows: &mut GatherBuffers,
+    ) -> usize {
+        let (_, d, _, dr) = b.dim();
+        self.groups.resize_with(d * d, Vec::new);
+        self.groups.iter_mut().for_each(Vec::clear);
+        for &i in batch {
+            self.groups[usize::from(xk[i]) * d + usize::from(xk1[i])].push(i);
+        }
+        let mut skipped = 0;
+        for (g, idx) in self.groups.iter().enumerate() {
+            if idx.is_empty() {
+                continue;
+            }
+            let (sk, sk1) = (g / d, g % d);
+            let lg = gather(&left.vecs, idx, &mut rows.left);
+            gather(&right.vecs, idx, &mut rows.right);
+            rows.product.clear();
+            rows.product.resize(idx.len() * dr, 0.0);
+            let m = ArrayViewMut2::from_shape((idx.len(), dr), rows.product.as_mut_slice())
+                .expect("sizes match");
+            gemm_unchecked(1.0, lg.view(), b.slice(s![.., sk, sk1, ..]), false, m);
+            for (r, m) in rows
+                .right
+                .chunks_exact_mut(dr)
+                .zip(rows.product.chunks_exact(dr))
+            {
+                let psi = dot(r, m);
+                let inv = 1.0 / psi;
+                if psi != 0.0 && psi.is_finite() && inv.is_finite() {
+                    r.iter_mut().for_each(|v| *v *= inv);
+                } else {
+                    skipped += 1;
+                    r.fill(0.0);
+                }
+            }
+            let rg = ArrayView2::from_shape((idx.len(), dr), rows.right.as_slice())
+                .expect("sizes match");
+            gemm_unchecked(coef, lg.t(), rg, true, acc.slice_mut(s![.., sk, sk1, ..]));
+        }
+        skipped
+    }
 }

@@ -14,7 +14,7 @@ use ndarray::{Array2, Array4};
 use rand::rngs::StdRng;
 
 use super::checkpoints::EnvStore;
-use super::environments::{advance_left, advance_right, two_site_gradient, Env};
+use super::environments::{advance_left, advance_right, two_site_gradient, Env, GradientScratch};
 use super::MpsBornMachine;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::step::{gradient_step, start_fit};
@@ -22,7 +22,7 @@ use crate::born::validation::{BestModel, Validation};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fit::{FitControl, FitObserver};
-use crate::linalg::{matmul, range_truncated};
+use crate::linalg::{matmul, range_truncated, sum_sq};
 use crate::mps::canonical::{site_from_matrix, site_matrix};
 
 impl MpsBornMachine {
@@ -96,6 +96,7 @@ impl MpsBornMachine {
 
         let spacing = opts.checkpoint_spacing(n, nsites);
         let mut store = EnvStore::new(&self.mps.tensors, x, spacing);
+        let mut work = BondWork::new(n);
         let total = 2 * opts.sweeps as u64 * (nsites as u64 - 1);
         let mut done = 0u64;
 
@@ -112,7 +113,7 @@ impl MpsBornMachine {
                 for k in bonds {
                     let (left, right) = store.pair(k, &self.mps.tensors, x);
                     let b = self.merged(k);
-                    let b = self.descend(b, left, right, train, k, &mut rng)?;
+                    let b = self.descend(b, left, right, train, k, &mut rng, &mut work)?;
                     trunc_err = trunc_err.max(self.split(k, b, direction)?);
                     match direction {
                         SweepDirection::LeftToRight => {
@@ -187,6 +188,7 @@ impl MpsBornMachine {
     }
 
     /// `steps_per_bond` normalised gradient steps on the merged tensor.
+    #[allow(clippy::too_many_arguments)]
     fn descend(
         &self,
         mut b: Array4<f64>,
@@ -195,18 +197,32 @@ impl MpsBornMachine {
         train: &Dataset,
         k: usize,
         rng: &mut StdRng,
+        work: &mut BondWork,
     ) -> Result<Array4<f64>> {
         let x = train.samples();
         let n = x.nrows();
-        let all: Vec<usize> = (0..n).collect();
+        if work.grad.dim() != b.dim() {
+            work.grad = Array4::zeros(b.dim());
+        }
         for _ in 0..self.options.steps_per_bond {
-            let batch: Vec<usize> = match self.options.batch_size {
-                Some(m) if m < n => rand::seq::index::sample(rng, n, m).into_vec(),
-                _ => all.clone(),
+            let drawn;
+            let batch: &[usize] = match self.options.batch_size {
+                Some(m) if m < n => {
+                    drawn = rand::seq::index::sample(rng, n, m).into_vec();
+                    &drawn
+                }
+                _ => &work.all,
             };
-            let (grad, _) =
-                two_site_gradient(&b, left, right, x.column(k), x.column(k + 1), &batch);
-            gradient_step(&mut b, &grad, &self.options, || {
+            work.scratch.gradient(
+                &b,
+                left,
+                right,
+                x.column(k),
+                x.column(k + 1),
+                batch,
+                &mut work.grad,
+            );
+            gradient_step(&mut b, &work.grad, &self.options, || {
                 format!("two-site tensor on bond ({k}, {})", k + 1)
             })?;
         }
@@ -228,7 +244,10 @@ impl MpsBornMachine {
             .expect("sizes match");
         let trunc = &self.options.truncation;
         let normalised = |c: Array2<f64>| {
-            let nrm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let nrm = c
+                .as_slice_memory_order()
+                .map_or_else(|| c.iter().map(|v| v * v).sum(), sum_sq)
+                .sqrt();
             if nrm > 0.0 {
                 c / nrm
             } else {
@@ -296,5 +315,23 @@ impl MpsBornMachine {
         let all: Vec<usize> = (0..n).collect();
         let (g, _) = two_site_gradient(&b, &left, &right, x.column(k), x.column(k + 1), &all);
         Ok((b, g))
+    }
+}
+
+/// What a sweep reuses from bond to bond: the gradient buffer (shape of the last
+/// merged tensor), the gradient's scratch buffers and the full-batch index list.
+struct BondWork {
+    grad: Array4<f64>,
+    scratch: GradientScratch,
+    all: Vec<usize>,
+}
+
+impl BondWork {
+    fn new(n: usize) -> Self {
+        BondWork {
+            grad: Array4::zeros((0, 0, 0, 0)),
+            scratch: GradientScratch::default(),
+            all: (0..n).collect(),
+        }
     }
 }
