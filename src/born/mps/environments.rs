@@ -104,14 +104,30 @@ pub(crate) fn two_site_gradient(
     xk1: ArrayView1<'_, u8>,
     batch: &[usize],
 ) -> (Array4<f64>, usize) {
-    let (dl, d, _, dr) = b.dim();
     let z: f64 = b.iter().map(|v| v * v).sum();
-    let mut grad = b.mapv(|v| 2.0 * v / z);
+    let grad = b.mapv(|v| 2.0 * v / z);
+    add_data_gradient(grad, b, (left, right), xk, xk1, batch, batch.len())
+}
+
+/// `grad + (-(2/total) sum_{x in batch} (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x) / psi(x))`:
+/// the data term of [`two_site_gradient`] for the samples `batch` of a batch of
+/// `total` samples (a distributed fit's rank holds a part of the batch; the parts
+/// are summed across ranks). Returns it and the number of skipped samples.
+pub(crate) fn add_data_gradient(
+    mut grad: Array4<f64>,
+    b: &Array4<f64>,
+    (left, right): (&Env, &Env),
+    xk: ArrayView1<'_, u8>,
+    xk1: ArrayView1<'_, u8>,
+    batch: &[usize],
+    total: usize,
+) -> (Array4<f64>, usize) {
+    let (dl, d, _, dr) = b.dim();
     let mut groups = vec![Vec::new(); d * d];
     for &i in batch {
         groups[usize::from(xk[i]) * d + usize::from(xk1[i])].push(i);
     }
-    let coef = -2.0 / batch.len() as f64;
+    let coef = -2.0 / total as f64;
     let mut skipped = 0;
     for (g, idx) in groups.iter().enumerate() {
         if idx.is_empty() {
