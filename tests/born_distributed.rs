@@ -162,13 +162,20 @@ fn assert_same(a: &Run, b: &Run, what: &str) {
             rb.train_nll,
             ra.half_sweep()
         );
+        // Held-out samples the model finds unlikely make ln p ill-conditioned (an
+        // amplitude psi(x) near 0 is a sum that cancels: d ln|psi| = d psi / psi):
+        // the validation NLL agrees to ~1e-11 when the training NLL agrees to ~1e-13.
         let (va, vb) = (ra.valid_nll.unwrap(), rb.valid_nll.unwrap());
-        assert!((va - vb).abs() < 1e-12, "{what}: valid NLL {va} vs {vb}");
+        assert!((va - vb).abs() < 1e-10, "{what}: valid NLL {va} vs {vb}");
         assert_eq!(ra.best_half_sweep, rb.best_half_sweep, "{what}");
     }
-    for (pa, pb) in a.log_probs.iter().zip(&b.log_probs) {
-        assert!((pa - pb).abs() < 1e-12, "{what}: ln p {pa} vs {pb}");
-    }
+    let worst = a
+        .log_probs
+        .iter()
+        .zip(&b.log_probs)
+        .map(|(pa, pb)| (pa - pb).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-11, "{what}: ln p of a training sample differs by {worst:e}");
 }
 
 #[test]
@@ -327,3 +334,4 @@ fn shards_partition_the_data_set_in_order() {
         assert_eq!(rows, data.samples().iter().copied().collect::<Vec<_>>());
     }
 }
+
