@@ -59,7 +59,8 @@ impl Communicator for Counting<'_> {
     fn sum_in_place(&self, values: &mut [f64]) {
         let t = Instant::now();
         self.inner.sum_in_place(values);
-        self.seconds.set(self.seconds.get() + t.elapsed().as_secs_f64());
+        self.seconds
+            .set(self.seconds.get() + t.elapsed().as_secs_f64());
         self.bytes
             .set(self.bytes.get() + std::mem::size_of_val(values) as u64);
     }

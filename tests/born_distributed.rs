@@ -175,7 +175,10 @@ fn assert_same(a: &Run, b: &Run, what: &str) {
         .zip(&b.log_probs)
         .map(|(pa, pb)| (pa - pb).abs())
         .fold(0.0, f64::max);
-    assert!(worst < 1e-11, "{what}: ln p of a training sample differs by {worst:e}");
+    assert!(
+        worst < 1e-11,
+        "{what}: ln p of a training sample differs by {worst:e}"
+    );
 }
 
 #[test]
@@ -334,4 +337,3 @@ fn shards_partition_the_data_set_in_order() {
         assert_eq!(rows, data.samples().iter().copied().collect::<Vec<_>>());
     }
 }
-
