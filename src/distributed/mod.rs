@@ -13,8 +13,9 @@
 //! update and the SVD split of the merged tensor) is then computed on every rank
 //! from identical numbers, so the models stay identical without sending tensors.
 //! Minibatches are drawn from the global sample numbering by one generator seeded
-//! alike on every rank, so a run does not depend on the number of ranks (up to the
-//! rounding of the summation order, ~1e-15 relative).
+//! alike on every rank, so a run does not depend on the number of ranks except
+//! through the rounding of the summation order (which a long, ill-conditioned fit
+//! amplifies as it amplifies a reordering of the samples on one process).
 
 #[cfg(feature = "mpi")]
 mod mpi_comm;

@@ -101,8 +101,10 @@ impl MpsBornMachine {
     /// them; the step and the split are then computed on every rank from the same
     /// numbers (no tensor is sent). Minibatches are drawn from the global sample
     /// numbering by one generator seeded alike on every rank, so the run does not
-    /// depend on the number of ranks: the models after 1 and `K` ranks agree up to
-    /// the rounding of the summation order (tested to 1e-12 under `mpirun`). The
+    /// depend on the number of ranks: the fits on 1 and `K` ranks differ only in the
+    /// rounding of the summation order (equal to 1e-12 on a small, well-conditioned
+    /// problem, tested under `mpirun`; on MNIST training amplifies rounding, as a
+    /// reordering of the samples does on one process: see `docs/benchmarks.md`). The
     /// training and validation NLL are reduced the same way; every rank gets the
     /// same reports and the same model, and calls its `observer` (print and write
     /// files on rank 0 only); the fit stops on every rank if any rank's observer
