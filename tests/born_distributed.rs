@@ -12,7 +12,7 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{
-    BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine, NoObserver, Validation,
+    BornOptions, FitControl, HalfSweepReport, MpsBornMachine, NoObserver, Validation,
 };
 use tnlearn::distributed::{Communicator, SingleProcess};
 use tnlearn::{Dataset, Error};
