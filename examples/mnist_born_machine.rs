@@ -9,7 +9,14 @@
 //! cargo run --release --example mnist_born_machine -- --npy rand1k_thr50_train.npy
 //! cargo run --release --example mnist_born_machine -- --resume out/mnist_born_machine/model.tnlborn
 //! cargo run --release --features progress --example mnist_born_machine   # with a progress bar
+//! mpirun -n 4 target/release/examples/mnist_born_machine   # built with --features mpi
 //! ```
+//!
+//! With the cargo feature `mpi`, under `mpirun -n K` the MPS trains data-parallel
+//! on `K` processes (`MpsBornMachine::fit_distributed_with`): every rank loads the
+//! data, draws the same split, and trains on its shard of the training and
+//! validation images; rank 0 prints, evaluates and writes the files. The result
+//! does not depend on `K` (up to rounding). See the README, "Training on a cluster".
 //!
 //! Data: the 8,000 shipped training images, of which a random 10%
 //! (`--valid-fraction`) are held out for validation, and the 2,000 shipped test
@@ -55,6 +62,8 @@
 mod plot;
 
 mod common;
+#[path = "common/ranks.rs"]
+mod ranks;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -203,6 +212,8 @@ struct Observer<'a> {
     #[cfg(feature = "progress")]
     bar: tnlearn::born::FitProgressBar,
     rows: Vec<Row>,
+    /// Not rank 0 of a distributed run: no evaluation, no output.
+    quiet: bool,
     /// Half-sweeps of earlier phases (the warm-up), and whether this is one.
     offset: usize,
     warmup: bool,
@@ -212,6 +223,9 @@ struct Observer<'a> {
 
 impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
     fn on_report(&mut self, r: &HalfSweepReport, model: &AnyBornMachine) -> FitControl {
+        if self.quiet {
+            return FitControl::Continue;
+        }
         let (t, c) = (Instant::now(), common::cpu_seconds());
         let test_nll = model.nll(self.test).unwrap_or(f64::NAN);
         self.eval_seconds += t.elapsed().as_secs_f64();
@@ -235,6 +249,9 @@ impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
     }
 
     fn on_progress(&mut self, done: u64, total: u64) {
+        if self.quiet {
+            return;
+        }
         FitObserver::<HalfSweepReport, AnyBornMachine>::on_progress(&mut self.log, done, total);
         #[cfg(feature = "progress")]
         FitObserver::<HalfSweepReport, AnyBornMachine>::on_progress(&mut self.bar, done, total);
@@ -249,6 +266,7 @@ fn run(args: Args) -> Result<()> {
     // Every argument is checked (and every input read) before the output directory
     // is created.
     let out_dir = args.out_dir.clone();
+    let ranks = ranks::Ranks::init()?;
     let kind = match args.model {
         Kind::Mps => "mps",
         Kind::Ttn => "ttn",
@@ -302,7 +320,8 @@ fn run(args: Args) -> Result<()> {
     let shape = train
         .image_shape()
         .unwrap_or((side, train.num_sites() / side.max(1)));
-    println!(
+    if ranks.is_root() {
+        println!(
         "{kind}: train {} images, validation {n_valid}, test {}, {} sites; max_bond {}, \
          cutoff {:e}, lr {}, {:?}, steps/bond {}, batch {:?}, at most {} sweeps, patience {patience}",
         train.len(),
@@ -316,24 +335,32 @@ fn run(args: Args) -> Result<()> {
         options.batch_size,
         options.sweeps
     );
+        if ranks.size() > 1 {
+            println!("data-parallel on {} ranks", ranks.size());
+        }
+    }
 
     let mut model: AnyBornMachine = match &args.resume {
         Some(p) => {
             let mut model = AnyBornMachine::load(p)?;
             model.set_options(options)?;
-            println!(
-                "resumed {} {} (max bond {})",
-                model.kind(),
-                p.display(),
-                model.max_bond()
-            );
+            if ranks.is_root() {
+                println!(
+                    "resumed {} {} (max bond {})",
+                    model.kind(),
+                    p.display(),
+                    model.max_bond()
+                );
+            }
             model
         }
         None if kind == "ttn" => TtnBornMachine::for_image(shape.0, shape.1, 2, options)?.into(),
         None => MpsBornMachine::new(train.num_sites(), 2, options)?.into(),
     };
     let kind = model.kind();
-    common::create_dir(&out_dir)?;
+    if ranks.is_root() {
+        common::create_dir(&out_dir)?;
+    }
 
     let new_observer = |warmup: bool, offset: usize| Observer {
         test: &test,
@@ -341,6 +368,7 @@ fn run(args: Args) -> Result<()> {
         #[cfg(feature = "progress")]
         bar: tnlearn::born::FitProgressBar::new(),
         rows: Vec::new(),
+        quiet: !ranks.is_root(),
         offset,
         warmup,
         eval_seconds: 0.0,
@@ -357,16 +385,20 @@ fn run(args: Args) -> Result<()> {
     let resumed = args.resume.is_some();
     if !resumed && warmup_sweeps > 0 && warmup_images > 0 && warmup_images < train.len() {
         let warm = train.take(warmup_images);
-        println!("warm-up: {warmup_sweeps} sweeps on {warmup_images} of the training images");
+        if ranks.is_root() {
+            println!("warm-up: {warmup_sweeps} sweeps on {warmup_images} of the training images");
+        }
         model.set_options(options.sweeps(warmup_sweeps))?;
         let mut observer = new_observer(true, 0);
-        model.fit_with(&warm, &mut observer)?;
+        model.fit_distributed_with(&ranks.shard(&warm)?, None, ranks.comm(), &mut observer)?;
         #[cfg(feature = "progress")]
         observer.bar.finish();
         (eval_seconds, eval_cpu) = (observer.eval_seconds, observer.eval_cpu);
         rows = observer.rows;
         model.set_options(options)?;
-        println!("training on all {} training images", train.len());
+        if ranks.is_root() {
+            println!("training on all {} training images", train.len());
+        }
     }
     let offset = rows.len();
     // Early stopping across the two phases: the warm-up model is the candidate to
@@ -381,10 +413,16 @@ fn run(args: Args) -> Result<()> {
         eval_cpu + common::cpu_seconds() - t.1,
     );
     let mut observer = new_observer(false, offset);
-    let validation = valid
+    let valid_shard = valid.as_ref().map(|v| ranks.shard(v)).transpose()?;
+    let validation = valid_shard
         .as_ref()
         .map(|v| Validation::new(v).patience(patience));
-    let reports = model.fit_validated_with(&train, validation, &mut observer)?;
+    let train_shard = ranks.shard(&train)?;
+    let reports =
+        model.fit_distributed_with(&train_shard, validation, ranks.comm(), &mut observer)?;
+    if !ranks.is_root() {
+        return Ok(()); // rank 0 evaluates and writes
+    }
     let train_seconds = start.elapsed().as_secs_f64() - eval_seconds - observer.eval_seconds;
     let train_cpu = common::cpu_seconds() - cpu_start - eval_cpu - observer.eval_cpu;
     #[cfg(feature = "progress")]

@@ -18,6 +18,7 @@
 //! | [`ttn`] | [`Ttn`](ttn::Ttn), [`Tree`](ttn::Tree): tree tensor networks over binary trees |
 //! | [`fit`] | [`FitControl`](fit::FitControl), [`FitObserver`](fit::FitObserver): the vocabulary of every fit |
 //! | [`born`] | MPS and TTN Born machines: training, exact likelihoods and sampling |
+//! | [`distributed`] | [`Communicator`](distributed::Communicator): data-parallel training across processes (MPI with the feature `mpi`) |
 //! | [`cora`] | [`Cora`]: the classical stochastic MERA, exact cone marginals, EM |
 //! | [`data`], [`io`] | [`Dataset`], shipped MNIST, IDX / npy readers, PNG grids |
 //! | [`ising`] | Ising data with an exact answer key: cluster samplers, exact entropies, MCRG |
@@ -80,6 +81,7 @@ extern crate openblas_src as _;
 pub mod born;
 pub mod cora;
 pub mod data;
+pub mod distributed;
 pub mod error;
 pub mod fit;
 pub mod io;

@@ -10,6 +10,7 @@ use super::options::BornOptions;
 use super::validation::Validation;
 use super::{BornMachine, Evidence, MpsBornMachine, TtnBornMachine};
 use crate::data::Dataset;
+use crate::distributed::Communicator;
 use crate::error::Result;
 use crate::fit::{FitControl, FitObserver};
 use crate::io::{format_error, read_file};
@@ -105,6 +106,40 @@ impl AnyBornMachine {
         match self {
             AnyBornMachine::Mps(_) => "mps",
             AnyBornMachine::Ttn(_) => "ttn",
+        }
+    }
+
+    /// Data-parallel training of the model inside over the ranks of `comm`: see
+    /// [`MpsBornMachine::fit_distributed_with`] (each rank passes its shard of the
+    /// data). The observer sees the model as in [`BornMachine::fit_validated_with`].
+    ///
+    /// # Errors
+    /// Those of [`MpsBornMachine::fit_distributed_with`];
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming `comm` for a
+    /// TTN on more than one rank (distributed training is the MPS's only; on one
+    /// rank the TTN trains as usual).
+    pub fn fit_distributed_with<O: FitObserver<HalfSweepReport, Self> + ?Sized>(
+        &mut self,
+        train: &Dataset,
+        validation: Option<Validation<'_>>,
+        comm: &dyn Communicator,
+        observer: &mut O,
+    ) -> Result<Vec<HalfSweepReport>> {
+        match self {
+            AnyBornMachine::Mps(m) => {
+                m.fit_distributed_with(train, validation, comm, &mut Wrapped(observer))
+            }
+            AnyBornMachine::Ttn(_) if comm.size() > 1 => Err(crate::Error::invalid_argument(
+                "comm",
+                format!(
+                    "distributed training ({} ranks) is implemented for the MPS Born machine \
+                     only; train the TTN on one rank",
+                    comm.size()
+                ),
+            )),
+            AnyBornMachine::Ttn(m) => {
+                m.fit_validated_with(train, validation, &mut Wrapped(observer))
+            }
         }
     }
 }

@@ -118,11 +118,28 @@ impl<'a, S> BestModel<'a, S> {
         log_probs: impl FnOnce(&Dataset) -> Vec<f64>,
         snapshot: impl FnOnce() -> S,
     ) -> bool {
+        self.after_half_sweep_nll(
+            report,
+            |data| {
+                let lp = log_probs(data);
+                -lp.iter().sum::<f64>() / lp.len() as f64
+            },
+            snapshot,
+        )
+    }
+
+    /// [`BestModel::after_half_sweep`] with the validation NLL computed by `nll`
+    /// (a distributed fit reduces it over the ranks' validation shards).
+    pub(crate) fn after_half_sweep_nll(
+        &mut self,
+        report: &mut HalfSweepReport,
+        nll: impl FnOnce(&Dataset) -> f64,
+        snapshot: impl FnOnce() -> S,
+    ) -> bool {
         let Some(v) = self.validation else {
             return false;
         };
-        let lp = log_probs(v.data);
-        let nll = -lp.iter().sum::<f64>() / lp.len() as f64;
+        let nll = nll(v.data);
         let index = report.half_sweep();
         let improved = match &self.best {
             None => true,

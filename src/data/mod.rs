@@ -230,6 +230,48 @@ impl Dataset {
         }
     }
 
+    /// The `rank`-th of `size` contiguous blocks of nearly equal length (the first
+    /// `n mod size` blocks one sample longer): rows `rank q + min(rank, r)` up to
+    /// the next block's start, `q = n / size`, `r = n mod size`. The blocks in rank
+    /// order are the data set, so a distributed fit on the shards
+    /// ([`MpsBornMachine::fit_distributed_with`](crate::born::MpsBornMachine::fit_distributed_with))
+    /// trains on exactly this data set. Labels and image shape are kept.
+    ///
+    /// ```
+    /// use tnlearn::Dataset;
+    ///
+    /// let data = Dataset::binary(ndarray::Array2::zeros((5, 3)))?;
+    /// let lens: Vec<usize> = (0..2).map(|r| data.shard(r, 2).map(|s| s.len())).collect::<Result<_, _>>()?;
+    /// assert_eq!(lens, [3, 2]);
+    /// assert!(data.shard(0, 6).is_err()); // more ranks than samples
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming `size` if it is 0 or larger than the number
+    /// of samples (a rank would get none), naming `rank` if `rank >= size`.
+    pub fn shard(&self, rank: usize, size: usize) -> Result<Self> {
+        let n = self.len();
+        if size == 0 || size > n {
+            return Err(Error::invalid_argument(
+                "size",
+                format!(
+                    "{size} shards of a data set of {n} samples: every rank needs at least \
+                     one sample (use at most {n} ranks)"
+                ),
+            ));
+        }
+        if rank >= size {
+            return Err(Error::invalid_argument(
+                "rank",
+                format!("rank {rank} of {size} ranks (ranks are 0..{size})"),
+            ));
+        }
+        let (q, r) = (n / size, n % size);
+        let start = |k: usize| k * q + k.min(r); // <= n: no overflow
+        self.subset(start(rank)..start(rank + 1))
+    }
+
     /// The former name of [`Dataset::filter_label`] (which filters, while
     /// [`Dataset::with_labels`] attaches labels).
     #[deprecated(since = "0.2.0", note = "use `Dataset::filter_label`")]

@@ -233,6 +233,23 @@ impl GradientScratch {
         let scale = 2.0 / z;
         grad.zip_mut_with(b, |g, &v| *g = scale * v);
         let coef = -2.0 / batch.len() as f64;
+        self.add_data_term(b, (left, right), (xk, xk1), batch, coef, grad)
+    }
+
+    /// Adds `coef sum_{x in batch} (l_x (x) e_{x_k} (x) e_{x_{k+1}} (x) r_x) / psi(x)`
+    /// to `grad`: the data term of [`two_site_gradient`] with `coef = -2/|batch|`,
+    /// or, in a distributed fit, `-2/total` for this rank's part of a batch of
+    /// `total` samples. Blocks of [`SAMPLES_PER_TASK`] samples run in parallel and
+    /// are added in order. Returns the number of skipped samples (`psi(x) = 0`).
+    pub(crate) fn add_data_term(
+        &mut self,
+        b: &Array4<f64>,
+        (left, right): (&Env, &Env),
+        (xk, xk1): (ArrayView1<'_, u8>, ArrayView1<'_, u8>),
+        batch: &[usize],
+        coef: f64,
+        grad: &mut Array4<f64>,
+    ) -> usize {
         if batch.len() <= SAMPLES_PER_TASK {
             let mut rows = std::mem::take(&mut self.rows);
             let skipped = self.block(b, left, right, xk, xk1, batch, coef, grad, &mut rows);

@@ -13,6 +13,7 @@ mod environments;
 mod io;
 pub(crate) use io::MAGIC;
 mod sampling;
+mod sharded;
 mod training;
 use crate::born::options::BornOptions;
 use crate::data::Dataset;
