@@ -183,7 +183,7 @@ fn read_architecture(npz: &NpzIn, meta: &Value) -> Result<Geometry> {
 
 impl Cora {
     /// Writes the model to an `.npz` archive that numpy reads without tnlearn
-    /// (layout in the [module documentation](self): `meta` JSON with the
+    /// (layout in `docs/cora.md`, "Export to numpy": `meta` JSON with the
     /// architecture and the spelled-out blocks and groups, one float64 array per
     /// stochastic map); [`Cora::import_npz`] reads it back exactly.
     ///
