@@ -6,11 +6,11 @@
 //! every rank, never a hang or a panic. `tests/mpi.rs` checks the same under
 //! `mpirun` (feature `mpi`).
 
+mod born_common;
+
 use std::sync::{Arc, Barrier, Mutex};
 
 use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tnlearn::born::{
     BornOptions, FitControl, HalfSweepReport, MpsBornMachine, NoObserver, Validation,
 };
@@ -92,21 +92,9 @@ fn on_ranks<T: Send>(size: usize, body: impl Fn(&ThreadComm) -> T + Sync) -> Vec
     })
 }
 
-/// `n` noisy copies of 3 random templates: structure to learn.
+/// `n` noisy copies of 3 random templates (bits flipped with probability 0.1).
 fn noisy_templates(n: usize, seed: u64) -> Dataset {
-    let mut t = StdRng::seed_from_u64(7);
-    let templates: Vec<Vec<u8>> = (0..3)
-        .map(|_| (0..SITES).map(|_| t.random_range(0..2u8)).collect())
-        .collect();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut x = Array2::zeros((n, SITES));
-    for mut row in x.rows_mut() {
-        let tpl = &templates[rng.random_range(0..3)];
-        for (k, v) in row.iter_mut().enumerate() {
-            *v = tpl[k] ^ u8::from(rng.random_bool(0.1));
-        }
-    }
-    Dataset::binary(x).unwrap()
+    born_common::noisy_templates(n, SITES, 7, 0.1, seed)
 }
 
 fn options(batch: Option<usize>) -> BornOptions {

@@ -3,9 +3,9 @@
 //! bit for bit the model of the best validation NLL and stops `patience`
 //! half-sweeps after it; without a validation set nothing changes.
 
+mod born_common;
+
 use ndarray::{Array2, Array3};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tnlearn::born::{
     AnyBornMachine, BornMachine, BornOptions, FitControl, HalfSweepReport, MpsBornMachine,
     ProgressLog, TtnBornMachine, Validation,
@@ -14,24 +14,9 @@ use tnlearn::{Dataset, Error};
 
 const SITES: usize = 12; // 3 x 4 images for the TTN
 
-/// `n` noisy copies of 3 random templates (each bit flipped with probability 0.15):
-/// a distribution with structure, of which a few dozen samples are easy to
-/// memorise.
+/// `n` noisy copies of 3 random templates (each bit flipped with probability 0.15).
 fn noisy_templates(n: usize, seed: u64) -> Dataset {
-    let mut t = StdRng::seed_from_u64(1000);
-    let templates: Vec<Vec<u8>> = (0..3)
-        .map(|_| (0..SITES).map(|_| t.random_range(0..2u8)).collect())
-        .collect();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let x = Array2::from_shape_fn((n, SITES), |_| 0u8);
-    let mut x = x;
-    for mut row in x.rows_mut() {
-        let tpl = &templates[rng.random_range(0..3)];
-        for (k, v) in row.iter_mut().enumerate() {
-            *v = tpl[k] ^ u8::from(rng.random_bool(0.15));
-        }
-    }
-    Dataset::binary(x).unwrap()
+    born_common::noisy_templates(n, SITES, 1000, 0.15, seed)
 }
 
 fn options() -> BornOptions {

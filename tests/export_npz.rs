@@ -100,6 +100,21 @@ fn members(path: &Path) -> Vec<(String, Member)> {
         .collect()
 }
 
+/// The members of the archive `good` with its JSON `meta` member edited by `f`.
+fn with_meta(good: &Path, f: &dyn Fn(&mut serde_json::Value)) -> Vec<(String, Member)> {
+    members(good)
+        .into_iter()
+        .map(|(n, mm)| match (n.as_str(), mm) {
+            ("meta", Member::Bytes(b)) => {
+                let mut v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+                f(&mut v);
+                (n, Member::Bytes(v.to_string().into_bytes()))
+            }
+            (_, mm) => (n, mm),
+        })
+        .collect()
+}
+
 fn write_members(path: &Path, ms: &[(String, Member)]) {
     let mut w = NpzWriter::new(std::fs::File::create(path).unwrap());
     for (name, m) in ms {
@@ -162,19 +177,7 @@ fn damaged_archives_are_refused_with_a_reason() {
     refused(&p, "NaN");
 
     // Meta that lies about the size, and meta that is not JSON.
-    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| {
-        members(&good)
-            .into_iter()
-            .map(|(n, mm)| match (n.as_str(), mm) {
-                ("meta", Member::Bytes(b)) => {
-                    let mut v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-                    f(&mut v);
-                    (n, Member::Bytes(v.to_string().into_bytes()))
-                }
-                (_, mm) => (n, mm),
-            })
-            .collect::<Vec<_>>()
-    };
+    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| with_meta(&good, f);
     let p = tmp("huge.npz");
     write_members(
         &p,
@@ -414,19 +417,7 @@ fn damaged_cora_archives_are_refused_with_a_reason() {
     write_members(&p, &more);
     refused(&p, "beyond");
     // Meta: a spelled-out block that disagrees, an impossible architecture.
-    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| {
-        members(&good)
-            .into_iter()
-            .map(|(n, mm)| match (n.as_str(), mm) {
-                ("meta", Member::Bytes(b)) => {
-                    let mut v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-                    f(&mut v);
-                    (n, Member::Bytes(v.to_string().into_bytes()))
-                }
-                (_, mm) => (n, mm),
-            })
-            .collect::<Vec<_>>()
-    };
+    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| with_meta(&good, f);
     let p = tmp("cora_blocks.npz");
     write_members(
         &p,

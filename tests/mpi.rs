@@ -10,32 +10,18 @@
 //! built in the test profile (`cargo build --profile test --features mpi --example
 //! mnist_born_machine`) and is skipped without it unless `TNL_REQUIRE_EXAMPLES=1`.
 
+mod born_common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tnlearn::born::{BornOptions, MpsBornMachine, NoObserver, Validation};
 use tnlearn::distributed::{Communicator, MpiCommunicator};
 use tnlearn::Dataset;
 
-/// `n` noisy copies (bits flipped with probability 0.1) of 3 random templates of
-/// `SITES` bits.
+/// `n` noisy copies of 3 random templates (bits flipped with probability 0.1).
 fn noisy_templates(n: usize, seed: u64) -> Dataset {
-    let mut t = StdRng::seed_from_u64(7);
-    let templates: Vec<Vec<u8>> = (0..3)
-        .map(|_| (0..SITES).map(|_| t.random_range(0..2u8)).collect())
-        .collect();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut x = Array2::zeros((n, SITES));
-    for mut row in x.rows_mut() {
-        let tpl = &templates[rng.random_range(0..3)];
-        for (k, v) in row.iter_mut().enumerate() {
-            *v = tpl[k] ^ u8::from(rng.random_bool(0.1));
-        }
-    }
-    Dataset::binary(x).expect("bits")
+    born_common::noisy_templates(n, SITES, 7, 0.1, seed)
 }
 
 const SITES: usize = 10;

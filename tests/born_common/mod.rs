@@ -4,7 +4,7 @@
 
 use ndarray::Array2;
 use rand::rngs::StdRng;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use tnlearn::born::BornMachine;
 use tnlearn::Dataset;
 
@@ -26,6 +26,32 @@ pub fn configs(n: usize, d: usize) -> Vec<Vec<u8>> {
 pub fn random_data(n: usize, sites: usize, d: usize, rng: &mut StdRng) -> Dataset {
     let s = Array2::from_shape_fn((n, sites), |_| rng.random_range(0..d as u8));
     Dataset::new(s, d).unwrap()
+}
+
+/// `n` noisy copies of 3 random templates of `sites` bits: the templates are drawn
+/// from `template_seed`, then every bit of a copy is flipped with probability
+/// `flip` (draws from `seed`). A distribution with structure, of which a few dozen
+/// samples are easy to memorise.
+pub fn noisy_templates(
+    n: usize,
+    sites: usize,
+    template_seed: u64,
+    flip: f64,
+    seed: u64,
+) -> Dataset {
+    let mut t = StdRng::seed_from_u64(template_seed);
+    let templates: Vec<Vec<u8>> = (0..3)
+        .map(|_| (0..sites).map(|_| t.random_range(0..2u8)).collect())
+        .collect();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut x = Array2::zeros((n, sites));
+    for mut row in x.rows_mut() {
+        let tpl = &templates[rng.random_range(0..3)];
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = tpl[k] ^ u8::from(rng.random_bool(flip));
+        }
+    }
+    Dataset::binary(x).unwrap()
 }
 
 /// Upper quantile of chi-square with `k` degrees of freedom at significance 1e-4
