@@ -49,11 +49,13 @@
 //!
 //! | model | max bond | batch | sweeps on the full set | test NLL | training: wall s | cpu s |
 //! |---|---|---|---|---|---|---|
-//! | MPS | 32 | full | 10 | 97.39 | 201 (146-238 in other runs) | 116 (104-105) |
-//! | TTN | 16 | 2,400 | 5 | **95.76** | 224 (159 in a second run) | 159 (138) |
+//! | MPS | 32 | full | 10 | 98.07 | 45 | 63 |
+//! | TTN | 16 | 2,400 | 5 | **95.73** | 113 | 132 |
 //!
-//! Measured on 2 cores shared with other engineers' builds (load 7-9), so the wall
-//! times exceed the CPU times. Both test NLLs were still falling at the end (MPS
+//! Measured on a quiet 2-core machine (2026-12-02, after the MPS sweep speed-ups;
+//! before them, on a loaded machine: MPS 97.39 in 146-238 s, TTN 95.76 in
+//! 159-224 s: training on MNIST amplifies rounding differences to a fraction of a
+//! nat). Both test NLLs were still falling at the end (MPS
 //! about 0.15, TTN about 0.45 nats per half-sweep): more sweeps help. At equal
 //! training time the TTN is ahead all along (1 minute: 101.8 vs 103.6; 3 minutes:
 //! 97.1 vs 98.0).
