@@ -99,8 +99,9 @@ fn reshape_env(out: &mut Env, n: usize, cols: usize) {
     let (mut v, _) = old.into_raw_vec_and_offset();
     let len = n * cols;
     if v.capacity() < len {
-        v = crate::tensor::alloc::try_zeroed_vec(len, "environments")
-            .unwrap_or_else(|_| vec![0.0; len]);
+        // Sizes were checked when the fit started; `vec![0.0; n]` takes zeroed pages
+        // from the allocator (no memset).
+        v = vec![0.0; len];
     }
     v.resize(len, 0.0);
     out.vecs = Array2::from_shape_vec((n, cols), v).expect("sizes match");
