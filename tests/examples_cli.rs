@@ -99,6 +99,8 @@ fn library_errors_print_their_message_and_write_nothing() {
         !err.contains("Io {") && !err.contains("Os {"),
         "Debug form: {err}"
     );
+    // The message already quotes the OS error: it is not printed a second time.
+    assert_eq!(err.lines().count(), 1, "cause repeated: {err}");
 }
 
 #[test]

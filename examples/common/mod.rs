@@ -9,15 +9,23 @@ use std::process::ExitCode;
 pub type BoxError = Box<dyn std::error::Error>;
 
 /// Runs the example's body: on error prints the error's message and its causes to
-/// stderr (`error: ...`, `  caused by: ...`) and exits with status 1.
+/// stderr (`error: ...`, `  caused by: ...`; a cause the message already quotes is
+/// not repeated) and exits with status 1.
 pub fn main(body: impl FnOnce() -> Result<(), BoxError>) -> ExitCode {
     match body() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             let mut cause = e.source();
             while let Some(c) = cause {
-                eprintln!("  caused by: {c}");
+                // A message that already quotes its cause (`I/O error on <file>: <cause>`)
+                // is not followed by the same cause again.
+                let text = c.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                shown = text;
                 cause = c.source();
             }
             ExitCode::FAILURE
