@@ -9,11 +9,24 @@
 //!     --npz mnist28_thr127.5_100perclass.npz --max-bonds 20,50,100 --sweeps 20
 //! ```
 //!
+//! The published code's timing settings (issue 13; its figures are in
+//! `docs/benchmarks.md`, "MPS training sweeps": plain steps, learning rate 1e-3,
+//! 10 steps per bond on minibatches of 50, cutoff 1e-7, 6 sweeps), on the files of
+//! its repository (`rand1k_thr50_train.npy`, held-out `others1k_thr50_test.npy`):
+//!
+//! ```sh
+//! cargo run --release --example mps_capacity -- --npy rand1k_thr50_train.npy \
+//!     --test-npy others1k_thr50_test.npy --max-bonds 100 --sweeps 6 \
+//!     --learning-rate 1e-3 --size-exponent -1 --decay 1 --steps-per-bond 10 \
+//!     --batch-size 50 --cutoff 1e-7
+//! ```
+//!
 //! The `.npz` file is the one of the published repository
 //! (`MNIST/capacity/mnist28_127.5.npz` in congzlwag/UnsupGenModbyMPS, member `data`:
 //! 1000 x 784, 100 per digit, threshold 127.5); any 0/1 `.npy` file works with
-//! `--npy`. Writes `capacity.csv` (max_bond, sweep, train NLL, max bond reached,
-//! seconds, peak environment bytes) and its plot `capacity.png` (train NLL against
+//! `--npy`. Writes `capacity.csv` (max_bond, sweep, train NLL, NLL on `--test-npy`
+//! (empty without it), max bond reached, wall and CPU seconds of the sweep, peak
+//! environment bytes) and its plot `capacity.png` (train NLL against
 //! sweeps, one curve per bond dimension), the trained models (`model_D{max_bond}.tnlborn`)
 //! and a PNG of 100 samples per bond dimension (square images only) into
 //! `--out-dir`; the last line printed is one
@@ -66,6 +79,13 @@ struct Args {
     /// Gradient steps per bond visit (published: 1)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     steps_per_bond: u32,
+    /// Random samples per gradient step (default: the full training set)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: Option<u32>,
+    /// A .npy array of held-out 0/1 images: its NLL is printed after every sweep
+    /// (not timed)
+    #[arg(long, value_name = "FILE.npy")]
+    test_npy: Option<PathBuf>,
     /// Continue training a saved model (with the given learning rate)
     #[arg(long, value_name = "MODEL.tnlborn")]
     resume: Option<PathBuf>,
@@ -103,6 +123,7 @@ fn options(args: &Args, max_bond: usize) -> BornOptions {
         .learning_rate(args.learning_rate)
         .step_rule(step_rule)
         .steps_per_bond(args.steps_per_bond as usize)
+        .batch_size(args.batch_size.map(|b| b as usize))
         .sweeps(1)
         .initial_bond(2.min(max_bond))
         .seed(args.seed)
@@ -127,6 +148,10 @@ fn run(args: Args) -> Result<()> {
         (None, Some(p)) => tnlearn::io::npy::read_binary(p)?,
         (None, None) => unreachable!("clap requires --npz or --npy"),
     };
+    let test: Option<Dataset> = match &args.test_npy {
+        Some(p) => Some(tnlearn::io::npy::read_binary(p)?),
+        None => None,
+    };
     let resumed = match &args.resume {
         Some(p) => Some(MpsBornMachine::load(p)?),
         None => None,
@@ -140,7 +165,9 @@ fn run(args: Args) -> Result<()> {
         tnlearn::linalg::backend_name()
     );
 
-    let mut csv = String::from("max_bond,sweep,train_nll,bond_reached,seconds,env_bytes\n");
+    let mut csv = String::from(
+        "max_bond,sweep,train_nll,test_nll,bond_reached,seconds,cpu_seconds,env_bytes\n",
+    );
     let mut summary = Vec::new();
     let mut curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for &max_bond in &bonds {
@@ -160,7 +187,10 @@ fn run(args: Args) -> Result<()> {
         );
         bar.set_message(max_bond.to_string());
         let (mut last_nll, mut seconds, mut peak) = (model.nll(&data)?, 0.0, 0usize);
+        let mut per_sweep = Vec::new();
+        let mut last_test = None;
         for sweep in 1..=sweeps {
+            let cpu_start = cpu_seconds();
             let start = Instant::now();
             let mut end = None;
             model.fit_with_fn(&data, |r, _| {
@@ -169,17 +199,28 @@ fn run(args: Args) -> Result<()> {
                 FitControl::Continue
             })?;
             let secs = start.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu_start;
             seconds += secs;
             let r = end.expect("one sweep reports twice");
+            let test_nll = match &test {
+                Some(t) => Some(model.nll(t)?),
+                None => None,
+            };
+            last_test = test_nll;
+            let test_text = test_nll.map_or(String::new(), |t| format!("  test NLL {t:>8.3}"));
             bar.suspend(|| println!(
-                "D={max_bond:<4} sweep {sweep:>3}: train NLL {:>8.3}  bond {:>4}  {:>6.2} s  lr {:.2e}",
+                "D={max_bond:<4} sweep {sweep:>3}: train NLL {:>8.3}{test_text}  bond {:>4}  {:>6.2} s ({cpu:.2} CPU s)  lr {:.2e}",
                 r.train_nll, r.max_bond, secs, options.learning_rate
             ));
             let _ = writeln!(
                 csv,
-                "{max_bond},{sweep},{:.6},{},{secs:.3},{}",
-                r.train_nll, r.max_bond, r.env_bytes
+                "{max_bond},{sweep},{:.6},{},{},{secs:.3},{cpu:.3},{}",
+                r.train_nll,
+                test_nll.map_or(String::new(), |t| format!("{t:.6}")),
+                r.max_bond,
+                r.env_bytes
             );
+            per_sweep.push(serde_json::json!({"seconds": secs, "cpu_seconds": cpu}));
             if r.train_nll > last_nll {
                 options = options.learning_rate(options.learning_rate * decay);
                 model.set_options(options)?;
@@ -202,7 +243,14 @@ fn run(args: Args) -> Result<()> {
                 2,
             )?;
         }
-        summary.push((max_bond, last_nll, seconds / sweeps as f64, peak));
+        summary.push((
+            max_bond,
+            last_nll,
+            last_test,
+            seconds / sweeps as f64,
+            peak,
+            per_sweep,
+        ));
         curves.push((format!("max_bond {max_bond}"), curve));
     }
     let series: Vec<plot::Series<'_>> = curves
@@ -223,11 +271,13 @@ fn run(args: Args) -> Result<()> {
     std::fs::write(&path, csv).map_err(|source| Error::Io { path, source })?;
     let runs: Vec<serde_json::Value> = summary
         .iter()
-        .map(|(d, nll, s, b)| {
+        .map(|(d, nll, test_nll, s, b, per_sweep)| {
             serde_json::json!({
                 "max_bond": d,
                 "train_nll": nll,
+                "test_nll": test_nll,
                 "seconds_per_sweep": s,
+                "sweeps": per_sweep,
                 "env_bytes": b,
             })
         })
@@ -238,4 +288,19 @@ fn run(args: Args) -> Result<()> {
         "runs": runs,
     }));
     Ok(())
+}
+
+/// CPU seconds (user + system) of this process so far, all threads; 0 where
+/// `getrusage` is unavailable.
+fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage writes into the zeroed struct it is given.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
+            let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
+            return t(ru.ru_utime) + t(ru.ru_stime);
+        }
+    }
+    0.0
 }

@@ -189,6 +189,12 @@ fn mps_capacity_checks_its_flags() {
         1,
         "error: I/O error on /nonexistent/x.npy",
     );
+    refused(
+        "mps_capacity",
+        &["--npy", "x.npy", "--batch-size", "0"],
+        2,
+        CLAP,
+    );
     // One data source is required.
     refused(
         "mps_capacity",
