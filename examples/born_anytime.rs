@@ -41,6 +41,9 @@ struct Args {
     /// Which training time the budgets are in: wall or cpu seconds (columns train_seconds, train_cpu_seconds)
     #[arg(long, value_enum, default_value = "cpu")]
     clock: Clock,
+    /// Leave points above this test NLL out of the plot (the first half-sweeps are far above the rest)
+    #[arg(long, default_value_t = 110.0)]
+    y_max: f64,
     /// Output directory (writes anytime.png)
     #[arg(long, default_value = "out/born_anytime/")]
     out_dir: PathBuf,
@@ -187,6 +190,7 @@ fn run(args: Args) -> Result<()> {
             let mut xy = Vec::new();
             for (i, p) in points.iter().enumerate() {
                 let y = at_budget(points, p.seconds).map_or(f64::NAN, |q| q.test_nll);
+                let y = if y <= args.y_max { y } else { f64::NAN };
                 let next = points.get(i + 1).map_or(end, |q| q.seconds);
                 xy.extend([(p.seconds, y), (next, y)]);
             }
