@@ -70,8 +70,10 @@
 //! 159-224 s: training on MNIST amplifies rounding differences to a fraction of a
 //! nat). Both test NLLs were still falling at the end (MPS
 //! about 0.15, TTN about 0.45 nats per half-sweep): more sweeps help. At equal
-//! training time the TTN is ahead all along (1 minute: 101.8 vs 103.6; 3 minutes:
-//! 97.1 vs 98.0).
+//! training time these defaults put the TTN ahead (1 minute: 101.8 vs 103.6; 3
+//! minutes: 97.1 vs 98.0), but an MPS with `--max-bond 64` beats both up to about
+//! 4 CPU minutes; the TTN leads after that (docs/ttn.md, "Equal training time,
+//! configurations tuned per budget").
 
 #[path = "common/plot.rs"]
 mod plot;
