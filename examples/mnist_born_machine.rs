@@ -36,7 +36,20 @@
 //! object whose `test_nll` is the restored best model's on the 2,000 test images.
 //! `seconds` counts training only (with the validation NLL, without the test NLL
 //! of every half-sweep that the plot needs); `cpu_seconds` is the process CPU
-//! time of the same work.
+//! time of the same work. `nll.csv` has both, cumulative from the start of the
+//! run, for every half-sweep (`train_seconds`, `train_cpu_seconds`): one run gives
+//! its whole anytime curve (`examples/born_anytime.rs` reads several and tabulates
+//! them per budget).
+//!
+//! `--time-budget SECONDS` bounds the training time: no half-sweep (warm-up or
+//! full set) starts once that much training time is spent (the one running then
+//! finishes), and the best-validation model so far is kept as usual.
+//! `--budget-clock cpu` reads the process CPU time instead of the wall clock: on a
+//! shared machine, single-threaded runs (`RAYON_NUM_THREADS=1`) compared by CPU
+//! seconds are compared fairly whatever the load. Set `--sweeps` high for the
+//! budget to be the limit, e.g.
+//! `RAYON_NUM_THREADS=1 cargo run --release --example mnist_born_machine -- --model ttn
+//! --time-budget 180 --budget-clock cpu --sweeps 1000`.
 //!
 //! Defaults (chosen from the measurements in `docs/mps-born-machine.md`, "The
 //! flagship's defaults", and `docs/ttn.md`, "The flagship's TTN defaults"): plain
@@ -57,8 +70,10 @@
 //! 159-224 s: training on MNIST amplifies rounding differences to a fraction of a
 //! nat). Both test NLLs were still falling at the end (MPS
 //! about 0.15, TTN about 0.45 nats per half-sweep): more sweeps help. At equal
-//! training time the TTN is ahead all along (1 minute: 101.8 vs 103.6; 3 minutes:
-//! 97.1 vs 98.0).
+//! training time these defaults put the TTN ahead (1 minute: 101.8 vs 103.6; 3
+//! minutes: 97.1 vs 98.0), but an MPS with `--max-bond 64` beats both up to about
+//! 4 CPU minutes; the TTN leads after that (docs/ttn.md, "Equal training time,
+//! configurations tuned per budget").
 
 #[path = "common/plot.rs"]
 mod plot;
@@ -168,6 +183,76 @@ struct Args {
     /// Continue training a saved model (its bond dimensions are kept)
     #[arg(long, value_name = "MODEL.tnlborn|MODEL.tnlttn")]
     resume: Option<PathBuf>,
+    /// Training time budget: no half-sweep starts once this much training time (warm-up and validation NLL included, the curves' test NLL not) is spent; the best-validation model is kept
+    #[arg(long, value_name = "SECONDS")]
+    time_budget: Option<f64>,
+    /// The clock of --time-budget: wall seconds, or process CPU seconds (to compare runs on a shared machine, with RAYON_NUM_THREADS=1)
+    #[arg(long, value_enum, default_value = "wall")]
+    budget_clock: Clock,
+}
+
+/// The clock that `--time-budget` reads.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Clock {
+    /// Wall-clock seconds
+    Wall,
+    /// Process CPU seconds (user + system, all threads)
+    Cpu,
+}
+
+/// Training time so far: wall and process CPU seconds since the start, less the
+/// time spent on evaluations that are not training (the test NLL of the curves,
+/// the warm-up model's validation NLL).
+struct TrainClock {
+    start: Instant,
+    cpu_start: f64,
+    eval_seconds: f64,
+    eval_cpu: f64,
+}
+
+impl TrainClock {
+    fn start() -> Self {
+        TrainClock {
+            start: Instant::now(),
+            cpu_start: common::cpu_seconds(),
+            eval_seconds: 0.0,
+            eval_cpu: 0.0,
+        }
+    }
+
+    /// (wall, CPU) training seconds so far.
+    fn now(&self) -> (f64, f64) {
+        (
+            self.start.elapsed().as_secs_f64() - self.eval_seconds,
+            common::cpu_seconds() - self.cpu_start - self.eval_cpu,
+        )
+    }
+
+    /// Runs `f` without counting its time as training.
+    fn exclude<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let (t, c) = (Instant::now(), common::cpu_seconds());
+        let v = f();
+        self.eval_seconds += t.elapsed().as_secs_f64();
+        self.eval_cpu += common::cpu_seconds() - c;
+        v
+    }
+}
+
+/// `--time-budget` on its clock.
+#[derive(Clone, Copy)]
+struct Budget {
+    seconds: f64,
+    clock: Clock,
+}
+
+impl Budget {
+    /// Whether the training time `(wall, cpu)` has used up the budget.
+    fn spent(&self, (wall, cpu): (f64, f64)) -> bool {
+        match self.clock {
+            Clock::Wall => wall >= self.seconds,
+            Clock::Cpu => cpu >= self.seconds,
+        }
+    }
 }
 
 /// The two models, as flag values.
@@ -203,6 +288,9 @@ struct Row {
     warmup: bool,
     report: HalfSweepReport,
     test_nll: f64,
+    /// Training seconds (wall, CPU) at the end of this half-sweep, counted from
+    /// the start of the run (see [`TrainClock`]).
+    train_seconds: (f64, f64),
 }
 
 /// The example's observer: the library's progress line plus the test NLL (whose
@@ -219,8 +307,10 @@ struct Observer<'a> {
     /// Half-sweeps of earlier phases (the warm-up), and whether this is one.
     offset: usize,
     warmup: bool,
-    eval_seconds: f64,
-    eval_cpu: f64,
+    clock: TrainClock,
+    budget: Option<Budget>,
+    /// Set when the observer stopped the fit because the budget was spent.
+    budget_spent: bool,
 }
 
 impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
@@ -228,10 +318,9 @@ impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
         if self.quiet {
             return FitControl::Continue;
         }
-        let (t, c) = (Instant::now(), common::cpu_seconds());
-        let test_nll = model.nll(self.test).unwrap_or(f64::NAN);
-        self.eval_seconds += t.elapsed().as_secs_f64();
-        self.eval_cpu += common::cpu_seconds() - c;
+        let train_seconds = self.clock.now();
+        let test = self.test;
+        let test_nll = self.clock.exclude(|| model.nll(test).unwrap_or(f64::NAN));
         let line = format!(
             "{}{}  test {test_nll:8.3}",
             if self.warmup { "warm-up " } else { "" },
@@ -246,7 +335,12 @@ impl FitObserver<HalfSweepReport, AnyBornMachine> for Observer<'_> {
             warmup: self.warmup,
             report: *r,
             test_nll,
+            train_seconds,
         });
+        if self.budget.is_some_and(|b| b.spent(train_seconds)) {
+            self.budget_spent = true;
+            return FitControl::Stop;
+        }
         FitControl::Continue
     }
 
@@ -302,6 +396,33 @@ fn run(args: Args) -> Result<()> {
             format!("must be in (0, 1) with early stopping (got {valid_fraction}); use --patience 0 for none"),
         ));
     }
+    let budget = args
+        .time_budget
+        .map(|seconds| {
+            if !(seconds.is_finite() && seconds > 0.0) {
+                return Err(Error::invalid_argument(
+                    "time-budget",
+                    format!("must be a positive number of seconds (got {seconds})"),
+                ));
+            }
+            if ranks.size() > 1 {
+                return Err(Error::invalid_argument(
+                    "time-budget",
+                    "is not supported under mpirun (the ranks' clocks differ); use --sweeps",
+                ));
+            }
+            if args.budget_clock == Clock::Cpu && common::cpu_seconds().is_nan() {
+                return Err(Error::invalid_argument(
+                    "budget-clock",
+                    "cpu: the process CPU time is not available here (/proc/self/stat); use wall",
+                ));
+            }
+            Ok(Budget {
+                seconds,
+                clock: args.budget_clock,
+            })
+        })
+        .transpose()?;
 
     // Data: a random subset of the training images, split into train and
     // validation; the whole test set.
@@ -323,6 +444,12 @@ fn run(args: Args) -> Result<()> {
         .image_shape()
         .unwrap_or((side, train.num_sites() / side.max(1)));
     if ranks.is_root() {
+        if let Some(b) = budget {
+            println!(
+                "time budget: {} {:?} seconds of training",
+                b.seconds, b.clock
+            );
+        }
         println!(
         "{kind}: train {} images, validation {n_valid}, test {}, {} sites; max_bond {}, \
          cutoff {:e}, lr {}, {:?}, steps/bond {}, batch {:?}, at most {} sweeps, patience {patience}",
@@ -364,7 +491,7 @@ fn run(args: Args) -> Result<()> {
         common::create_dir(&out_dir)?;
     }
 
-    let new_observer = |warmup: bool, offset: usize| Observer {
+    let new_observer = |warmup: bool, offset: usize, clock: TrainClock| Observer {
         test: &test,
         log: ProgressLog::stdout(),
         #[cfg(feature = "progress")]
@@ -373,11 +500,13 @@ fn run(args: Args) -> Result<()> {
         quiet: !ranks.is_root(),
         offset,
         warmup,
-        eval_seconds: 0.0,
-        eval_cpu: 0.0,
+        clock,
+        budget,
+        budget_spent: false,
     };
-    let (start, cpu_start) = (Instant::now(), common::cpu_seconds());
-    let (mut rows, mut eval_seconds, mut eval_cpu) = (Vec::new(), 0.0, 0.0);
+    let mut clock = TrainClock::start();
+    let mut rows = Vec::new();
+    let mut spent = false;
     // Warm-up: a few sweeps on a part of the training images. From a random start,
     // full-batch sweeps on all 7,200 images stall near 145-150 nats (D = 32); two
     // sweeps on 2,000 images first bring the model to ~120, from where the full set
@@ -391,50 +520,60 @@ fn run(args: Args) -> Result<()> {
             println!("warm-up: {warmup_sweeps} sweeps on {warmup_images} of the training images");
         }
         model.set_options(options.sweeps(warmup_sweeps))?;
-        let mut observer = new_observer(true, 0);
+        let mut observer = new_observer(true, 0, clock);
         model.fit_distributed_with(&ranks.shard(&warm)?, None, ranks.comm(), &mut observer)?;
         #[cfg(feature = "progress")]
         observer.bar.finish();
-        (eval_seconds, eval_cpu) = (observer.eval_seconds, observer.eval_cpu);
-        rows = observer.rows;
+        (clock, rows, spent) = (observer.clock, observer.rows, observer.budget_spent);
         model.set_options(options)?;
-        if ranks.is_root() {
+        if ranks.is_root() && !spent {
             println!("training on all {} training images", train.len());
         }
     }
     let offset = rows.len();
     // Early stopping across the two phases: the warm-up model is the candidate to
     // beat (its validation NLL is not part of the training time).
-    let t = (Instant::now(), common::cpu_seconds());
     let warm = match &valid {
-        Some(v) if offset > 0 => Some((model.nll(v)?, model.clone())),
+        Some(v) if offset > 0 => {
+            let nll = clock.exclude(|| model.nll(v))?;
+            // The curves show the warm-up model's validation NLL too.
+            if let Some(last) = rows.last_mut() {
+                last.report.valid_nll = Some(nll);
+            }
+            Some((nll, model.clone()))
+        }
         _ => None,
     };
-    (eval_seconds, eval_cpu) = (
-        eval_seconds + t.0.elapsed().as_secs_f64(),
-        eval_cpu + common::cpu_seconds() - t.1,
-    );
-    let mut observer = new_observer(false, offset);
     let valid_shard = valid.as_ref().map(|v| ranks.shard(v)).transpose()?;
     let validation = valid_shard
         .as_ref()
         .map(|v| Validation::new(v).patience(patience));
     let train_shard = ranks.shard(&train)?;
-    let reports =
-        model.fit_distributed_with(&train_shard, validation, ranks.comm(), &mut observer)?;
-    if !ranks.is_root() {
-        return Ok(()); // rank 0 evaluates and writes
-    }
-    let train_seconds = start.elapsed().as_secs_f64() - eval_seconds - observer.eval_seconds;
-    let train_cpu = common::cpu_seconds() - cpu_start - eval_cpu - observer.eval_cpu;
-    #[cfg(feature = "progress")]
-    observer.bar.finish();
-    rows.extend(observer.rows);
-    let mut best = reports
-        .last()
-        .and_then(|r| r.best_half_sweep)
-        .map(|b| b + offset);
-    if let (Some((warm_nll, warm_model)), Some(b)) = (warm, best) {
+    let mut best = if spent {
+        // The budget ran out in the warm-up: no half-sweep on the full set.
+        println!("time budget spent in the warm-up: keeping the warm-up model");
+        warm.is_some().then_some(offset)
+    } else {
+        let mut observer = new_observer(false, offset, clock);
+        let reports =
+            model.fit_distributed_with(&train_shard, validation, ranks.comm(), &mut observer)?;
+        if !ranks.is_root() {
+            return Ok(()); // rank 0 evaluates and writes
+        }
+        #[cfg(feature = "progress")]
+        observer.bar.finish();
+        (clock, spent) = (observer.clock, observer.budget_spent);
+        rows.extend(observer.rows);
+        if spent {
+            println!("time budget spent after {} half-sweeps", rows.len());
+        }
+        reports
+            .last()
+            .and_then(|r| r.best_half_sweep)
+            .map(|b| b + offset)
+    };
+    let (train_seconds, train_cpu) = clock.now();
+    if let (Some((warm_nll, warm_model)), Some(b)) = (warm, best.filter(|&b| b > offset)) {
         let best_nll = rows[b - 1].report.valid_nll.unwrap_or(f64::INFINITY);
         if warm_nll <= best_nll {
             println!(
@@ -458,12 +597,12 @@ fn run(args: Args) -> Result<()> {
     // The curves: CSV and plot.
     let io_err = |path: PathBuf| move |source| Error::Io { path, source };
     let mut csv = String::from(
-        "half_sweep,phase,sweep,direction,train_nll,valid_nll,test_nll,max_bond,truncation_error,seconds,best\n",
+        "half_sweep,phase,sweep,direction,train_nll,valid_nll,test_nll,max_bond,truncation_error,seconds,best,train_seconds,train_cpu_seconds\n",
     );
     for row in &rows {
         let r = &row.report;
         csv.push_str(&format!(
-            "{},{},{},{:?},{},{},{},{},{},{},{}\n",
+            "{},{},{},{:?},{},{},{},{},{},{},{},{},{}\n",
             row.half_sweep,
             if row.warmup { "warm-up" } else { "train" },
             r.sweep,
@@ -474,7 +613,9 @@ fn run(args: Args) -> Result<()> {
             r.max_bond,
             r.truncation_error,
             r.seconds,
-            Some(row.half_sweep) == best
+            Some(row.half_sweep) == best,
+            row.train_seconds.0,
+            row.train_seconds.1,
         ));
     }
     let csv_path = out_dir.join("nll.csv");
@@ -595,6 +736,8 @@ fn run(args: Args) -> Result<()> {
         "train_images": train.len(),
         "seconds": train_seconds,
         "cpu_seconds": train_cpu,
+        "time_budget": budget.map(|b| b.seconds),
+        "budget_spent": spent,
         "samples_per_second": samples_per_second,
     }));
     Ok(())

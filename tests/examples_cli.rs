@@ -277,4 +277,37 @@ fn mnist_born_machine_checks_its_flags() {
         "error: I/O error on /nonexistent/model.tnlborn",
     );
     refused("mnist_born_machine", &["--sweeps", "-3"], 2, CLAP);
+    for budget in ["0", "-5", "inf", "NaN"] {
+        refused(
+            "mnist_born_machine",
+            &["--time-budget", budget],
+            1,
+            "error: invalid argument `time-budget`",
+        );
+    }
+    refused("mnist_born_machine", &["--budget-clock", "cycles"], 2, CLAP);
+}
+
+#[test]
+fn born_anytime_checks_its_flags() {
+    if !refused(
+        "born_anytime",
+        &["--run", "no-equals-sign"],
+        1,
+        "error: invalid argument `run`",
+    ) {
+        return;
+    }
+    refused(
+        "born_anytime",
+        &["--run", "a=/nonexistent/nll.csv"],
+        1,
+        "error: I/O error on /nonexistent/nll.csv",
+    );
+    refused(
+        "born_anytime",
+        &["--run", "a=/nonexistent/nll.csv", "--budgets", "60,0"],
+        1,
+        "error: invalid argument `budgets`",
+    );
 }
