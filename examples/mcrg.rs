@@ -18,7 +18,9 @@
 //! `I(H : E)`, `Rsmi`), `kl-optimal` (Chung and Kao's criterion, `KlOptimal`, each
 //! coarse spin coupled to its own block: exact fit), `kl-optimal-F` (the same with an
 //! `F x F` filter centred on the block, as in the paper with `F = 8`: contrastive
-//! divergence, `--kl-epochs`).
+//! divergence, `--kl-epochs`; `--kl-paper` for the paper's initialisation and
+//! schedule; the trained filter is written to `OUT_DIR/kl-optimal-F.json`, and
+//! `--kl-filter FILE` measures a saved filter without training).
 //!
 //! Writes `mcrg.md` (the table) and `mcrg.csv` to `--out-dir` (default `out/mcrg/`);
 //! the last line printed is one JSON object. Reference (`docs/ising.md`, majority rule
@@ -154,9 +156,53 @@ impl Rule {
 }
 
 fn kl_cd_options(args: &Args, filter: usize) -> KlCdOptions {
-    KlCdOptions::new()
+    let options = KlCdOptions::new()
         .filter(filter)
         .epochs(args.kl_epochs as usize)
+        .warm_start(!args.kl_cold_start)
+        .symmetrise(!args.kl_no_symmetrise)
+        .decay_fraction(args.kl_decay_fraction);
+    if args.kl_paper {
+        options
+            .warm_start(false)
+            .symmetrise(false)
+            .decay_fraction(0.5)
+    } else {
+        options
+    }
+}
+
+/// Reads a filter written by an earlier run (`kl-optimal-F.json`: a JSON object with
+/// `filter` and `weights`).
+fn load_filter(path: &std::path::Path) -> Result<KlOptimal> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |what: &str| {
+        Error::invalid_argument(
+            "kl-filter",
+            format!(
+                "{}: {what}; expected {{\"filter\": F, \"weights\": [F*F numbers]}}",
+                path.display()
+            ),
+        )
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON ({e})")))?;
+    let filter = value["filter"]
+        .as_u64()
+        .ok_or_else(|| bad("no integer \"filter\""))?;
+    let weights: Vec<f64> = value["weights"]
+        .as_array()
+        .ok_or_else(|| bad("no array \"weights\""))?
+        .iter()
+        .map(|w| w.as_f64().ok_or_else(|| bad("a weight is not a number")))
+        .collect::<Result<_>>()?;
+    KlOptimal::from_filter(
+        usize::try_from(filter).map_err(|_| bad("filter too large"))?,
+        &weights,
+    )
 }
 
 fn rsmi_options(args: &Args) -> RsmiOptions {
@@ -179,20 +225,61 @@ fn coarse_graining(rule: Rule, training: &mut Training<'_>) -> Result<Box<dyn Co
     match rule {
         Rule::Majority => Ok(Box::new(MajorityRule::new(2)?)),
         Rule::KlOptimalFilter(f) => {
-            let start = Instant::now();
-            let options = kl_cd_options(args, f);
-            let mut rng = StdRng::seed_from_u64(seed + 4000);
-            let rule = KlOptimal::fit_cd(training.data()?, &options, &mut rng)?;
+            let rule = match &args.kl_filter {
+                Some(path) => {
+                    let rule = load_filter(path)?;
+                    if rule.filter() != f {
+                        return Err(Error::invalid_argument(
+                            "kl-filter",
+                            format!(
+                                "{} holds a {} x {} filter, but kl-optimal-{f} was asked for",
+                                path.display(),
+                                rule.filter(),
+                                rule.filter()
+                            ),
+                        ));
+                    }
+                    println!("{}: filter loaded from {}", rule.name(), path.display());
+                    rule
+                }
+                None => {
+                    let (start, cpu) = (Instant::now(), common::cpu_seconds());
+                    let options = kl_cd_options(args, f);
+                    let mut rng = StdRng::seed_from_u64(seed + 4000);
+                    let rule = KlOptimal::fit_cd(training.data()?, &options, &mut rng)?;
+                    println!(
+                        "{}: CD-{} + ADAM, {} epochs, batch {}, {}, {}, rate decay over {} of \
+                         the steps, {:.1} s (process CPU {:.1} s)",
+                        rule.name(),
+                        options.cd_steps,
+                        options.epochs,
+                        options.batch,
+                        if options.warm_start {
+                            "warm start from the exact 2 x 2 optimum"
+                        } else {
+                            "uniform start in [-0.01, 0.01]"
+                        },
+                        if options.symmetrise {
+                            "symmetrised"
+                        } else {
+                            "not symmetrised"
+                        },
+                        options.decay_fraction,
+                        start.elapsed().as_secs_f64(),
+                        common::cpu_seconds() - cpu
+                    );
+                    let path = training.args.out_dir.join(format!("kl-optimal-{f}.json"));
+                    let json = serde_json::json!({"filter": f, "weights": rule.weights()});
+                    std::fs::write(&path, json.to_string()).map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    println!("  wrote {} (reload with --kl-filter)", path.display());
+                    rule
+                }
+            };
             let w = rule.weights();
-            println!(
-                "{}: CD-{} + ADAM, {} epochs, batch {}, warm start from the exact 2 x 2 optimum, \
-                 {:.1} s; filter (rows):",
-                rule.name(),
-                options.cd_steps,
-                options.epochs,
-                options.batch,
-                start.elapsed().as_secs_f64()
-            );
+            println!("  filter (rows):");
             for row in w.chunks(f) {
                 let cells: Vec<String> = row.iter().map(|x| format!("{x:+.4}")).collect();
                 println!("  {}", cells.join(" "));
@@ -369,6 +456,24 @@ struct Args {
     /// kl-optimal-F: contrastive-divergence epochs
     #[arg(long, default_value_t = 20)]
     kl_epochs: u32,
+    /// kl-optimal-F: start from small random weights (as the paper) instead of the
+    /// exact 2 x 2 optimum
+    #[arg(long)]
+    kl_cold_start: bool,
+    /// kl-optimal-F: do not symmetrise the filter over the square's symmetries
+    #[arg(long)]
+    kl_no_symmetrise: bool,
+    /// kl-optimal-F: fraction of the steps over which the rate decays to 1e-4
+    #[arg(long, default_value_t = 1.0)]
+    kl_decay_fraction: f64,
+    /// kl-optimal-F: the paper's settings (cold start, no symmetrisation, decay over
+    /// the first half); overrides the three flags above
+    #[arg(long)]
+    kl_paper: bool,
+    /// kl-optimal-F: load the filter from this JSON file (written by an earlier run
+    /// as OUT_DIR/kl-optimal-F.json) instead of training
+    #[arg(long)]
+    kl_filter: Option<PathBuf>,
     /// rsmi: width of the environment ring beyond the 1-site buffer
     #[arg(long, default_value_t = 2)]
     rsmi_environment: u32,

@@ -225,7 +225,7 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
     let options = sampling::SamplerOptions::new().burn_in(100).thinning(5);
     let data = sampling::sample(&lattice, CRITICAL_TEMPERATURE, 400, &options, &mut rng).unwrap();
     let exact_fit = KlOptimal::fit(&data).unwrap();
-    // CD from W = 0.1 (no warm start) on the 2 x 2 filter: the normaliser is exact
+    // CD from small random weights (no warm start) on the 2 x 2 filter: the normaliser is exact
     // there, so CD must land on the exact maximum-likelihood weights.
     let cd = KlCdOptions::new()
         .filter(2)
@@ -255,6 +255,16 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
         }
     }
     assert!(wide.rule().is_none());
+    // The paper's settings: random start, no symmetrisation, decay over half the run.
+    let paper = KlCdOptions::new()
+        .filter(4)
+        .epochs(2)
+        .warm_start(false)
+        .symmetrise(false)
+        .decay_fraction(0.5);
+    let free = KlOptimal::fit_cd(&data, &paper, &mut rng).unwrap();
+    assert!(free.weights().iter().all(|x| x.is_finite()));
+    assert!(free.weights().iter().sum::<f64>() >= 0.0);
     let x = random_config(8, &mut rng);
     let y = wide.coarse_grain(x.view(), &mut rng).unwrap();
     assert_eq!(y.dim(), (4, 4));

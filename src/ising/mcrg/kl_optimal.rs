@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 /// Newton iterations of [`KlOptimal::fit_block_distribution`] at most.
 const MAX_ITERATIONS: usize = 500;
 
+/// Half-width of the uniform initial weights of [`KlOptimal::fit_cd`] without a warm
+/// start ("initialized uniformly around zero", Chung and Kao).
+const INIT_SCALE: f64 = 0.01;
+
 /// The KL-optimal stochastic coarse-graining of J.-H. Chung and Y.-J. Kao
 /// (arXiv:1912.09005), on non-overlapping 2 x 2 blocks.
 ///
@@ -59,10 +63,12 @@ const MAX_ITERATIONS: usize = 500;
 /// is estimated by contrastive divergence: `q` is the visible marginal of the RBM
 /// `exp(sum_j mu_j x_j)`, sampled by `cd_steps` block-Gibbs sweeps from each data
 /// configuration (`mu | sigma` and `sigma | mu` both factorise), with ADAM.
-/// Deviations: the filter is symmetrised over the 8 symmetries of the square about
-/// the block centre after every step (the Ising model has them; it removes noise),
-/// and training starts from the exact 2 x 2 optimum in the centre of the filter
-/// (`w = 0` is a stationary point) instead of small random weights.
+/// Defaults that deviate from the paper (each can be switched to the paper's
+/// setting in [`KlCdOptions`]): the filter is symmetrised over the 8 symmetries of
+/// the square about the block centre after every step (the Ising model has them; it
+/// removes noise), training starts from the exact 2 x 2 optimum in the centre of the
+/// filter (`w = 0` is a stationary point) instead of small random weights, and the
+/// rate decays over the whole run instead of the first half.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KlOptimal {
     filter: usize,
@@ -83,8 +89,10 @@ pub struct KlOptimal {
 /// | `batch` | 10 | configurations per gradient step |
 /// | `cd_steps` | 3 | block-Gibbs sweeps of CD-k |
 /// | `learning_rate` | `1e-3` | ADAM step size at the start ... |
-/// | `final_learning_rate` | `1e-4` | ... decayed as `1/sqrt` to this at the end |
-/// | `warm_start` | true | start from the exact 2 x 2 optimum (else `W = 0.1` on the block) |
+/// | `final_learning_rate` | `1e-4` | ... decayed as `1/sqrt` to this ... |
+/// | `decay_fraction` | 1 | ... at this fraction of the steps, constant after (paper: 0.5) |
+/// | `warm_start` | true | start from the exact 2 x 2 optimum (else uniform in `[-0.01, 0.01]`, as in the paper) |
+/// | `symmetrise` | true | average the filter over the square's 8 symmetries after every step (the paper does not) |
 ///
 /// ```
 /// use tnlearn::ising::mcrg::KlCdOptions;
@@ -108,8 +116,12 @@ pub struct KlCdOptions {
     pub learning_rate: f64,
     /// Final ADAM step (finite, `> 0`).
     pub final_learning_rate: f64,
-    /// Start from the exact 2 x 2 optimum.
+    /// Fraction of the steps over which the rate decays (in `(0, 1]`).
+    pub decay_fraction: f64,
+    /// Start from the exact 2 x 2 optimum (else small uniform random weights).
     pub warm_start: bool,
+    /// Symmetrise the filter over the 8 symmetries of the square after every step.
+    pub symmetrise: bool,
 }
 
 impl Default for KlCdOptions {
@@ -121,7 +133,9 @@ impl Default for KlCdOptions {
             cd_steps: 3,
             learning_rate: 1e-3,
             final_learning_rate: 1e-4,
+            decay_fraction: 1.0,
             warm_start: true,
+            symmetrise: true,
         }
     }
 }
@@ -147,14 +161,16 @@ impl KlCdOptions {
     cd_setter!(cd_steps, usize);
     cd_setter!(learning_rate, f64);
     cd_setter!(final_learning_rate, f64);
+    cd_setter!(decay_fraction, f64);
     cd_setter!(warm_start, bool);
+    cd_setter!(symmetrise, bool);
 
     /// Checks the settings.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the setting: an odd filter or one outside
     /// `2..=32`, zero epochs, batch or CD steps, a learning rate that is not finite
-    /// and positive.
+    /// and positive, a decay fraction outside `(0, 1]`.
     pub fn validate(&self) -> Result<()> {
         if self.filter < 2 || self.filter > 32 || self.filter % 2 != 0 {
             return Err(Error::invalid_argument(
@@ -182,26 +198,56 @@ impl KlCdOptions {
                 ));
             }
         }
+        if !(self.decay_fraction > 0.0 && self.decay_fraction <= 1.0) {
+            return Err(Error::invalid_argument(
+                "decay_fraction",
+                format!("must be in (0, 1], got {}", self.decay_fraction),
+            ));
+        }
         Ok(())
     }
 }
 
-/// The fields `x_j = W . sigma_window(j)` of every block of `x` (row-major over the
-/// `L/2 x L/2` coarse lattice).
-fn block_fields(x: &Array2<i8>, filter: usize, w: &[f64]) -> Vec<f64> {
+/// The ADAM step size after `frac` of the training: `lr_0 / sqrt(1 + s (r^2 - 1))`,
+/// `s = min(frac / decay_fraction, 1)`, `r = lr_0 / lr_final`, so it falls as
+/// `1/sqrt` from `lr_0` to `lr_final` at `decay_fraction` and stays there.
+fn learning_rate(options: &KlCdOptions, frac: f64) -> f64 {
+    let s = (frac / options.decay_fraction).min(1.0);
+    let r = options.learning_rate / options.final_learning_rate;
+    options.learning_rate / (1.0 + s * (r * r - 1.0)).sqrt()
+}
+
+/// `x` with its periodic images laid out so that the `f x f` window of block
+/// `(a, b)` is rows `2a..2a + f`, columns `2b..2b + f` of the result (side
+/// `P = L + f - 2`, row-major): `padded[r][c] = x[(r - o) mod L][(c - o) mod L]`,
+/// `o = (f - 2) / 2`. The window loops then run over contiguous memory.
+fn padded(x: &Array2<i8>, filter: usize) -> (Vec<f64>, usize) {
     let l = x.nrows();
-    let m = l / 2;
     let o = (filter - 2) / 2;
+    let side = l + filter - 2;
+    let mut out = vec![0.0; side * side];
+    for (r, row) in out.chunks_exact_mut(side).enumerate() {
+        let src = (r + l - o) % l;
+        for (c, s) in row.iter_mut().enumerate() {
+            *s = f64::from(x[[src, (c + l - o) % l]]);
+        }
+    }
+    (out, side)
+}
+
+/// The fields `x_j = W . sigma_window(j)` of every block, from the padded lattice
+/// (row-major over the `L/2 x L/2` coarse lattice).
+fn padded_fields(pad: &[f64], side: usize, filter: usize, w: &[f64]) -> Vec<f64> {
+    let m = (side + 2 - filter) / 2;
     let mut out = vec![0.0; m * m];
     for a in 0..m {
         for b in 0..m {
             let mut f = 0.0;
             for u in 0..filter {
-                let r = (2 * a + l + u - o) % l;
-                for v in 0..filter {
-                    let c = (2 * b + l + v - o) % l;
-                    f += w[u * filter + v] * f64::from(x[[r, c]]);
-                }
+                let start = (2 * a + u) * side + 2 * b;
+                let row = &pad[start..start + filter];
+                let wr = &w[u * filter..(u + 1) * filter];
+                f += row.iter().zip(wr).map(|(s, w)| s * w).sum::<f64>();
             }
             out[a * m + b] = f;
         }
@@ -209,21 +255,28 @@ fn block_fields(x: &Array2<i8>, filter: usize, w: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Adds `g(x) = (1/N_b) sum_j tanh(x_j) sigma_window(j)` to `acc` (weighted by `scale`).
+/// The fields `x_j = W . sigma_window(j)` of every block of `x` (row-major over the
+/// `L/2 x L/2` coarse lattice).
+fn block_fields(x: &Array2<i8>, filter: usize, w: &[f64]) -> Vec<f64> {
+    let (pad, side) = padded(x, filter);
+    padded_fields(&pad, side, filter, w)
+}
+
+/// Adds `g(x) = (1/N_b) sum_j tanh(x_j) sigma_window(j)` to `acc` (weighted by
+/// `scale`); `g = (1/N_b) d ln Y / dW`.
 fn add_statistic(x: &Array2<i8>, filter: usize, w: &[f64], scale: f64, acc: &mut [f64]) {
-    let l = x.nrows();
-    let m = l / 2;
-    let o = (filter - 2) / 2;
-    let fields = block_fields(x, filter, w);
+    let (pad, side) = padded(x, filter);
+    let fields = padded_fields(&pad, side, filter, w);
+    let m = x.nrows() / 2;
     let s = scale / (m * m) as f64;
     for a in 0..m {
         for b in 0..m {
             let t = fields[a * m + b].tanh() * s;
             for u in 0..filter {
-                let r = (2 * a + l + u - o) % l;
-                for v in 0..filter {
-                    let c = (2 * b + l + v - o) % l;
-                    acc[u * filter + v] += t * f64::from(x[[r, c]]);
+                let start = (2 * a + u) * side + 2 * b;
+                let row = &pad[start..start + filter];
+                for (g, &v) in acc[u * filter..(u + 1) * filter].iter_mut().zip(row) {
+                    *g += t * v;
                 }
             }
         }
@@ -236,19 +289,28 @@ fn gibbs_sweep<R: Rng + ?Sized>(x: &mut Array2<i8>, filter: usize, w: &[f64], rn
     let l = x.nrows();
     let m = l / 2;
     let o = (filter - 2) / 2;
-    let fields = block_fields(x, filter, w);
-    let mut y = Array2::<f64>::zeros((l, l));
+    let (pad, side) = padded(x, filter);
+    let fields = padded_fields(&pad, side, filter, w);
+    // The field on every (padded) site from the coarse spins, folded back below.
+    let mut ypad = vec![0.0; side * side];
     for a in 0..m {
         for b in 0..m {
             let p = 1.0 / (1.0 + (-2.0 * fields[a * m + b]).exp());
             let mu = if rng.random::<f64>() < p { 1.0 } else { -1.0 };
             for u in 0..filter {
-                let r = (2 * a + l + u - o) % l;
-                for v in 0..filter {
-                    let c = (2 * b + l + v - o) % l;
-                    y[[r, c]] += mu * w[u * filter + v];
+                let start = (2 * a + u) * side + 2 * b;
+                let wr = &w[u * filter..(u + 1) * filter];
+                for (y, &wv) in ypad[start..start + filter].iter_mut().zip(wr) {
+                    *y += mu * wv;
                 }
             }
+        }
+    }
+    let mut y = Array2::<f64>::zeros((l, l));
+    for (r, row) in ypad.chunks_exact(side).enumerate() {
+        let dst = (r + l - o) % l;
+        for (c, &v) in row.iter().enumerate() {
+            y[[dst, (c + l - o) % l]] += v;
         }
     }
     for (s, &f) in x.iter_mut().zip(y.iter()) {
@@ -414,6 +476,42 @@ impl KlOptimal {
         })
     }
 
+    /// The rule with an `f x f` filter `weights` (row-major, centred on the block as
+    /// in [`KlOptimal::fit_cd`]), e.g. one saved from an earlier fit; `filter = 2`
+    /// gives [`KlOptimal::from_weights`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an odd filter or one outside `2..=32`, a
+    /// length other than `f^2`, or a weight that is not finite.
+    pub fn from_filter(filter: usize, weights: &[f64]) -> Result<Self> {
+        KlCdOptions::new().filter(filter).validate()?;
+        if weights.len() != filter * filter {
+            return Err(Error::invalid_argument(
+                "weights",
+                format!(
+                    "a {filter} x {filter} filter needs {} weights, got {}",
+                    filter * filter,
+                    weights.len()
+                ),
+            ));
+        }
+        if let Some(k) = weights.iter().position(|x| !x.is_finite()) {
+            return Err(Error::invalid_argument(
+                "weights",
+                format!("weight {k} is {}, but weights must be finite", weights[k]),
+            ));
+        }
+        if filter == 2 {
+            return Self::from_weights(rule_weights(weights));
+        }
+        Ok(KlOptimal {
+            filter,
+            weights: weights.to_vec(),
+            objective: f64::NAN,
+            rule: None,
+        })
+    }
+
     /// Fits an `f x f` filter by contrastive divergence (see the type's docs) on
     /// `data` (bits, `1` = up, image shape `(L, L)`, `L` even and `>= f`).
     /// `filter = 2` also goes through CD (a check against the exact
@@ -439,15 +537,18 @@ impl KlOptimal {
         }
         let o = (f - 2) / 2;
         let mut w = vec![0.0; f * f];
-        let centre = if options.warm_start {
-            Self::fit_block_distribution(&block_histogram(&configs))?.weights
+        if options.warm_start {
+            let centre = Self::fit_block_distribution(&block_histogram(&configs))?.weights;
+            for (k, &c) in centre.iter().enumerate() {
+                w[(o + k / 2) * f + o + k % 2] = c;
+            }
         } else {
-            vec![0.1; 4]
-        };
-        for (k, &c) in centre.iter().enumerate() {
-            w[(o + k / 2) * f + o + k % 2] = c;
+            w.iter_mut()
+                .for_each(|x| *x = rng.random_range(-INIT_SCALE..INIT_SCALE));
         }
-        symmetrise(&mut w, f);
+        if options.symmetrise {
+            symmetrise(&mut w, f);
+        }
         let (mut m1, mut m2) = (vec![0.0; f * f], vec![0.0; f * f]);
         let (beta1, beta2, eps) = (0.9, 0.999, 1e-8);
         let steps_per_epoch = configs.len().div_ceil(options.batch);
@@ -467,16 +568,11 @@ impl KlOptimal {
                     }
                     add_statistic(&neg, f, &w, -scale, &mut grad);
                 }
-                symmetrise(&mut grad, f);
+                if options.symmetrise {
+                    symmetrise(&mut grad, f);
+                }
                 step += 1;
-                // 1/sqrt decay from learning_rate to final_learning_rate.
-                let frac = step as f64 / total;
-                let lr = options.learning_rate
-                    / (1.0
-                        + frac
-                            * ((options.learning_rate / options.final_learning_rate).powi(2)
-                                - 1.0))
-                        .sqrt();
+                let lr = learning_rate(options, step as f64 / total);
                 let t = step as i32;
                 for k in 0..f * f {
                     m1[k] = beta1 * m1[k] + (1.0 - beta1) * grad[k];
@@ -628,5 +724,156 @@ impl CoarseGrain for KlOptimal {
                 -1
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn random_lattice(l: usize, rng: &mut StdRng) -> Array2<i8> {
+        Array2::from_shape_fn((l, l), |_| if rng.random::<bool>() { 1 } else { -1 })
+    }
+
+    fn random_filter(f: usize, scale: f64, rng: &mut StdRng) -> Vec<f64> {
+        (0..f * f)
+            .map(|_| rng.random_range(-scale..scale))
+            .collect()
+    }
+
+    /// `ln Y / N_b = (1/N_b) sum_j ln 2 cosh(x_j)` by the reference definition of the
+    /// windows (rows `2a - o + u mod L`).
+    fn ln_y(x: &Array2<i8>, f: usize, w: &[f64]) -> f64 {
+        let l = x.nrows();
+        let (m, o) = (l / 2, (f - 2) / 2);
+        let mut total = 0.0;
+        for a in 0..m {
+            for b in 0..m {
+                let mut field = 0.0;
+                for u in 0..f {
+                    for v in 0..f {
+                        let (r, c) = ((2 * a + l + u - o) % l, (2 * b + l + v - o) % l);
+                        field += w[u * f + v] * f64::from(x[[r, c]]);
+                    }
+                }
+                total += (2.0 * field.cosh()).ln();
+            }
+        }
+        total / (m * m) as f64
+    }
+
+    #[test]
+    fn the_statistic_is_the_gradient_of_ln_y() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for (l, f) in [(8, 4), (8, 8), (10, 6), (6, 2)] {
+            let x = random_lattice(l, &mut rng);
+            let w = random_filter(f, 0.4, &mut rng);
+            let mut g = vec![0.0; f * f];
+            add_statistic(&x, f, &w, 1.0, &mut g);
+            let h = 1e-6;
+            for k in 0..f * f {
+                let (mut up, mut down) = (w.clone(), w.clone());
+                up[k] += h;
+                down[k] -= h;
+                let numeric = (ln_y(&x, f, &up) - ln_y(&x, f, &down)) / (2.0 * h);
+                assert!(
+                    (numeric - g[k]).abs() < 1e-8,
+                    "L {l} f {f} k {k}: {numeric} vs {}",
+                    g[k]
+                );
+            }
+        }
+    }
+
+    /// Contrastive divergence's negative phase: block-Gibbs sweeps sample the RBM's
+    /// visible marginal `q propto Y`, so with many sweeps the average statistic tends
+    /// to the exact `E_q[g]` (and CD-k to the exact gradient `E_p[g] - E_q[g]`),
+    /// here enumerated over the 2^16 states of the 4 x 4 torus with a 4 x 4 filter
+    /// (every window overlaps every other).
+    #[test]
+    fn gibbs_sweeps_sample_the_normaliser_exactly() {
+        let (l, f) = (4, 4);
+        let mut rng = StdRng::seed_from_u64(5);
+        let w = random_filter(f, 0.35, &mut rng);
+        let mut exact = vec![0.0; f * f];
+        let mut weights = Vec::with_capacity(1 << 16);
+        let mut stats = Vec::with_capacity(1 << 16);
+        for s in 0..1u32 << 16 {
+            let x = Array2::from_shape_fn(
+                (l, l),
+                |(r, c)| {
+                    if s >> (r * l + c) & 1 == 1 {
+                        1
+                    } else {
+                        -1
+                    }
+                },
+            );
+            let mut g = vec![0.0; f * f];
+            add_statistic(&x, f, &w, 1.0, &mut g);
+            weights.push(ln_y(&x, f, &w) * 4.0);
+            stats.push(g);
+        }
+        let max = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let z: f64 = weights.iter().map(|lw| (lw - max).exp()).sum();
+        for (lw, g) in weights.iter().zip(&stats) {
+            let q = (lw - max).exp() / z;
+            for (e, gk) in exact.iter_mut().zip(g) {
+                *e += q * gk;
+            }
+        }
+        // Batch means over a long chain.
+        let (batches, per_batch) = (50, 1000);
+        let mut x = random_lattice(l, &mut rng);
+        let mut means = vec![vec![0.0; f * f]; batches];
+        for mean in &mut means {
+            for _ in 0..per_batch {
+                gibbs_sweep(&mut x, f, &w, &mut rng);
+                add_statistic(&x, f, &w, 1.0 / per_batch as f64, mean);
+            }
+        }
+        for k in 0..f * f {
+            let avg = means.iter().map(|m| m[k]).sum::<f64>() / batches as f64;
+            let var = means.iter().map(|m| (m[k] - avg).powi(2)).sum::<f64>()
+                / ((batches - 1) * batches) as f64;
+            let err = var.sqrt();
+            assert!(
+                (avg - exact[k]).abs() < 5.0 * err + 1e-3,
+                "component {k}: chain {avg} +- {err}, exact {}",
+                exact[k]
+            );
+        }
+    }
+
+    #[test]
+    fn the_rate_decays_to_its_final_value_and_stays() {
+        let o = KlCdOptions::new().decay_fraction(0.5);
+        assert!((learning_rate(&o, 0.0) - 1e-3).abs() < 1e-15);
+        assert!((learning_rate(&o, 0.5) - 1e-4).abs() < 1e-15);
+        assert!((learning_rate(&o, 0.9) - 1e-4).abs() < 1e-15);
+        let full = KlCdOptions::new();
+        assert!(learning_rate(&full, 0.5) > 1e-4 && learning_rate(&full, 0.5) < 1e-3);
+        assert!((learning_rate(&full, 1.0) - 1e-4).abs() < 1e-15);
+        assert!(KlCdOptions::new().decay_fraction(0.0).validate().is_err());
+        assert!(KlCdOptions::new().decay_fraction(1.5).validate().is_err());
+    }
+
+    #[test]
+    fn from_filter_round_trips_and_checks() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let w = random_filter(4, 0.5, &mut rng);
+        let rule = KlOptimal::from_filter(4, &w).unwrap();
+        assert_eq!((rule.filter(), rule.weights()), (4, &w[..]));
+        let x = random_lattice(8, &mut rng);
+        assert_eq!(block_fields(&x, 4, &w).len(), 16);
+        assert!(KlOptimal::from_filter(4, &w[..15]).is_err());
+        assert!(KlOptimal::from_filter(3, &w[..9]).is_err());
+        assert!(KlOptimal::from_filter(2, &[1.0, f64::NAN, 0.0, 0.0]).is_err());
+        assert!(KlOptimal::from_filter(2, &[1.0; 4])
+            .unwrap()
+            .rule()
+            .is_some());
     }
 }
