@@ -18,9 +18,11 @@
 //! `I(H : E)`, `Rsmi`), `kl-optimal` (Chung and Kao's criterion, `KlOptimal`, each
 //! coarse spin coupled to its own block: exact fit), `kl-optimal-F` (the same with an
 //! `F x F` filter centred on the block, as in the paper with `F = 8`: contrastive
-//! divergence, `--kl-epochs`; `--kl-paper` for the paper's initialisation and
-//! schedule; the trained filter is written to `OUT_DIR/kl-optimal-F.json`, and
-//! `--kl-filter FILE` measures a saved filter without training).
+//! divergence, `--kl-epochs`, trained as the paper: random start, free filter, the
+//! rate decaying over half the epochs; `--kl-warm-start`, `--kl-symmetrise` for the
+//! older variant; the paper's 10^4 configurations: `--train-samples 10000`; the
+//! trained filter is written to `OUT_DIR/kl-optimal-F.json`, and `--kl-filter FILE`
+//! measures a saved filter without training).
 //!
 //! Writes `mcrg.md` (the table) and `mcrg.csv` to `--out-dir` (default `out/mcrg/`);
 //! the last line printed is one JSON object. Reference (`docs/ising.md`, majority rule
@@ -156,20 +158,12 @@ impl Rule {
 }
 
 fn kl_cd_options(args: &Args, filter: usize) -> KlCdOptions {
-    let options = KlCdOptions::new()
+    KlCdOptions::new()
         .filter(filter)
         .epochs(args.kl_epochs as usize)
-        .warm_start(!args.kl_cold_start)
-        .symmetrise(!args.kl_no_symmetrise)
-        .decay_fraction(args.kl_decay_fraction);
-    if args.kl_paper {
-        options
-            .warm_start(false)
-            .symmetrise(false)
-            .decay_fraction(0.5)
-    } else {
-        options
-    }
+        .warm_start(args.kl_warm_start)
+        .symmetrise(args.kl_symmetrise)
+        .decay_fraction(args.kl_decay_fraction)
 }
 
 /// Reads a filter written by an earlier run (`kl-optimal-F.json`: a JSON object with
@@ -453,23 +447,20 @@ struct Args {
     /// Training configurations of the learned rules
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
     train_samples: u32,
-    /// kl-optimal-F: contrastive-divergence epochs
-    #[arg(long, default_value_t = 20)]
+    /// kl-optimal-F: contrastive-divergence epochs (the paper: 50)
+    #[arg(long, default_value_t = 50)]
     kl_epochs: u32,
-    /// kl-optimal-F: start from small random weights (as the paper) instead of the
-    /// exact 2 x 2 optimum
+    /// kl-optimal-F: start from the exact 2 x 2 optimum instead of small random weights
+    /// (the paper's start)
     #[arg(long)]
-    kl_cold_start: bool,
-    /// kl-optimal-F: do not symmetrise the filter over the square's symmetries
+    kl_warm_start: bool,
+    /// kl-optimal-F: symmetrise the filter over the square's symmetries about the block
+    /// centre after every step (not in the paper; gives a much worse rule)
     #[arg(long)]
-    kl_no_symmetrise: bool,
-    /// kl-optimal-F: fraction of the steps over which the rate decays to 1e-4
-    #[arg(long, default_value_t = 1.0)]
+    kl_symmetrise: bool,
+    /// kl-optimal-F: fraction of the steps over which the rate decays to 1e-4 (the paper: 0.5)
+    #[arg(long, default_value_t = 0.5)]
     kl_decay_fraction: f64,
-    /// kl-optimal-F: the paper's settings (cold start, no symmetrisation, decay over
-    /// the first half); overrides the three flags above
-    #[arg(long)]
-    kl_paper: bool,
     /// kl-optimal-F: load the filter from this JSON file (written by an earlier run
     /// as OUT_DIR/kl-optimal-F.json) instead of training
     #[arg(long)]

@@ -232,7 +232,9 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
         .epochs(30)
         .learning_rate(0.02)
         .final_learning_rate(0.002)
-        .warm_start(false);
+        .warm_start(false)
+        .symmetrise(true)
+        .decay_fraction(1.0);
     let fit = KlOptimal::fit_cd(&data, &cd, &mut rng).unwrap();
     for (a, b) in fit.weights().iter().zip(exact_fit.weights()) {
         assert!(
@@ -245,7 +247,12 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
     assert!(fit.objective() <= exact_fit.objective() + 1e-12);
     assert!(fit.objective() > exact_fit.objective() - 0.01);
     // A 4 x 4 filter: symmetric under the square's symmetries, maps 8 x 8 to 4 x 4.
-    let wide = KlOptimal::fit_cd(&data, &KlCdOptions::new().filter(4).epochs(2), &mut rng).unwrap();
+    let symmetrised = KlCdOptions::new()
+        .filter(4)
+        .epochs(2)
+        .warm_start(true)
+        .symmetrise(true);
+    let wide = KlOptimal::fit_cd(&data, &symmetrised, &mut rng).unwrap();
     let w = wide.weights();
     assert_eq!((wide.filter(), w.len()), (4, 16));
     for u in 0..4 {
@@ -255,13 +262,10 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
         }
     }
     assert!(wide.rule().is_none());
-    // The paper's settings: random start, no symmetrisation, decay over half the run.
-    let paper = KlCdOptions::new()
-        .filter(4)
-        .epochs(2)
-        .warm_start(false)
-        .symmetrise(false)
-        .decay_fraction(0.5);
+    // The defaults are the paper's settings: random start, no symmetrisation, decay over
+    // half the run.
+    let paper = KlCdOptions::new().filter(4).epochs(2);
+    assert!(!paper.warm_start && !paper.symmetrise && paper.decay_fraction == 0.5);
     let free = KlOptimal::fit_cd(&data, &paper, &mut rng).unwrap();
     assert!(free.weights().iter().all(|x| x.is_finite()));
     assert!(free.weights().iter().sum::<f64>() >= 0.0);

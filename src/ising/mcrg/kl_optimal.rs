@@ -85,14 +85,14 @@ pub struct KlOptimal {
 /// | setting | default | meaning |
 /// |---|---|---|
 /// | `filter` | 8 | side `f` of the (even) filter centred on the block |
-/// | `epochs` | 20 | passes over the training configurations |
+/// | `epochs` | 50 | passes over the training configurations (paper: 50) |
 /// | `batch` | 10 | configurations per gradient step |
 /// | `cd_steps` | 3 | block-Gibbs sweeps of CD-k |
 /// | `learning_rate` | `1e-3` | ADAM step size at the start ... |
 /// | `final_learning_rate` | `1e-4` | ... decayed as `1/sqrt` to this ... |
-/// | `decay_fraction` | 1 | ... at this fraction of the steps, constant after (paper: 0.5) |
-/// | `warm_start` | true | start from the exact 2 x 2 optimum (else uniform in `[-0.01, 0.01]`, as in the paper) |
-/// | `symmetrise` | true | average the filter over the square's 8 symmetries after every step (the paper does not) |
+/// | `decay_fraction` | 0.5 | ... at this fraction of the steps, constant after (as the paper) |
+/// | `warm_start` | false | start from uniform weights in `[-0.01, 0.01]`, as the paper (`true`: from the exact 2 x 2 optimum) |
+/// | `symmetrise` | false | `true`: average the filter over the square's 8 symmetries about the block centre after every step (the paper does not; it excludes the learned site-centred optimum, `docs/ising.md`) |
 ///
 /// ```
 /// use tnlearn::ising::mcrg::KlCdOptions;
@@ -128,14 +128,14 @@ impl Default for KlCdOptions {
     fn default() -> Self {
         KlCdOptions {
             filter: 8,
-            epochs: 20,
+            epochs: 50,
             batch: 10,
             cd_steps: 3,
             learning_rate: 1e-3,
             final_learning_rate: 1e-4,
-            decay_fraction: 1.0,
-            warm_start: true,
-            symmetrise: true,
+            decay_fraction: 0.5,
+            warm_start: false,
+            symmetrise: false,
         }
     }
 }
