@@ -853,7 +853,7 @@ mod tests {
         assert!((learning_rate(&o, 0.0) - 1e-3).abs() < 1e-15);
         assert!((learning_rate(&o, 0.5) - 1e-4).abs() < 1e-15);
         assert!((learning_rate(&o, 0.9) - 1e-4).abs() < 1e-15);
-        let full = KlCdOptions::new();
+        let full = KlCdOptions::new().decay_fraction(1.0);
         assert!(learning_rate(&full, 0.5) > 1e-4 && learning_rate(&full, 0.5) < 1e-3);
         assert!((learning_rate(&full, 1.0) - 1e-4).abs() < 1e-15);
         assert!(KlCdOptions::new().decay_fraction(0.0).validate().is_err());
