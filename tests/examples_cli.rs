@@ -312,6 +312,8 @@ fn ising_benchmark_models_are_exact_on_a_tiny_lattice() {
             "mps,ttn",
             "--max-bonds",
             "4",
+            "--ttn-max-bonds",
+            "4",
             "--n-train",
             "20000",
             "--n-test",
