@@ -5,9 +5,10 @@
 //! negative beyond sampling noise, so it is an absolute quality measure.
 //!
 //! ```sh
-//! cargo run --release --example ising_benchmark
+//! cargo run --release --example ising_benchmark      # MPS D = 8, 16, 32; TTN D = 8, 16
 //! cargo run --release --example ising_benchmark -- --size 8 --max-bonds 4,8,16 --n-train 5000
 //! cargo run --release --example ising_benchmark -- --models mps,ttn,cora
+//! cargo run --release --example ising_benchmark -- --models ttn --ttn-max-bonds 16 --n-train 40000
 //! cargo run --release --example ising_benchmark -- --temperature 3.0 --save-data
 //! ```
 //!
@@ -52,6 +53,9 @@ struct ModelRun {
     test_nll: Vec<f64>,
     /// Training wall-clock seconds.
     seconds: f64,
+    /// Training CPU seconds of the process (user + system, all threads; `NaN` where
+    /// not measured).
+    cpu_seconds: f64,
     /// Mean NLL per sample on the training set.
     train_nll: f64,
     /// A short description of the trained model (e.g. its largest bond).
@@ -111,12 +115,13 @@ fn fit_born<M: BornMachine>(
     s: &Settings,
 ) -> Result<ModelRun> {
     let bar = half_sweep_bar(name, s);
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
     model.fit_with_fn(train, |_, _| {
         bar.inc(1);
         FitControl::Continue
     })?;
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_seconds() - cpu_start;
     bar.finish_and_clear();
     let test_nll = model
         .log_probs(test.samples())?
@@ -126,6 +131,7 @@ fn fit_born<M: BornMachine>(
     Ok(ModelRun {
         test_nll,
         seconds,
+        cpu_seconds,
         train_nll: model.nll(train)?,
         detail: format!("max bond reached {}", model.max_bond()),
         samples: model.sample(PNG_SAMPLES, &mut StdRng::seed_from_u64(s.seed))?,
@@ -144,6 +150,23 @@ fn half_sweep_bar(name: &str, s: &Settings) -> ProgressBar {
     );
     bar.set_message(format!("{}", s.max_bond));
     bar
+}
+
+/// CPU seconds (user + system) used so far by this process, all threads included
+/// (`getrusage(RUSAGE_SELF)`); `NaN` off Linux.
+fn cpu_seconds() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is valid.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            // SAFETY: initialised by the successful call.
+            let u = unsafe { usage.assume_init() };
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+            return secs(u.ru_utime) + secs(u.ru_stime);
+        }
+    }
+    f64::NAN
 }
 
 /// The MPS Born machine on the snake ordering of the lattice.
@@ -170,12 +193,7 @@ fn train_mps(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> 
 /// bound too.
 fn train_cora(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun> {
     let (rows, cols) = train.image_shape().unwrap_or((1, train.num_sites()));
-    if rows != cols || !rows.is_power_of_two() {
-        return Err(Error::invalid_argument(
-            "l",
-            format!("cora needs a power-of-two L (got {rows} x {cols})"),
-        ));
-    }
+    check_cora_size(rows, cols)?;
     let chi = s.max_bond.min(4);
     let arch = Architecture::square_2x2(rows, cols)
         .levels(rows.trailing_zeros() as usize)
@@ -187,12 +205,13 @@ fn train_cora(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun>
         .em_iterations(10)
         .patch((2, 2))
         .seed(s.seed);
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
     let mut model = Cora::initial(arch, 0.5, &mut rng)?;
     model.fit_layerwise(train, &options)?;
     model.fit_joint(train, &options.em_iterations(5))?;
     model.priors_from_model()?;
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_seconds() - cpu_start;
     let test_nll = model
         .log_likelihood_bounds(test, 20, &mut rng)?
         .into_iter()
@@ -203,10 +222,22 @@ fn train_cora(train: &Dataset, test: &Dataset, s: &Settings) -> Result<ModelRun>
     Ok(ModelRun {
         test_nll,
         seconds,
+        cpu_seconds,
         train_nll,
         detail: format!("chi {chi}, NLL = K=20 upper bound"),
         samples,
     })
+}
+
+/// CORA's 2x2 blocks need a square lattice with a power-of-two side.
+fn check_cora_size(rows: usize, cols: usize) -> Result<()> {
+    if rows != cols || !rows.is_power_of_two() {
+        return Err(Error::invalid_argument(
+            "size",
+            format!("cora needs a power-of-two L (got {rows} x {cols})"),
+        ));
+    }
+    Ok(())
 }
 
 /// Generative models on 2D Ising data: test NLL per site against the exact entropy.
@@ -226,11 +257,16 @@ struct Args {
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..))]
     n_test: u32,
     /// Models to train, comma-separated
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "mps")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mps,ttn")]
     models: Vec<Model>,
-    /// Bond dimensions (CORA: hidden dimension min(D, 4)), comma-separated
+    /// Bond dimensions of the MPS (CORA: hidden dimension min(D, 4), each once),
+    /// comma-separated
     #[arg(long, value_delimiter = ',', default_value = "8,16,32", value_parser = clap::value_parser!(u32).range(1..))]
     max_bonds: Vec<u32>,
+    /// Bond dimensions of the TTN, comma-separated (its two-node updates cost
+    /// O(n D^4) against the MPS's O(n D^3))
+    #[arg(long, value_delimiter = ',', default_value = "8,16", value_parser = clap::value_parser!(u32).range(1..))]
+    ttn_max_bonds: Vec<u32>,
     /// Training sweeps
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     sweeps: u32,
@@ -281,6 +317,24 @@ impl Model {
     }
 }
 
+/// The bond dimensions `kind` is trained with: `bonds` (the TTN: `ttn_bonds`); CORA
+/// once per distinct hidden dimension `min(D, 4)`, as `min(D, 4)`.
+fn model_bonds(kind: Model, bonds: &[usize], ttn_bonds: &[usize]) -> Vec<usize> {
+    match kind {
+        Model::Mps => bonds.to_vec(),
+        Model::Ttn => ttn_bonds.to_vec(),
+        Model::Cora => {
+            let mut chis = Vec::new();
+            for chi in bonds.iter().map(|&d| d.min(4)) {
+                if !chis.contains(&chi) {
+                    chis.push(chi);
+                }
+            }
+            chis
+        }
+    }
+}
+
 /// The cluster algorithms, as flag values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Algorithm {
@@ -312,7 +366,28 @@ fn run(args: Args) -> Result<()> {
     };
     let models = args.models.clone();
     let bonds: Vec<usize> = args.max_bonds.iter().map(|&b| b as usize).collect();
+    let ttn_bonds: Vec<usize> = args.ttn_max_bonds.iter().map(|&b| b as usize).collect();
     let out_dir = args.out_dir.clone();
+    let batch = args.batch_size as usize;
+    let settings = |max_bond| Settings {
+        max_bond,
+        sweeps: args.sweeps as usize,
+        learning_rate: args.learning_rate,
+        steps_per_bond: args.steps_per_bond as usize,
+        batch_size: (batch > 0).then_some(batch),
+        seed,
+    };
+    // Every setting is checked before anything is sampled or written.
+    for &kind in &models {
+        match kind {
+            Model::Mps | Model::Ttn => {
+                for d in model_bonds(kind, &bonds, &ttn_bonds) {
+                    born_options(&settings(d)).validate()?;
+                }
+            }
+            Model::Cora => check_cora_size(l, l)?,
+        }
+    }
     common::create_dir(&out_dir)?;
     let io_err = |path: PathBuf| move |source| Error::Io { path, source };
 
@@ -376,30 +451,21 @@ fn run(args: Args) -> Result<()> {
         );
     }
 
-    let batch = args.batch_size as usize;
     let mut md = format!(
         "Ising {l} x {l}, T = {temperature:.6}, {n_train} train / {n_test} test samples, seed {seed}; \
          exact entropy s = {:.6} nats/site\n\n\
-         | model | max bond | test NLL/site | s (exact) | KL/site | std. error | KL/site (paired) | std. error | train NLL/site | train seconds | detail |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+         | model | max bond | train samples | test NLL/site | s (exact) | KL/site | std. error | KL/site (paired) | std. error | train NLL/site | train seconds | train CPU seconds | detail |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         truth.entropy_per_site
     );
     let mut csv = String::from(
-        "model,max_bond,test_nll_per_site,exact_entropy_per_site,kl_per_site,kl_std_error,kl_paired_per_site,kl_paired_std_error,train_nll_per_site,train_seconds\n",
+        "model,max_bond,n_train,test_nll_per_site,exact_entropy_per_site,kl_per_site,kl_std_error,kl_paired_per_site,kl_paired_std_error,train_nll_per_site,train_seconds,train_cpu_seconds\n",
     );
     let mut json = Vec::new();
     for &kind in &models {
         let model = kind.name();
-        for &max_bond in &bonds {
-            let settings = Settings {
-                max_bond,
-                sweeps: args.sweeps as usize,
-                learning_rate: args.learning_rate,
-                steps_per_bond: args.steps_per_bond as usize,
-                batch_size: (batch > 0).then_some(batch),
-                seed,
-            };
-            let run = run_model(kind, &train, &test, &settings)?;
+        for max_bond in model_bonds(kind, &bonds, &ttn_bonds) {
+            let run = run_model(kind, &train, &test, &settings(max_bond))?;
             let png = out_dir.join(format!("samples_{model}_d{max_bond}.png"));
             write_image_grid(&png, run.samples.view(), (l, l), 10, 4)?;
             let k = run.test_nll.len() as f64;
@@ -424,33 +490,39 @@ fn run(args: Args) -> Result<()> {
             let (kl_paired, se_paired) = (dm / n, (dv / k).sqrt() / n);
             println!(
                 "{model} D={max_bond}: test NLL/site {nll:.5}, KL/site {kl:.5} +- {se:.5} \
-                 (paired {kl_paired:.5} +- {se_paired:.5}), train NLL/site {:.5}, {:.1} s ({})",
+                 (paired {kl_paired:.5} +- {se_paired:.5}), train NLL/site {:.5}, {:.1} s \
+                 ({:.1} s CPU) ({})",
                 run.train_nll / n,
                 run.seconds,
+                run.cpu_seconds,
                 run.detail
             );
             md.push_str(&format!(
-                "| {model} | {max_bond} | {nll:.5} | {:.5} | {kl:.5} | {se:.5} | {kl_paired:.5} | {se_paired:.5} | {:.5} | {:.1} | {} |\n",
+                "| {model} | {max_bond} | {n_train} | {nll:.5} | {:.5} | {kl:.5} | {se:.5} | {kl_paired:.5} | {se_paired:.5} | {:.5} | {:.1} | {:.1} | {} |\n",
                 truth.entropy_per_site,
                 run.train_nll / n,
                 run.seconds,
+                run.cpu_seconds,
                 run.detail
             ));
             csv.push_str(&format!(
-                "{model},{max_bond},{nll},{},{kl},{se},{kl_paired},{se_paired},{},{}\n",
+                "{model},{max_bond},{n_train},{nll},{},{kl},{se},{kl_paired},{se_paired},{},{},{}\n",
                 truth.entropy_per_site,
                 run.train_nll / n,
-                run.seconds
+                run.seconds,
+                run.cpu_seconds
             ));
             json.push(serde_json::json!({
                 "model": model,
                 "max_bond": max_bond,
+                "train_samples": n_train,
                 "test_nll_per_site": nll,
                 "kl_per_site": kl,
                 "kl_std_error": se,
                 "kl_paired_per_site": kl_paired,
                 "kl_paired_std_error": se_paired,
                 "seconds": run.seconds,
+                "cpu_seconds": run.cpu_seconds,
             }));
         }
     }

@@ -311,3 +311,77 @@ fn born_anytime_checks_its_flags() {
         "error: invalid argument `budgets`",
     );
 }
+
+#[test]
+fn ising_benchmark_checks_its_flags() {
+    if !refused(
+        "ising_benchmark",
+        &["--learning-rate", "-1"],
+        1,
+        "error: invalid argument `learning_rate`",
+    ) {
+        return;
+    }
+    refused("ising_benchmark", &["--ttn-max-bonds", "0"], 2, CLAP);
+    refused("ising_benchmark", &["--ttn-max-bonds", "4,,8"], 2, CLAP);
+    // CORA's 2x2 blocks: refused before any sample is drawn.
+    refused(
+        "ising_benchmark",
+        &["--models", "mps,cora", "--size", "12"],
+        1,
+        "error: invalid argument `size`",
+    );
+}
+
+/// On a 2 x 2 torus (16 configurations) bond 4 makes both Born machines exact
+/// (every cut of the snake and of the image tree has at most 4 states on one side),
+/// so trained on many samples their KL per site, measured by the example against
+/// the exact `-ln p(x) = K E(x) + ln Z`, is zero up to sampling noise: the arms
+/// score the test samples in the right site order (snake for the MPS, row-major
+/// image tree for the TTN).
+#[test]
+fn ising_benchmark_models_are_exact_on_a_tiny_lattice() {
+    let Some(exe) = example("ising_benchmark") else {
+        return;
+    };
+    let out_dir = scratch("ising_tiny");
+    let out = Command::new(exe)
+        .args([
+            "--size",
+            "2",
+            "--models",
+            "mps,ttn",
+            "--max-bonds",
+            "4",
+            "--ttn-max-bonds",
+            "4",
+            "--n-train",
+            "20000",
+            "--n-test",
+            "20000",
+            "--sweeps",
+            "10",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{stdout}");
+    for r in results {
+        let (kl, se) = (
+            r["kl_paired_per_site"].as_f64().unwrap(),
+            r["kl_paired_std_error"].as_f64().unwrap(),
+        );
+        assert!(kl.abs() < 4.0 * se + 2e-3, "{r}");
+        assert!(r["train_samples"].as_u64() == Some(20000), "{r}");
+        assert!(out_dir.join("benchmark.md").is_file());
+    }
+}
