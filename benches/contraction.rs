@@ -271,7 +271,7 @@ fn table() {
         (4000, 4096, 64, "4000x4096x64 (tree msg)"),
     ];
     for (m, n, k, label) in gemm_shapes {
-        if !selected(label) {
+        if !selected(&format!("raw linalg::gemm {label}")) {
             continue;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(1);

@@ -487,8 +487,16 @@ fn batch_trailing_spec(seed: u64) -> (String, Vec<Vec<usize>>) {
     let mut tb = vec!['j', 'k'];
     ta.extend(&batch);
     tb.extend(&batch);
-    let ta = if common::pick(&mut rng, 0, 1) == 0 { ta } else { shuffle(&mut rng, ta) };
-    let tb = if common::pick(&mut rng, 0, 1) == 0 { tb } else { shuffle(&mut rng, tb) };
+    let ta = if common::pick(&mut rng, 0, 1) == 0 {
+        ta
+    } else {
+        shuffle(&mut rng, ta)
+    };
+    let tb = if common::pick(&mut rng, 0, 1) == 0 {
+        tb
+    } else {
+        shuffle(&mut rng, tb)
+    };
     // Result: free axes in either order, the batch index innermost (mostly).
     let mut out: Vec<char> = if common::pick(&mut rng, 0, 1) == 0 {
         vec!['i', 'k']
@@ -532,4 +540,28 @@ fn batch_trailing_large_cases_match_reference() {
         check_spec::<f64>(spec, &s(shapes), k as u64 + 200);
         check_spec::<Complex64>(spec, &s(shapes), k as u64 + 300);
     }
+}
+
+#[test]
+fn batch_trailing_copies_each_operand_once() {
+    // The batch-blocked product gathers A and B (no unit stride in their matrices)
+    // and scatters C: each element is copied exactly once.
+    let plan = ContractionPlan::new(
+        "ijb,jkb->ikb",
+        &[&[16, 12, 16], &[12, 10, 16]],
+        PathOptimizer::Auto,
+    )
+    .unwrap();
+    assert_eq!(
+        plan.copied_elements(),
+        16 * 12 * 16 + 12 * 10 * 16 + 16 * 10 * 16
+    );
+    // Batch-leading B has unit-stride rows: only A and C are copied.
+    let plan = ContractionPlan::new(
+        "ijb,bjk->ikb",
+        &[&[16, 12, 16], &[16, 12, 10]],
+        PathOptimizer::Auto,
+    )
+    .unwrap();
+    assert_eq!(plan.copied_elements(), 16 * 12 * 16 + 16 * 10 * 16);
 }

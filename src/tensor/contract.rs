@@ -105,7 +105,20 @@ impl PairStep {
     pub(crate) fn copied_elements(&self) -> usize {
         let a = saturating_len(self.a_shape.iter().copied());
         let b = saturating_len(self.b_shape.iter().copied());
-        (a * self.perm_a.is_some() as usize).saturating_add(b * self.perm_b.is_some() as usize)
+        let perms =
+            (a * self.perm_a.is_some() as usize).saturating_add(b * self.perm_b.is_some() as usize);
+        // The batch-blocked product copies A and B (when strided) into tiles and
+        // the result out of them, each element once.
+        let tiles = if self.blocked.is_some() {
+            let ga = self.a_rs != 1 && self.a_cs != 1;
+            let gb = self.b_rs != 1 && self.b_cs != 1;
+            (a * ga as usize)
+                .saturating_add(b * gb as usize)
+                .saturating_add(self.out_len)
+        } else {
+            0
+        };
+        perms.saturating_add(tiles)
     }
 }
 
@@ -629,13 +642,13 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
 
 /// Calls `f(oa, ob, oc)` with the offsets into A, B and C of every combination of
 /// the batch dimensions `dims` (except `skip`), the last dimension fastest.
-fn for_each_offset(
-    dims: &[BatchDim],
-    skip: Option<usize>,
-    mut f: impl FnMut(isize, isize, isize),
-) {
+fn for_each_offset(dims: &[BatchDim], skip: Option<usize>, mut f: impl FnMut(isize, isize, isize)) {
     let live = |ax: usize| Some(ax) != skip && dims[ax].size != 1;
-    if dims.iter().enumerate().any(|(ax, d)| Some(ax) != skip && d.size == 0) {
+    if dims
+        .iter()
+        .enumerate()
+        .any(|(ax, d)| Some(ax) != skip && d.size == 0)
+    {
         return;
     }
     let nb = dims.len();
@@ -737,15 +750,7 @@ unsafe fn run_blocked<T: Scalar>(
                 );
             }
             // Scatter: C[i, j, t0 + t] = tile_t[i, j], whole cache lines of C.
-            for i in 0..m {
-                for j in 0..n {
-                    let p = base_c.offset(i as isize * step.c_rs + j as isize * step.c_cs);
-                    let src = i * n + j;
-                    for t in 0..bs {
-                        *p.offset(t as isize * sc) = *tc.get_unchecked(t * mn + src);
-                    }
-                }
-            }
+            scatter(&tc, m, n, base_c, step.c_rs, step.c_cs, sc, bs);
             t0 += bs;
         }
     });
@@ -772,12 +777,112 @@ unsafe fn gather<T: Scalar>(
 ) {
     let len = rows * cols;
     debug_assert!(tile.len() >= bs * len);
+    // Full blocks with a compile-time width: the `bs` loads and stores unroll.
+    match bs {
+        8 => return gather_n::<T, 8>(base, rows, cols, rs, cs, st, tile),
+        4 => return gather_n::<T, 4>(base, rows, cols, rs, cs, st, tile),
+        _ => {}
+    }
     for i in 0..rows {
         for l in 0..cols {
             let p = base.offset(i as isize * rs + l as isize * cs);
             let dst = i * cols + l;
             for t in 0..bs {
                 *tile.get_unchecked_mut(t * len + dst) = *p.offset(t as isize * st);
+            }
+        }
+    }
+}
+
+/// [`gather`] for `bs == N`.
+///
+/// # Safety
+/// As [`gather`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gather_n<T: Scalar, const N: usize>(
+    base: *const T,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+    st: isize,
+    tile: &mut [T],
+) {
+    let len = rows * cols;
+    let dst = tile.as_mut_ptr();
+    for i in 0..rows {
+        let row = base.offset(i as isize * rs);
+        for l in 0..cols {
+            let p = row.offset(l as isize * cs);
+            let d = dst.add(i * cols + l);
+            for t in 0..N {
+                *d.add(t * len) = *p.offset(t as isize * st);
+            }
+        }
+    }
+}
+
+/// Scatters `bs` contiguous row-major `rows x cols` tiles (the `t`-th at
+/// `tile[t * rows * cols..]`) into strided matrices (row stride `rs`, column stride
+/// `cs`, the `t`-th at `base + t * st`); the inverse of [`gather`].
+///
+/// # Safety
+/// Every addressed element must be valid and distinct; `tile` holds
+/// `bs * rows * cols` elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn scatter<T: Scalar>(
+    tile: &[T],
+    rows: usize,
+    cols: usize,
+    base: *mut T,
+    rs: isize,
+    cs: isize,
+    st: isize,
+    bs: usize,
+) {
+    let len = rows * cols;
+    debug_assert!(tile.len() >= bs * len);
+    match bs {
+        8 => return scatter_n::<T, 8>(tile, rows, cols, base, rs, cs, st),
+        4 => return scatter_n::<T, 4>(tile, rows, cols, base, rs, cs, st),
+        _ => {}
+    }
+    for i in 0..rows {
+        for j in 0..cols {
+            let p = base.offset(i as isize * rs + j as isize * cs);
+            let src = i * cols + j;
+            for t in 0..bs {
+                *p.offset(t as isize * st) = *tile.get_unchecked(t * len + src);
+            }
+        }
+    }
+}
+
+/// [`scatter`] for `bs == N`.
+///
+/// # Safety
+/// As [`scatter`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn scatter_n<T: Scalar, const N: usize>(
+    tile: &[T],
+    rows: usize,
+    cols: usize,
+    base: *mut T,
+    rs: isize,
+    cs: isize,
+    st: isize,
+) {
+    let len = rows * cols;
+    let src = tile.as_ptr();
+    for i in 0..rows {
+        let row = base.offset(i as isize * rs);
+        for j in 0..cols {
+            let p = row.offset(j as isize * cs);
+            let s = src.add(i * cols + j);
+            for t in 0..N {
+                *p.offset(t as isize * st) = *s.add(t * len);
             }
         }
     }
