@@ -222,6 +222,15 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Whether a table row is selected by `CASES` (comma-separated substrings of the
+/// row names; unset = all rows).
+fn selected(name: &str) -> bool {
+    match std::env::var("CASES") {
+        Ok(v) => v.split(',').any(|p| name.contains(p.trim())),
+        Err(_) => true,
+    }
+}
+
 fn table() {
     println!(
         "\n{:<40} {:>12} {:>12} {:>9}",
@@ -229,6 +238,9 @@ fn table() {
     );
     let budget = Duration::from_millis(600);
     for case in cases() {
+        if !selected(&case.name) {
+            continue;
+        }
         let shapes: Vec<&[usize]> = case.shapes.iter().map(|s| s.as_slice()).collect();
         let plan = ContractionPlan::new(case.spec, &shapes, PathOptimizer::Auto).unwrap();
         let ops = operands(&case.shapes);
@@ -246,28 +258,46 @@ fn table() {
             plan.copied_elements()
         );
     }
-    for n in [16usize, 32, 256, 1024] {
+    // The backend's GEMM rate per case: one row-major (m, n, k) product of the
+    // same dimensions as the case's GEMMs (squares, then the cases' shapes).
+    let gemm_shapes: [(usize, usize, usize, &str); 8] = [
+        (16, 16, 16, "n=16"),
+        (32, 32, 32, "n=32"),
+        (256, 256, 256, "n=256"),
+        (1024, 1024, 1024, "n=1024"),
+        (128, 128, 128, "n=128 (batched cases)"),
+        (4096, 4096, 32, "4096x4096x32 (aib,bjc)"),
+        (100, 100, 8000, "100x100x8000 (bi,bj)"),
+        (4000, 4096, 64, "4000x4096x64 (tree msg)"),
+    ];
+    for (m, n, k, label) in gemm_shapes {
+        if !selected(&format!("raw linalg::gemm {label}")) {
+            continue;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let a = Tensor::<f64>::random(&[n, n], &mut rng)
+        let a = Tensor::<f64>::random(&[m, k], &mut rng)
             .into_array()
             .into_dimensionality::<ndarray::Ix2>()
             .unwrap();
-        let b = Tensor::<f64>::random(&[n, n], &mut rng)
+        let b = Tensor::<f64>::random(&[k, n], &mut rng)
             .into_array()
             .into_dimensionality::<ndarray::Ix2>()
             .unwrap();
-        let mut cm = Array2::<f64>::zeros((n, n));
+        let mut cm = Array2::<f64>::zeros((m, n));
         let t = time_it(
             || tnlearn::linalg::gemm(1.0, a.view(), b.view(), false, cm.view_mut()).unwrap(),
             budget,
         );
         println!(
             "{:<40} {:>10.3}us {:>12.2} {:>9}",
-            format!("raw linalg::gemm n={n}"),
+            format!("raw linalg::gemm {label}"),
             t * 1e6,
-            2.0 * (n * n * n) as f64 / t / 1e9,
+            2.0 * (m * n * k) as f64 / t / 1e9,
             "-"
         );
+    }
+    if !selected("tiny case") {
+        return;
     }
     println!(
         "\n{:<40} {:>12} {:>12}",
@@ -315,8 +345,11 @@ fn table() {
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
-    bench(&mut c);
-    c.final_summary();
+    // TABLE_ONLY=1: skip the criterion groups, print only the summary table.
+    if std::env::var_os("TABLE_ONLY").is_none() {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    }
     table();
 }

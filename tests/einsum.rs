@@ -459,3 +459,109 @@ fn optimal_refuses_huge_networks_but_greedy_handles_them() {
         );
     }
 }
+
+/// A random batched product with the batch index (or two) innermost in the result,
+/// like `ijb,jkb->ikb`: the operands' axis orders are random (batch leading,
+/// trailing or between), sizes are random and include batch sizes that are not a
+/// multiple of the 8-entry block. Covers the batch-blocked product kernel (gathered
+/// and in-place operands, partial blocks, an outer batch loop).
+fn batch_trailing_spec(seed: u64) -> (String, Vec<Vec<usize>>) {
+    let mut rng = common::rng(seed);
+    let two_batch = common::pick(&mut rng, 0, 2) == 0;
+    let letters: Vec<char> = "ijkbc".chars().collect();
+    let dims: Vec<usize> = vec![
+        common::pick(&mut rng, 1, 14),
+        common::pick(&mut rng, 1, 14),
+        common::pick(&mut rng, 1, 14),
+        common::pick(&mut rng, 1, 21),
+        common::pick(&mut rng, 1, 3),
+    ];
+    let shuffle = |rng: &mut rand_chacha::ChaCha8Rng, mut t: Vec<char>| {
+        for p in (1..t.len()).rev() {
+            t.swap(p, common::pick(rng, 0, p));
+        }
+        t
+    };
+    let batch: Vec<char> = if two_batch { vec!['c', 'b'] } else { vec!['b'] };
+    let mut ta = vec!['i', 'j'];
+    let mut tb = vec!['j', 'k'];
+    ta.extend(&batch);
+    tb.extend(&batch);
+    let ta = if common::pick(&mut rng, 0, 1) == 0 {
+        ta
+    } else {
+        shuffle(&mut rng, ta)
+    };
+    let tb = if common::pick(&mut rng, 0, 1) == 0 {
+        tb
+    } else {
+        shuffle(&mut rng, tb)
+    };
+    // Result: free axes in either order, the batch index innermost (mostly).
+    let mut out: Vec<char> = if common::pick(&mut rng, 0, 1) == 0 {
+        vec!['i', 'k']
+    } else {
+        vec!['k', 'i']
+    };
+    if two_batch {
+        out.insert(common::pick(&mut rng, 0, 2), 'c');
+    }
+    out.push('b');
+    if common::pick(&mut rng, 0, 4) == 0 {
+        out = shuffle(&mut rng, out);
+    }
+    let terms = vec![ta, tb];
+    let shapes = common::term_shapes(&terms, &letters, &dims);
+    let ins: Vec<String> = terms.iter().map(|t| t.iter().collect()).collect();
+    let spec = format!("{}->{}", ins.join(","), out.iter().collect::<String>());
+    (spec, shapes)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn batch_trailing_products_match_reference(seed in any::<u64>()) {
+        let (spec, shapes) = batch_trailing_spec(seed);
+        check_spec::<f64>(&spec, &shapes, seed ^ 6);
+        check_spec::<Complex64>(&spec, &shapes, seed ^ 7);
+    }
+}
+
+#[test]
+fn batch_trailing_large_cases_match_reference() {
+    let cases: &[(&str, &[&[usize]])] = &[
+        ("ijb,jkb->ikb", &[&[24, 20, 19], &[20, 17, 19]]),
+        ("ijb,jkb->kib", &[&[9, 40, 8], &[40, 11, 8]]),
+        ("bij,jkb->ikb", &[&[13, 12, 30], &[30, 9, 13]]),
+        ("ijcb,jkbc->ickb", &[&[10, 9, 3, 11], &[9, 12, 11, 3]]),
+    ];
+    for (k, (spec, shapes)) in cases.iter().enumerate() {
+        check_spec::<f64>(spec, &s(shapes), k as u64 + 200);
+        check_spec::<Complex64>(spec, &s(shapes), k as u64 + 300);
+    }
+}
+
+#[test]
+fn batch_trailing_copies_each_operand_once() {
+    // The batch-blocked product gathers A and B (no unit stride in their matrices)
+    // and scatters C: each element is copied exactly once.
+    let plan = ContractionPlan::new(
+        "ijb,jkb->ikb",
+        &[&[16, 12, 16], &[12, 10, 16]],
+        PathOptimizer::Auto,
+    )
+    .unwrap();
+    assert_eq!(
+        plan.copied_elements(),
+        16 * 12 * 16 + 12 * 10 * 16 + 16 * 10 * 16
+    );
+    // Batch-leading B has unit-stride rows: only A and C are copied.
+    let plan = ContractionPlan::new(
+        "ijb,bjk->ikb",
+        &[&[16, 12, 16], &[16, 12, 10]],
+        PathOptimizer::Auto,
+    )
+    .unwrap();
+    assert_eq!(plan.copied_elements(), 16 * 12 * 16 + 16 * 10 * 16);
+}

@@ -93,6 +93,11 @@ pub(crate) struct PairStep {
     /// Shape of the result.
     pub out_shape: Vec<usize>,
     out_len: usize,
+    /// Index in `batch` of a batch dimension that is innermost (unit stride) in the
+    /// result while the products' C matrices have no unit stride (batch-trailing
+    /// layouts such as `ijb,jkb->ikb`): run as a batch-blocked product (see
+    /// [`run_blocked`]).
+    blocked: Option<usize>,
 }
 
 impl PairStep {
@@ -100,7 +105,20 @@ impl PairStep {
     pub(crate) fn copied_elements(&self) -> usize {
         let a = saturating_len(self.a_shape.iter().copied());
         let b = saturating_len(self.b_shape.iter().copied());
-        (a * self.perm_a.is_some() as usize).saturating_add(b * self.perm_b.is_some() as usize)
+        let perms =
+            (a * self.perm_a.is_some() as usize).saturating_add(b * self.perm_b.is_some() as usize);
+        // The batch-blocked product copies A and B (when strided) into tiles and
+        // the result out of them, each element once.
+        let tiles = if self.blocked.is_some() {
+            let ga = self.a_rs != 1 && self.a_cs != 1;
+            let gb = self.b_rs != 1 && self.b_cs != 1;
+            (a * ga as usize)
+                .saturating_add(b * gb as usize)
+                .saturating_add(self.out_len)
+        } else {
+            0
+        };
+        perms.saturating_add(tiles)
     }
 }
 
@@ -317,7 +335,7 @@ pub(crate) fn build_pair<T>(
             .position(|&x| x == l)
             .expect("label of the result")
     };
-    let batch = bt
+    let batch: Vec<BatchDim> = bt
         .iter()
         .map(|&(i, j)| BatchDim {
             size: a_shape[i],
@@ -359,6 +377,7 @@ pub(crate) fn build_pair<T>(
         ..
     } = r;
     let out_len = checked_len::<T>(&out_shape, "contraction result")?;
+    let blocked = choose_blocked::<T>(&batch, m, n, k, c_rs, c_cs);
     Ok(PairStep {
         a_shape: a_shape.to_vec(),
         b_shape: b_shape.to_vec(),
@@ -377,7 +396,41 @@ pub(crate) fn build_pair<T>(
         out_labels,
         out_shape,
         out_len,
+        blocked,
     })
+}
+
+/// Largest scratch (elements) the batch-blocked product may use for its tiles.
+const BLOCKED_MAX_SCRATCH: usize = 1 << 22;
+
+/// Number of batch entries gathered per block: one 64-byte cache line of `T`.
+fn block_width<T>() -> usize {
+    (64 / std::mem::size_of::<T>().max(1)).clamp(1, 8)
+}
+
+/// The batch dimension to block over (see [`PairStep`]'s `blocked`), if any: one
+/// whose result stride is 1 while neither C stride of the products is, for products
+/// above [`TINY_GEMM`] whose tiles fit in [`BLOCKED_MAX_SCRATCH`].
+fn choose_blocked<T>(
+    batch: &[BatchDim],
+    m: usize,
+    n: usize,
+    k: usize,
+    c_rs: isize,
+    c_cs: isize,
+) -> Option<usize> {
+    if c_rs == 1 || c_cs == 1 || m.saturating_mul(n).saturating_mul(k) <= TINY_GEMM {
+        return None;
+    }
+    let tile = m
+        .saturating_mul(k)
+        .saturating_add(k.saturating_mul(n))
+        .saturating_add(m.saturating_mul(n))
+        .saturating_mul(block_width::<T>());
+    if tile > BLOCKED_MAX_SCRATCH {
+        return None;
+    }
+    batch.iter().position(|d| d.sc == 1 && d.size >= 2)
 }
 
 /// A resolved result layout (see `build_pair`).
@@ -556,13 +609,18 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
         return Ok(c);
     }
     let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-    let nb = step.batch.len();
+    if let Some(d) = step.blocked {
+        // SAFETY: as below; `run_blocked` reads and writes the same elements as the
+        // plain loop (through the plan's strides), and its tiles are its own.
+        unsafe { run_blocked(step, d, pa, pb, pc)? };
+        return Ok(c);
+    }
     // SAFETY (all gemm_raw calls): the plan's strides and sizes were derived from the
     // shapes of `a`, `b` and `c`, so every offset stays inside the buffers; `c` is a
     // fresh buffer and the result layout maps distinct (batch, row, column) triples
     // to distinct elements.
     unsafe {
-        let call = |oa: isize, ob: isize, oc: isize| {
+        for_each_offset(&step.batch, None, |oa, ob, oc| {
             gemm_raw(
                 step.m,
                 step.n,
@@ -577,44 +635,257 @@ pub(crate) fn run_pair<T: Scalar>(step: &PairStep, a: &[T], b: &[T]) -> Result<V
                 step.c_rs,
                 step.c_cs,
             )
-        };
-        match nb {
-            0 => call(0, 0, 0),
-            1 => {
-                let d = &step.batch[0];
-                for t in 0..d.size as isize {
-                    call(t * d.sa, t * d.sb, t * d.sc);
-                }
+        });
+    }
+    Ok(c)
+}
+
+/// Calls `f(oa, ob, oc)` with the offsets into A, B and C of every combination of
+/// the batch dimensions `dims` (except `skip`), the last dimension fastest.
+fn for_each_offset(dims: &[BatchDim], skip: Option<usize>, mut f: impl FnMut(isize, isize, isize)) {
+    let live = |ax: usize| Some(ax) != skip && dims[ax].size != 1;
+    if dims
+        .iter()
+        .enumerate()
+        .any(|(ax, d)| Some(ax) != skip && d.size == 0)
+    {
+        return;
+    }
+    let nb = dims.len();
+    let mut idx = vec![0usize; nb];
+    let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
+    loop {
+        f(oa, ob, oc);
+        let mut ax = nb;
+        loop {
+            if ax == 0 {
+                return;
             }
-            _ => {
-                let mut idx = vec![0usize; nb];
-                let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
-                'outer: loop {
-                    call(oa, ob, oc);
-                    let mut ax = nb;
-                    loop {
-                        if ax == 0 {
-                            break 'outer;
-                        }
-                        ax -= 1;
-                        let d = &step.batch[ax];
-                        idx[ax] += 1;
-                        oa += d.sa;
-                        ob += d.sb;
-                        oc += d.sc;
-                        if idx[ax] < d.size {
-                            break;
-                        }
-                        oa -= d.sa * d.size as isize;
-                        ob -= d.sb * d.size as isize;
-                        oc -= d.sc * d.size as isize;
-                        idx[ax] = 0;
-                    }
-                }
+            ax -= 1;
+            if !live(ax) {
+                continue;
+            }
+            let d = &dims[ax];
+            idx[ax] += 1;
+            oa += d.sa;
+            ob += d.sb;
+            oc += d.sc;
+            if idx[ax] < d.size {
+                break;
+            }
+            oa -= d.sa * d.size as isize;
+            ob -= d.sb * d.size as isize;
+            oc -= d.sc * d.size as isize;
+            idx[ax] = 0;
+        }
+    }
+}
+
+/// The batch-blocked product for a result whose batch dimension `d` is innermost
+/// (`C[.., b]` with unit stride in `b`) while the products' matrices have no unit
+/// stride: for each block of [`block_width`] batch entries (one cache line of C),
+/// the A and B matrices that lack a unit stride are gathered into contiguous
+/// row-major tiles (one pass, reading whole cache lines), the products are written
+/// into contiguous tiles and scattered into C (one pass). Each element of A, B and C
+/// is copied at most once, against one strided access per element per GEMM packing.
+///
+/// # Safety
+/// As [`gemm_raw`] for the plan's strides over `a`, `b` and the fresh `c`.
+unsafe fn run_blocked<T: Scalar>(
+    step: &PairStep,
+    d: usize,
+    pa: *const T,
+    pb: *const T,
+    pc: *mut T,
+) -> Result<()> {
+    let (m, n, k) = (step.m, step.n, step.k);
+    let w = block_width::<T>();
+    let gather_a = step.a_rs != 1 && step.a_cs != 1;
+    let gather_b = step.b_rs != 1 && step.b_cs != 1;
+    let (mk, kn, mn) = (m * k, k * n, m * n);
+    let mut ta = try_zeroed_vec::<T>(if gather_a { w * mk } else { 0 }, "contraction tile")?;
+    let mut tb = try_zeroed_vec::<T>(if gather_b { w * kn } else { 0 }, "contraction tile")?;
+    let mut tc = try_zeroed_vec::<T>(w * mn, "contraction tile")?;
+    let bd = &step.batch[d];
+    let (sa, sb, sc) = (bd.sa, bd.sb, bd.sc);
+    for_each_offset(&step.batch, Some(d), |oa, ob, oc| {
+        let mut t0 = 0usize;
+        while t0 < bd.size {
+            let bs = w.min(bd.size - t0);
+            let t0i = t0 as isize;
+            let base_a = pa.offset(oa + t0i * sa);
+            let base_b = pb.offset(ob + t0i * sb);
+            let base_c = pc.offset(oc + t0i * sc);
+            if gather_a {
+                gather(base_a, m, k, step.a_rs, step.a_cs, sa, bs, &mut ta);
+            }
+            if gather_b {
+                gather(base_b, k, n, step.b_rs, step.b_cs, sb, bs, &mut tb);
+            }
+            for t in 0..bs {
+                let ti = t as isize;
+                let (a_ptr, a_rs, a_cs) = if gather_a {
+                    (ta.as_ptr().add(t * mk), k as isize, 1)
+                } else {
+                    (base_a.offset(ti * sa), step.a_rs, step.a_cs)
+                };
+                let (b_ptr, b_rs, b_cs) = if gather_b {
+                    (tb.as_ptr().add(t * kn), n as isize, 1)
+                } else {
+                    (base_b.offset(ti * sb), step.b_rs, step.b_cs)
+                };
+                gemm_raw(
+                    m,
+                    n,
+                    k,
+                    a_ptr,
+                    a_rs,
+                    a_cs,
+                    b_ptr,
+                    b_rs,
+                    b_cs,
+                    tc.as_mut_ptr().add(t * mn),
+                    n as isize,
+                    1,
+                );
+            }
+            // Scatter: C[i, j, t0 + t] = tile_t[i, j], whole cache lines of C.
+            scatter(&tc, m, n, base_c, step.c_rs, step.c_cs, sc, bs);
+            t0 += bs;
+        }
+    });
+    Ok(())
+}
+
+/// Gathers `bs` strided `rows x cols` matrices (row stride `rs`, column stride `cs`,
+/// the `t`-th at `base + t * st`) into `tile` as contiguous row-major matrices, the
+/// `t`-th at `tile[t * rows * cols..]`; the `bs` entries of one element are read
+/// together (one cache line when `st == 1`).
+///
+/// # Safety
+/// Every addressed element must be valid; `tile` holds `bs * rows * cols` elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gather<T: Scalar>(
+    base: *const T,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+    st: isize,
+    bs: usize,
+    tile: &mut [T],
+) {
+    let len = rows * cols;
+    debug_assert!(tile.len() >= bs * len);
+    // Full blocks with a compile-time width: the `bs` loads and stores unroll.
+    match bs {
+        8 => return gather_n::<T, 8>(base, rows, cols, rs, cs, st, tile),
+        4 => return gather_n::<T, 4>(base, rows, cols, rs, cs, st, tile),
+        _ => {}
+    }
+    for i in 0..rows {
+        for l in 0..cols {
+            let p = base.offset(i as isize * rs + l as isize * cs);
+            let dst = i * cols + l;
+            for t in 0..bs {
+                *tile.get_unchecked_mut(t * len + dst) = *p.offset(t as isize * st);
             }
         }
     }
-    Ok(c)
+}
+
+/// [`gather`] for `bs == N`.
+///
+/// # Safety
+/// As [`gather`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gather_n<T: Scalar, const N: usize>(
+    base: *const T,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+    st: isize,
+    tile: &mut [T],
+) {
+    let len = rows * cols;
+    let dst = tile.as_mut_ptr();
+    for i in 0..rows {
+        let row = base.offset(i as isize * rs);
+        for l in 0..cols {
+            let p = row.offset(l as isize * cs);
+            let d = dst.add(i * cols + l);
+            for t in 0..N {
+                *d.add(t * len) = *p.offset(t as isize * st);
+            }
+        }
+    }
+}
+
+/// Scatters `bs` contiguous row-major `rows x cols` tiles (the `t`-th at
+/// `tile[t * rows * cols..]`) into strided matrices (row stride `rs`, column stride
+/// `cs`, the `t`-th at `base + t * st`); the inverse of [`gather`].
+///
+/// # Safety
+/// Every addressed element must be valid and distinct; `tile` holds
+/// `bs * rows * cols` elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn scatter<T: Scalar>(
+    tile: &[T],
+    rows: usize,
+    cols: usize,
+    base: *mut T,
+    rs: isize,
+    cs: isize,
+    st: isize,
+    bs: usize,
+) {
+    let len = rows * cols;
+    debug_assert!(tile.len() >= bs * len);
+    match bs {
+        8 => return scatter_n::<T, 8>(tile, rows, cols, base, rs, cs, st),
+        4 => return scatter_n::<T, 4>(tile, rows, cols, base, rs, cs, st),
+        _ => {}
+    }
+    for i in 0..rows {
+        for j in 0..cols {
+            let p = base.offset(i as isize * rs + j as isize * cs);
+            let src = i * cols + j;
+            for t in 0..bs {
+                *p.offset(t as isize * st) = *tile.get_unchecked(t * len + src);
+            }
+        }
+    }
+}
+
+/// [`scatter`] for `bs == N`.
+///
+/// # Safety
+/// As [`scatter`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn scatter_n<T: Scalar, const N: usize>(
+    tile: &[T],
+    rows: usize,
+    cols: usize,
+    base: *mut T,
+    rs: isize,
+    cs: isize,
+    st: isize,
+) {
+    let len = rows * cols;
+    let src = tile.as_ptr();
+    for i in 0..rows {
+        let row = base.offset(i as isize * rs);
+        for j in 0..cols {
+            let p = row.offset(j as isize * cs);
+            let s = src.add(i * cols + j);
+            for t in 0..N {
+                *p.offset(t as isize * st) = *s.add(t * len);
+            }
+        }
+    }
 }
 
 /// Tensor contraction over pairs of axes (numpy's `tensordot`):

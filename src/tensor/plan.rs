@@ -234,8 +234,9 @@ impl ContractionPlan {
     }
 
     /// Number of elements the plan copies into permuted layouts per execution
-    /// (input permutations of pairwise steps plus the final permutation); 0 means
-    /// every product reads its operands in place.
+    /// (input permutations of pairwise steps, the tiles of batch-blocked products,
+    /// plus the final permutation); 0 means every product reads its operands and
+    /// writes its result in place.
     pub fn copied_elements(&self) -> usize {
         let steps = self.steps.iter().fold(0usize, |acc, s| {
             acc.saturating_add(s.pair.copied_elements())
