@@ -691,6 +691,9 @@ fn em_never_decreases_the_patch_likelihood() {
     }
 }
 
+/// An EM report with refine map 0 and box map 0 of its level after the M-step.
+type Seen = (EmReport, Vec<f64>, Vec<f64>);
+
 #[test]
 fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
     // BoxSchedule::AfterRefine: per level, a tree stage (refine maps and priors
@@ -716,7 +719,7 @@ fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
                 .box_schedule(BoxSchedule::AfterRefine { iterations: 3 });
             let mut model = Cora::initial(arch.clone(), 0.5, &mut rng).unwrap();
             // (report, refine map 0 and box map 0 of the level after the M-step)
-            let mut seen: Vec<(EmReport, Vec<f64>, Vec<f64>)> = Vec::new();
+            let mut seen: Vec<Seen> = Vec::new();
             model
                 .fit_layerwise_with(&data, &opts, &mut |r: &EmReport, m: &Cora| {
                     let refine = m.refine_map(r.level, 0).unwrap().values().to_vec();
@@ -728,7 +731,7 @@ fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
             let reports: Vec<EmReport> = seen.iter().map(|s| s.0).collect();
             check_monotone(&reports, alpha);
             // EM runs: a new one starts at iteration 1; two per level (tree, boxes).
-            let mut runs: Vec<&[(EmReport, Vec<f64>, Vec<f64>)]> = Vec::new();
+            let mut runs: Vec<&[Seen]> = Vec::new();
             let mut from = 0;
             for i in 1..=seen.len() {
                 if i == seen.len() || seen[i].0.iteration == 1 {

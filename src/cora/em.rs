@@ -303,6 +303,10 @@ impl Cora {
     /// 4. fit the top distribution `e` to the data coarse-grained to `Gamma_J`
     ///    (normalised counts plus `alpha`).
     ///
+    /// With [`BoxSchedule::AfterRefine`], step 1 is done with the level's boxes set to
+    /// the identity, step 2 uses that tree, and the boxes are fitted afterwards with
+    /// the rest held (see [`BoxSchedule`]).
+    ///
     /// `observer` sees every EM iteration and every finished level.
     ///
     /// # Errors
