@@ -5,6 +5,9 @@
 //! cargo run --release --example cora                       # both data sets
 //! cargo run --release --example cora -- --mps              # + MPS patch baseline
 //! cargo run --release --example cora -- --skip-ising --n-train 2000
+//! # issue 14: per level, exact H(h), I(h : block) and the truncated NLL bounds
+//! cargo run --release --example cora -- --skip-mnist --factorized-refine --boxes-after-refine 10 --per-level-report
+//! cargo run --release --example cora -- --skip-mnist --factorized-refine --no-boxes --per-level-report
 //! ```
 //!
 //! For each data set: layerwise EM (Beny's method 1) then joint EM (method 2), with
