@@ -5,6 +5,9 @@
 //! cargo run --release --example cora                       # both data sets
 //! cargo run --release --example cora -- --mps              # + MPS patch baseline
 //! cargo run --release --example cora -- --skip-ising --n-train 2000
+//! # issue 14: per level, exact H(h), I(h : block) and the truncated NLL bounds
+//! cargo run --release --example cora -- --skip-mnist --factorized-refine --boxes-after-refine 10 --per-level-report
+//! cargo run --release --example cora -- --skip-mnist --factorized-refine --no-boxes --per-level-report
 //! ```
 //!
 //! For each data set: layerwise EM (Beny's method 1) then joint EM (method 2), with
@@ -44,8 +47,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
 use tnlearn::cora::{
-    Architecture, Boundary, Cora, CoraFitOptions, CoraObserver, EmMethod, EmReport, FitControl,
-    LevelReport, MapSharing,
+    Architecture, Boundary, BoxSchedule, Cora, CoraFitOptions, CoraObserver, EmMethod, EmReport,
+    FitControl, LevelInformation, LevelReport, MapSharing,
 };
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
@@ -97,6 +100,18 @@ struct Args {
     /// Keep refine maps in product form (CoraFitOptions::factorized_refine)
     #[arg(long)]
     factorized_refine: bool,
+    /// Layerwise: fit each level's refine maps with the boxes held, then the boxes
+    /// alone for this many EM iterations (BoxSchedule::AfterRefine); default: the
+    /// interleaved schedule
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    boxes_after_refine: Option<u32>,
+    /// Build the models without boxes (a latent tree)
+    #[arg(long)]
+    no_boxes: bool,
+    /// Per level: exact H(h) and I(h : block) after the layerwise and the joint fit,
+    /// and the NLL bound of the model truncated to 1, 2, ..., all levels
+    #[arg(long)]
+    per_level_report: bool,
 }
 
 /// Progress: one bar over all EM iterations, one line per finished level.
@@ -151,7 +166,83 @@ struct Outcome {
     patch3_nll_test: f64,
     nll_bound_test: f64,
     mps_patch3_nll_test: Option<f64>,
+    per_level: Option<Vec<LevelRow>>,
     seconds: f64,
+}
+
+/// One row of the per-level report (`--per-level-report`); level 0 is the
+/// independent-site model.
+struct LevelRow {
+    level: usize,
+    entropy: Option<f64>,
+    mi_layerwise: Option<f64>,
+    mi: Option<f64>,
+    nll_bound: f64,
+}
+
+/// Test NLL (nats per image) of independent sites with the training marginals
+/// (pseudo-count `alpha`): the zero-level model.
+fn independent_sites_nll(train: &Dataset, test: &Dataset, alpha: f64) -> f64 {
+    let n = train.len() as f64;
+    let ones: Vec<f64> = (0..train.num_sites())
+        .map(|s| train.samples().column(s).iter().map(|&v| v as f64).sum())
+        .collect();
+    let mut nll = 0.0;
+    for x in test.samples().rows() {
+        for (&v, &c) in x.iter().zip(&ones) {
+            let p1 = (c + alpha) / (n + 2.0 * alpha);
+            nll -= if v == 1 { p1.ln() } else { (1.0 - p1).ln() };
+        }
+    }
+    nll / test.len() as f64
+}
+
+/// The per-level table: `info` after the joint fit, `layerwise` after the
+/// layerwise one, and the truncated NLL bounds (priors from the model).
+fn per_level_rows(
+    model: &Cora,
+    layerwise: &[LevelInformation],
+    train: &Dataset,
+    test: &Dataset,
+    alpha: f64,
+    k: usize,
+    rng: &mut StdRng,
+) -> Result<Vec<LevelRow>> {
+    let info = model.level_information()?;
+    let mut rows = vec![LevelRow {
+        level: 0,
+        entropy: None,
+        mi_layerwise: None,
+        mi: None,
+        nll_bound: independent_sites_nll(train, test, alpha),
+    }];
+    for (a, b) in info.iter().zip(layerwise) {
+        rows.push(LevelRow {
+            level: a.level,
+            entropy: Some(a.entropy),
+            mi_layerwise: Some(b.mutual_information),
+            mi: Some(a.mutual_information),
+            nll_bound: model.nll_bound_truncated(test, a.level, k, rng)?,
+        });
+    }
+    Ok(rows)
+}
+
+fn print_per_level(name: &str, rows: &[LevelRow]) {
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    println!("{name}: per level (nats; NLL bound of the model truncated to the first j levels, per image)");
+    println!("| levels j | H(h_j) | I(h_j : block) layerwise | I(h_j : block) final | NLL bound, levels 1..j |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {:.2} |",
+            r.level,
+            f(r.entropy),
+            f(r.mi_layerwise),
+            f(r.mi),
+            r.nll_bound
+        );
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -163,7 +254,7 @@ fn run(
     options: &CoraFitOptions,
     joint_iterations: usize,
     k: usize,
-    mps: bool,
+    (mps, per_level): (bool, bool),
     out_dir: &std::path::Path,
     rng: &mut StdRng,
 ) -> Result<Outcome> {
@@ -188,6 +279,7 @@ fn run(
     };
     model.fit_layerwise_with(train, options, &mut progress)?;
     let patch = options.patch.unwrap_or((2, 2));
+    let layerwise_info = model.level_information()?;
     let layerwise_test = model.patch_nll(test, patch)?;
     progress.bar.suspend(|| {
         println!(
@@ -220,6 +312,21 @@ fn run(
         "{name}: NLL bound (K = {k}) on the test set: {nll_bound_test:.2} nats per image \
          ({bound_layerwise_priors:.2} with the layerwise coarse-graining priors)"
     );
+    let per_level = if per_level {
+        let rows = per_level_rows(
+            &model,
+            &layerwise_info,
+            train,
+            test,
+            options.pseudo_count,
+            k,
+            rng,
+        )?;
+        print_per_level(name, &rows);
+        Some(rows)
+    } else {
+        None
+    };
 
     // Pictures.
     let (rows, cols) = model.geometry().dims(0);
@@ -267,6 +374,7 @@ fn run(
         patch3_nll_test,
         nll_bound_test,
         mps_patch3_nll_test,
+        per_level,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -343,6 +451,14 @@ fn run_all(args: Args) -> Result<()> {
         .patch((2, 2))
         .factorized_refine(args.factorized_refine)
         .seed(seed);
+    let options = match args.boxes_after_refine {
+        Some(n) => options.box_schedule(BoxSchedule::AfterRefine {
+            iterations: n as usize,
+        }),
+        None => options,
+    };
+    let boxes = !args.no_boxes;
+    let flags = (args.mps, args.per_level_report);
     options.validate()?;
     let l = args.ising_size as usize;
     if !args.skip_ising && (!l.is_power_of_two() || l < 4) {
@@ -364,9 +480,10 @@ fn run_all(args: Args) -> Result<()> {
         let arch = Architecture::square_2x2(32, 32)
             .levels(5)
             .chi(2)
-            .sharing(MapSharing::PerPosition);
+            .sharing(MapSharing::PerPosition)
+            .boxes(boxes);
         outcomes.push(run(
-            "mnist", arch, &train, &test, &options, joint, k, args.mps, &out_dir, &mut rng,
+            "mnist", arch, &train, &test, &options, joint, k, flags, &out_dir, &mut rng,
         )?);
     }
     if !args.skip_ising {
@@ -385,9 +502,19 @@ fn run_all(args: Args) -> Result<()> {
             .levels(l.trailing_zeros() as usize)
             .chi(2)
             .boundary(Boundary::Periodic)
-            .sharing(MapSharing::PerLevel);
+            .sharing(MapSharing::PerLevel)
+            .boxes(boxes);
         outcomes.push(run(
-            "ising", arch, &train, &test, &options, joint, k, false, &out_dir, &mut rng,
+            "ising",
+            arch,
+            &train,
+            &test,
+            &options,
+            joint,
+            k,
+            (false, args.per_level_report),
+            &out_dir,
+            &mut rng,
         )?);
     }
 
@@ -403,6 +530,21 @@ fn run_all(args: Args) -> Result<()> {
         });
         if let Some(v) = o.mps_patch3_nll_test {
             part["mps_patch3_nll_test"] = v.into();
+        }
+        if let Some(rows) = &o.per_level {
+            part["per_level"] = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "level": r.level,
+                        "entropy": r.entropy,
+                        "mi_layerwise": r.mi_layerwise,
+                        "mi": r.mi,
+                        "nll_bound": r.nll_bound,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
         }
         json.insert(o.name.to_string(), part);
     }

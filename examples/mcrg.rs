@@ -373,38 +373,20 @@ fn coarse_graining(rule: Rule, training: &mut Training<'_>) -> Result<Box<dyn Co
     }
 }
 
-/// Per level `j` of a CORA model with maps shared per level: the entropy `H(h_j)` of
-/// a coarse variable and its mutual information with the (refined) block it emits,
-/// `I(h_j : y) = sum_h p(h) sum_y R(y | h) ln(R(y | h) / sum_h' p(h') R(y | h'))`,
-/// exact from the model (`p` = its own one-site marginals, site-averaged).
+/// Per level `j` of a CORA model: the entropy `H(h_j)` of a coarse variable and its
+/// mutual information with the (refined) block it emits, exact from the model
+/// ([`Cora::level_information`]).
 fn level_information(model: &Cora) -> Result<()> {
-    let mut m = model.clone();
-    m.priors_from_model()?;
-    let mut parts = Vec::new();
-    for j in 1..=m.levels() {
-        let r = m.refine_map(j, 0)?;
-        let q = m.prior(j, 0)?;
-        let chi = m.geometry().chi(j);
-        let p: Vec<f64> = (0..chi).map(|h| q.get(h, 0)).collect();
-        let entropy: f64 = -p
-            .iter()
-            .filter(|&&x| x > 0.0)
-            .map(|x| x * x.ln())
-            .sum::<f64>();
-        let mut mi = 0.0;
-        for y in 0..r.outputs() {
-            let py: f64 = (0..chi).map(|h| p[h] * r.get(y, h)).sum();
-            for (h, &ph) in p.iter().enumerate() {
-                let t = ph * r.get(y, h);
-                if t > 0.0 {
-                    mi += t * (r.get(y, h) / py).ln();
-                }
-            }
-        }
-        parts.push(format!(
-            "level {j}: H(h) = {entropy:.4}, I(h : block) = {mi:.4}"
-        ));
-    }
+    let parts: Vec<String> = model
+        .level_information()?
+        .iter()
+        .map(|l| {
+            format!(
+                "level {}: H(h) = {:.4}, I(h : block) = {:.4}",
+                l.level, l.entropy, l.mutual_information
+            )
+        })
+        .collect();
     println!("cora, exact per level (nats): {}", parts.join("; "));
     Ok(())
 }

@@ -614,7 +614,8 @@ fn samples_of(model: &Cora, n: usize, seed: u64) -> Dataset {
 fn check_monotone(reports: &[EmReport], alpha: f64) {
     assert!(reports.len() >= 3);
     for w in reports.windows(2) {
-        if w[0].level != w[1].level || w[0].method != w[1].method {
+        // (a new level, method or stage: iteration 1 starts a new EM run)
+        if w[0].level != w[1].level || w[0].method != w[1].method || w[1].iteration == 1 {
             continue;
         }
         assert!(
@@ -686,6 +687,78 @@ fn em_never_decreases_the_patch_likelihood() {
             let patch = if arch.rows == 1 { (1, 4) } else { (2, 2) };
             let final_nll = model.patch_nll(&data, patch).unwrap();
             assert!(final_nll <= joint.last().unwrap().patch_nll + 1e-12 || alpha > 0.0);
+        }
+    }
+}
+
+/// An EM report with refine map 0 and box map 0 of its level after the M-step.
+type Seen = (EmReport, Vec<f64>, Vec<f64>);
+
+#[test]
+fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
+    // BoxSchedule::AfterRefine: per level, a tree stage (refine maps and priors
+    // learned, boxes the identity) then a box stage (boxes learned from their
+    // starting values, the rest held); EM's objective never decreases within a stage.
+    use tnlearn::cora::BoxSchedule;
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let cases = vec![
+        Architecture::chain(16)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+        Architecture::square_2x2(8, 8).levels(2),
+    ];
+    for arch in cases {
+        let truth = Cora::random(arch.clone(), &mut rng).unwrap();
+        let data = samples_of(&truth, 300, 5);
+        for (alpha, factorized) in [(0.0, false), (0.1, true)] {
+            let opts = CoraFitOptions::new()
+                .em_iterations(4)
+                .pseudo_count(alpha)
+                .tolerance(0.0)
+                .factorized_refine(factorized)
+                .box_schedule(BoxSchedule::AfterRefine { iterations: 3 });
+            let mut model = Cora::initial(arch.clone(), 0.5, &mut rng).unwrap();
+            // (report, refine map 0 and box map 0 of the level after the M-step)
+            let mut seen: Vec<Seen> = Vec::new();
+            model
+                .fit_layerwise_with(&data, &opts, &mut |r: &EmReport, m: &Cora| {
+                    let refine = m.refine_map(r.level, 0).unwrap().values().to_vec();
+                    let boxes = m.box_map(r.level, 0).unwrap().values().to_vec();
+                    seen.push((*r, refine, boxes));
+                    FitControl::Continue
+                })
+                .unwrap();
+            let reports: Vec<EmReport> = seen.iter().map(|s| s.0).collect();
+            check_monotone(&reports, alpha);
+            // EM runs: a new one starts at iteration 1; two per level (tree, boxes).
+            let mut runs: Vec<&[Seen]> = Vec::new();
+            let mut from = 0;
+            for i in 1..=seen.len() {
+                if i == seen.len() || seen[i].0.iteration == 1 {
+                    runs.push(&seen[from..i]);
+                    from = i;
+                }
+            }
+            assert_eq!(runs.len(), 2 * arch.levels);
+            for (k, pair) in runs.chunks(2).enumerate() {
+                let (tree, boxes) = (pair[0], pair[1]);
+                assert!(tree.iter().chain(boxes).all(|s| s.0.level == k + 1));
+                assert!(tree.len() <= 4 && (1..=3).contains(&boxes.len()));
+                // tree stage: boxes are the identity
+                let g = tree[0].2.len().isqrt();
+                for s in tree {
+                    for (i, &v) in s.2.iter().enumerate() {
+                        assert_eq!(v, if i / g == i % g { 1.0 } else { 0.0 });
+                    }
+                }
+                // box stage: refine maps held at the tree stage's last values
+                let last_refine = &tree.last().unwrap().1;
+                assert!(
+                    boxes.iter().all(|s| &s.1 == last_refine),
+                    "a refine map moved"
+                );
+                assert_ne!(&boxes[0].2, &tree[0].2, "the boxes stayed the identity");
+            }
         }
     }
 }

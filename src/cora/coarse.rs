@@ -578,14 +578,83 @@ impl Cora {
         k: usize,
         rng: &mut R,
     ) -> Result<Vec<f64>> {
+        self.bounds_of_truncation(data, self.levels(), k, rng)
+    }
+
+    /// An upper bound on the full NLL (nats per sample) of the model truncated to
+    /// its first `levels` levels: `pi_1 o ... o pi_levels` applied to the product of
+    /// the coarse-graining priors `q_levels` on `Gamma_levels` (a distribution on the
+    /// data lattice in its own right), instead of the levels above and the top.
+    /// `levels = J` is [`Cora::nll_bound`] itself. Same importance-sampling
+    /// estimator as [`Cora::log_likelihood_bounds`] with the proposal of the first
+    /// `levels` levels, so the figures for `levels = 1, 2, ..., J` show what each
+    /// added level contributes.
+    ///
+    /// With the layerwise fit, `q_j` is the product distribution fitted to the data
+    /// coarse-grained to `Gamma_j`; after [`Cora::priors_from_model`] it is the
+    /// model's own one-site marginals.
+    ///
+    /// # Errors
+    /// As [`Cora::log_likelihood_bounds`]; `levels` outside `1..=J`.
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, Cora};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let mut model = Cora::random(Architecture::chain(8).levels(2), &mut rng)?;
+    /// model.priors_from_model()?;
+    /// let data = Dataset::binary(model.sample(20, &mut rng)?)?;
+    /// let one = model.nll_bound_truncated(&data, 1, 10, &mut rng)?; // pi_1(q_1)
+    /// let all = model.nll_bound_truncated(&data, 2, 10, &mut rng)?; // = nll_bound
+    /// assert!(one.is_finite() && all.is_finite());
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    pub fn nll_bound_truncated<R: Rng + ?Sized>(
+        &self,
+        data: &Dataset,
+        levels: usize,
+        k: usize,
+        rng: &mut R,
+    ) -> Result<f64> {
+        if levels == 0 || levels > self.levels() {
+            return Err(Error::invalid_argument(
+                "levels",
+                format!("must be in 1..={} (got {levels})", self.levels()),
+            ));
+        }
+        let b = self.bounds_of_truncation(data, levels, k, rng)?;
+        Ok(-b.iter().sum::<f64>() / b.len() as f64)
+    }
+
+    /// [`Cora::log_likelihood_bounds`] of the model truncated to `levels` levels (the
+    /// top `e` when `levels = J`, else the product of the priors `q_levels`).
+    fn bounds_of_truncation<R: Rng + ?Sized>(
+        &self,
+        data: &Dataset,
+        levels: usize,
+        k: usize,
+        rng: &mut R,
+    ) -> Result<Vec<f64>> {
         self.check_data(data)?;
         if k == 0 {
             return Err(Error::invalid_argument("k", "must be at least 1"));
         }
-        let inverses: Vec<Inverse<'_>> =
-            (1..=self.levels()).map(|j| Inverse::new(self, j)).collect();
+        let inverses: Vec<Inverse<'_>> = (1..=levels).map(|j| Inverse::new(self, j)).collect();
         let big_j = self.levels();
         let chi_top = self.geometry.chi(big_j);
+        let log_top = |z: &[usize]| -> f64 {
+            if levels == big_j {
+                let t = z.iter().fold(0, |a, &v| a * chi_top + v);
+                self.top.get(t, 0).ln()
+            } else {
+                z.iter()
+                    .enumerate()
+                    .map(|(c, &v)| self.prior_of(levels, c).get(v, 0).ln())
+                    .sum()
+            }
+        };
         let mut out = Vec::with_capacity(data.len());
         let mut logw: Vec<f64> = Vec::new();
         logw.try_reserve_exact(k).map_err(|e| {
@@ -605,9 +674,7 @@ impl Cora {
                     acc += inv.log_joint(&d.h, &d.y, &z) - d.log_q;
                     z = d.h;
                 }
-                let t = z.iter().fold(0, |a, &v| a * chi_top + v);
-                acc += self.top.get(t, 0).ln();
-                *lw = acc;
+                *lw = acc + log_top(&z);
             }
             let m = logw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let lse = if m.is_finite() {

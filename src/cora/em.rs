@@ -23,10 +23,22 @@ use super::geometry::BlockScheme;
 use super::model::Cora;
 use super::network::{ConeNetwork, Counts, TopSource};
 use super::observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport, Silent};
-use super::options::CoraFitOptions;
+use super::options::{BoxSchedule, CoraFitOptions};
+use super::params::StochasticMap;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// Which maps an EM run updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Every map of the levels (layerwise: boxes after `box_warmup` iterations).
+    All,
+    /// Refine maps and priors; boxes held.
+    Tree,
+    /// Boxes only.
+    Boxes,
+}
 
 /// Counts of each configuration of `sites` in `data` (row-major, first site slowest).
 pub(crate) fn histogram(data: ArrayView2<'_, u8>, sites: &[usize], d: usize) -> Vec<f64> {
@@ -123,19 +135,20 @@ impl Cora {
         alpha * s
     }
 
-    /// The M-step for the maps of `levels` (and the priors or the top).
+    /// The M-step for the maps of `levels` (the refine maps, boxes, priors and top as
+    /// flagged; maps not flagged are held).
     fn m_step(
         &mut self,
         counts: &Counts,
         alpha: f64,
         levels: &[usize],
-        (boxes, priors, top): (bool, bool, bool),
+        (refine, boxes, priors, top): (bool, bool, bool, bool),
         factorized: bool,
     ) -> Result<()> {
         let b = self.geometry.block_size();
         for &j in levels {
             let fine = self.geometry.chi(j - 1);
-            for (m, map) in self.refine[j - 1].iter_mut().enumerate() {
+            for (m, map) in self.refine[j - 1].iter_mut().enumerate().filter(|_| refine) {
                 let (counts, context) = (
                     &counts.refine[j - 1][m],
                     format!("refine map {m} of level {j}"),
@@ -170,7 +183,8 @@ impl Cora {
         Ok(())
     }
 
-    /// Runs EM on one problem; returns (iterations, last patch NLL).
+    /// Runs EM on one problem, at most `max_iterations` iterations, updating the maps
+    /// `stage` names; returns (iterations, last patch NLL).
     #[allow(clippy::too_many_arguments)]
     fn run_em(
         &mut self,
@@ -179,7 +193,7 @@ impl Cora {
         top: usize,
         source: TopSource,
         options: &CoraFitOptions,
-        method: EmMethod,
+        (method, stage, max_iterations): (EmMethod, Stage, usize),
         observer: &mut dyn CoraObserver,
     ) -> Result<(usize, f64)> {
         let patch = self.patch_at(options, base);
@@ -190,7 +204,7 @@ impl Cora {
             TopSource::Full => (false, true),
         };
         let scale = (data.nrows() * windows.len()) as f64;
-        if options.factorized_refine {
+        if options.factorized_refine && stage != Stage::Boxes {
             // Start from the product of each refine map's per-child marginals.
             let b = self.geometry.block_size();
             for &j in &levels {
@@ -204,7 +218,7 @@ impl Cora {
         let mut last_objective = f64::NEG_INFINITY;
         let mut last_nll = f64::INFINITY;
         let mut iterations = 0;
-        for it in 1..=options.em_iterations {
+        for it in 1..=max_iterations {
             let start = Instant::now();
             let (counts, log_lik) = self.e_step(data, base, top, source, &windows)?;
             let log_prior = self.log_prior(
@@ -214,13 +228,22 @@ impl Cora {
                 options.factorized_refine,
             );
             let objective = (log_lik + log_prior) / scale;
-            // Layerwise: boxes held for the first `box_warmup` iterations (a tree).
-            let update_boxes = method == EmMethod::Joint || it > options.box_warmup;
+            let (update_refine, update_boxes) = match stage {
+                Stage::Tree => (true, false),
+                Stage::Boxes => (false, true),
+                // Layerwise: boxes held for the first `box_warmup` iterations (a tree).
+                Stage::All => (true, method == EmMethod::Joint || it > options.box_warmup),
+            };
             self.m_step(
                 &counts,
                 options.pseudo_count,
                 &levels,
-                (update_boxes, priors, fit_top),
+                (
+                    update_refine,
+                    update_boxes,
+                    priors && update_refine,
+                    fit_top,
+                ),
                 options.factorized_refine,
             )?;
             iterations = it;
@@ -236,7 +259,9 @@ impl Cora {
             let control = observer.on_iteration(&report, self);
             let gain = objective - last_objective;
             last_objective = objective;
-            let warming = method == EmMethod::Layerwise && it <= options.box_warmup + 1;
+            let warming = stage == Stage::All
+                && method == EmMethod::Layerwise
+                && it <= options.box_warmup + 1;
             if control == FitControl::Stop || (it > 1 && !warming && gain < options.tolerance) {
                 break;
             }
@@ -278,6 +303,10 @@ impl Cora {
     /// 4. fit the top distribution `e` to the data coarse-grained to `Gamma_J`
     ///    (normalised counts plus `alpha`).
     ///
+    /// With [`BoxSchedule::AfterRefine`], step 1 is done with the level's boxes set to
+    /// the identity, step 2 uses that tree, and the boxes are fitted afterwards with
+    /// the rest held (see [`BoxSchedule`]).
+    ///
     /// `observer` sees every EM iteration and every finished level.
     ///
     /// # Errors
@@ -295,16 +324,56 @@ impl Cora {
         let mut cur: Array2<u8> = data.samples().to_owned();
         for j in 1..=self.levels() {
             let start = Instant::now();
-            let (iterations, patch_nll) = self.run_em(
-                cur.view(),
-                j - 1,
-                j,
-                TopSource::Priors,
-                options,
-                EmMethod::Layerwise,
-                observer,
-            )?;
-            cur = self.coarse_grain_level(&cur, j, &mut rng);
+            let (iterations, patch_nll, next) = match options.box_schedule {
+                BoxSchedule::Interleaved => {
+                    let (it, nll) = self.run_em(
+                        cur.view(),
+                        j - 1,
+                        j,
+                        TopSource::Priors,
+                        options,
+                        (EmMethod::Layerwise, Stage::All, options.em_iterations),
+                        observer,
+                    )?;
+                    (it, nll, self.coarse_grain_level(&cur, j, &mut rng))
+                }
+                BoxSchedule::AfterRefine { iterations } => {
+                    // Tree stage: the level's boxes are the identity.
+                    let n = self.geometry.group_size();
+                    let fine = self.geometry.chi(j - 1);
+                    let identity = StochasticMap::near_identity(fine.pow(n as u32), 0.0, &mut rng)?;
+                    let start_boxes = std::mem::replace(
+                        &mut self.boxes[j - 1],
+                        vec![identity; self.geometry.num_box_maps(j)],
+                    );
+                    let (it, nll) = self.run_em(
+                        cur.view(),
+                        j - 1,
+                        j,
+                        TopSource::Priors,
+                        options,
+                        (EmMethod::Layerwise, Stage::Tree, options.em_iterations),
+                        observer,
+                    )?;
+                    // The next level learns from the data coarse-grained by the tree.
+                    let next = self.coarse_grain_level(&cur, j, &mut rng);
+                    if !start_boxes.is_empty() {
+                        // Box stage: from the starting boxes, the rest held.
+                        self.boxes[j - 1] = start_boxes;
+                        self.run_em(
+                            cur.view(),
+                            j - 1,
+                            j,
+                            TopSource::Priors,
+                            options,
+                            (EmMethod::Layerwise, Stage::Boxes, iterations),
+                            observer,
+                        )?;
+                    }
+                    (it, nll, next)
+                }
+            };
+            cur = next;
             observer.on_level(
                 &LevelReport {
                     level: j,
@@ -371,7 +440,7 @@ impl Cora {
             big_j,
             TopSource::Full,
             options,
-            EmMethod::Joint,
+            (EmMethod::Joint, Stage::All, options.em_iterations),
             observer,
         )?;
         Ok(())

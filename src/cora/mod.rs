@@ -13,7 +13,8 @@
 //! | `marginal` | exact marginals, `log_marginal`, patch likelihoods |
 //! | `sampling` | exact ancestral sampling |
 //! | `em`, `options`, `observer` | layerwise and joint EM: [`CoraFitOptions`], [`CoraObserver`] |
-//! | `coarse` | coarse-graining (Bayesian inverse), `nll_bound` |
+//! | `coarse` | coarse-graining (Bayesian inverse), `nll_bound`, `nll_bound_truncated` |
+//! | `information` | per level, exact `H(h)` and `I(h : block)`: [`LevelInformation`] |
 //! | `io` | versioned, checksummed save/load (`TNLCORA`) |
 //! | `export` | `export_npz` / `import_npz`: an `.npz` archive numpy reads (layout in `docs/cora.md`) |
 //!
@@ -36,6 +37,7 @@ pub mod cone;
 mod em;
 mod export;
 pub mod geometry;
+mod information;
 mod io;
 mod marginal;
 mod model;
@@ -47,8 +49,9 @@ mod sampling;
 
 pub use cone::Cone;
 pub use geometry::{Architecture, BlockScheme, Boundary, Geometry, MapSharing};
+pub use information::LevelInformation;
 pub use model::Cora;
 pub use network::MAX_CONE_TABLE;
 pub use observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport, Silent};
-pub use options::CoraFitOptions;
+pub use options::{BoxSchedule, CoraFitOptions};
 pub use params::{StochasticMap, STOCHASTIC_TOLERANCE};

@@ -13,13 +13,21 @@ use crate::error::{Error, Result};
 /// | `tolerance` | `1e-7` | stop a level when the objective improves by less than this (nats per patch) |
 /// | `box_warmup` | `5` | layerwise: EM iterations per level with the boxes held fixed (a latent tree) before they are learned too |
 /// | `factorized_refine` | `false` | keep refine maps in product form `R(y_block \| h) = prod_k r_k(y_k \| h)` |
+/// | `box_schedule` | [`BoxSchedule::Interleaved`] | layerwise: when the boxes are learned (with the refine maps, or after them) |
 /// | `seed` | `0` | seed of the coarse-graining draws |
 ///
 /// ```
-/// use tnlearn::cora::CoraFitOptions;
+/// use tnlearn::cora::{BoxSchedule, CoraFitOptions};
 /// let opts = CoraFitOptions::new().em_iterations(10).patch((3, 3));
 /// assert!(opts.validate().is_ok());
 /// assert!(CoraFitOptions::new().pseudo_count(-1.0).validate().is_err());
+/// // Refine maps first (boxes held), then the boxes alone:
+/// let staged = CoraFitOptions::new().box_schedule(BoxSchedule::AfterRefine { iterations: 10 });
+/// assert!(staged.validate().is_ok());
+/// assert!(CoraFitOptions::new()
+///     .box_schedule(BoxSchedule::AfterRefine { iterations: 0 })
+///     .validate()
+///     .is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -48,8 +56,42 @@ pub struct CoraFitOptions {
     /// (their per-child marginals) when a fit starts, and the M-step is the
     /// constrained one (per-child counts), so EM stays monotone.
     pub factorized_refine: bool,
+    /// Layerwise: when a level's box maps are learned (see [`BoxSchedule`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub box_schedule: BoxSchedule,
     /// Seed of the coarse-graining draws.
     pub seed: u64,
+}
+
+/// When the layerwise fit ([`Cora::fit_layerwise`](super::Cora::fit_layerwise))
+/// learns a level's box maps. The joint fit always learns every map at once.
+///
+/// Every iteration of either schedule is an EM step on a subset of the maps (the
+/// others held), so the objective never decreases across the whole level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum BoxSchedule {
+    /// Boxes held for the first `box_warmup` iterations, then learned together with
+    /// the refine maps and priors (the original schedule, the default). With boxes
+    /// learned alongside, they absorb the window statistics and the coarse variables
+    /// of levels `>= 2` carry almost no information (`docs/cora.md`).
+    #[default]
+    Interleaved,
+    /// Two stages per level. Tree stage: the level's boxes are set to the identity
+    /// and the refine maps and priors are fitted (a latent tree, the fit whose
+    /// coarse variables stay informative at every level; at most `em_iterations`
+    /// iterations, stopping early when the gain drops below `tolerance`), and the
+    /// data are coarse-grained with this tree for the next level. Box stage: the
+    /// boxes restart from their values before the level's fit (near the identity
+    /// for [`Cora::initial`](super::Cora::initial); EM cannot leave the exact
+    /// identity) and are fitted alone, refine maps and priors held, for at most
+    /// `iterations` iterations (same early stop). `box_warmup` is not used. The
+    /// objective never decreases within a stage; the box restart may lower it (the
+    /// box stage then starts its iteration count again at 1).
+    AfterRefine {
+        /// EM iterations of the box stage, at least 1.
+        iterations: usize,
+    },
 }
 
 impl Default for CoraFitOptions {
@@ -61,6 +103,7 @@ impl Default for CoraFitOptions {
             tolerance: 1e-7,
             box_warmup: 5,
             factorized_refine: false,
+            box_schedule: BoxSchedule::Interleaved,
             seed: 0,
         }
     }
@@ -101,6 +144,11 @@ impl CoraFitOptions {
         self.factorized_refine = factorized;
         self
     }
+    /// Sets `box_schedule`.
+    pub fn box_schedule(mut self, schedule: BoxSchedule) -> Self {
+        self.box_schedule = schedule;
+        self
+    }
     /// Sets `seed`.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -132,6 +180,13 @@ impl CoraFitOptions {
             return Err(Error::invalid_argument(
                 "tolerance",
                 format!("must be finite and >= 0 (got {})", self.tolerance),
+            ));
+        }
+        if self.box_schedule == (BoxSchedule::AfterRefine { iterations: 0 }) {
+            return Err(Error::invalid_argument(
+                "box_schedule",
+                "BoxSchedule::AfterRefine needs at least 1 box iteration \
+                 (for a model without learned boxes, build the architecture with boxes(false))",
             ));
         }
         Ok(())
