@@ -764,6 +764,90 @@ fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
 }
 
 #[test]
+fn tree_stage_is_the_box_free_fit() {
+    // With identity boxes a model is its latent tree, so the tree stage of
+    // BoxSchedule::AfterRefine must learn exactly what a box-free model learns from
+    // the same starting maps and seed (same refine maps, priors and coarse-grained
+    // data at every level), with a finite objective. Before the fix the tree stage
+    // ran EM through cones that also held the blocks behind each identity box (all
+    // their children unobserved), whose counts damp every update, and its reported
+    // objective was -inf (ln 0 of the identity boxes' zeros in the prior term).
+    use tnlearn::cora::BoxSchedule;
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let cases = vec![
+        Architecture::square_2x2(8, 8)
+            .levels(2)
+            .boundary(Boundary::Periodic)
+            .sharing(MapSharing::PerLevel),
+        Architecture::square_2x2(8, 8).levels(2),
+        Architecture::chain(16).levels(3),
+    ];
+    for arch in cases {
+        let truth = Cora::random(arch.clone(), &mut rng).unwrap();
+        let data = samples_of(&truth, 200, 6);
+        for (alpha, factorized) in [(0.0, false), (0.05, true)] {
+            let opts = CoraFitOptions::new()
+                .em_iterations(5)
+                .pseudo_count(alpha)
+                .tolerance(0.0)
+                .factorized_refine(factorized)
+                .seed(4);
+            let mut staged = Cora::initial(arch.clone(), 0.5, &mut rng).unwrap();
+            let mut tree = Cora::initial(arch.clone().boxes(false), 0.5, &mut rng).unwrap();
+            let levels = arch.levels;
+            for j in 1..=levels {
+                for m in 0..staged.geometry().num_refine_maps(j) {
+                    let r = staged.refine_map(j, m).unwrap().clone();
+                    tree.set_refine_map(j, m, r).unwrap();
+                    let q = staged.prior(j, m).unwrap().clone();
+                    tree.set_prior(j, m, q).unwrap();
+                }
+            }
+            let mut objectives = Vec::new();
+            staged
+                .fit_layerwise_with(
+                    &data,
+                    &opts.box_schedule(BoxSchedule::AfterRefine { iterations: 2 }),
+                    &mut |r: &EmReport, _: &Cora| {
+                        objectives.push(r.objective);
+                        FitControl::Continue
+                    },
+                )
+                .unwrap();
+            assert!(objectives.iter().all(|o| o.is_finite()), "{objectives:?}");
+            tree.fit_layerwise(&data, &opts).unwrap();
+            let close = |a: &StochasticMap, b: &StochasticMap| {
+                a.values()
+                    .iter()
+                    .zip(b.values())
+                    .all(|(x, y)| (x - y).abs() < 1e-10)
+            };
+            for j in 1..=levels {
+                for m in 0..staged.geometry().num_refine_maps(j) {
+                    let (a, b) = (staged.refine_map(j, m), tree.refine_map(j, m));
+                    assert!(close(a.unwrap(), b.unwrap()), "refine map {m} of level {j}");
+                    let (a, b) = (staged.prior(j, m), tree.prior(j, m));
+                    assert!(close(a.unwrap(), b.unwrap()), "prior {m} of level {j}");
+                }
+            }
+            // Coarse-graining with identity boxes is the box-free coarse-graining.
+            for g in 0..staged.geometry().num_box_maps(1) {
+                let n = staged.box_map(1, g).unwrap().outputs();
+                let identity = StochasticMap::near_identity(n, 0.0, &mut rng).unwrap();
+                staged.set_box_map(1, g, identity).unwrap();
+            }
+            let a = staged
+                .coarse_grain(&data, 1, &mut ChaCha8Rng::seed_from_u64(2))
+                .unwrap();
+            let b = tree
+                .coarse_grain(&data, 1, &mut ChaCha8Rng::seed_from_u64(2))
+                .unwrap();
+            assert_eq!(a, b);
+        }
+    }
+}
+
+#[test]
 fn layerwise_fit_learns_a_chain() {
     // A model fitted to samples of a random CORA gets close to it in patch NLL.
     let mut rng = ChaCha8Rng::seed_from_u64(8);

@@ -40,6 +40,23 @@ enum Stage {
     Boxes,
 }
 
+/// Forwards the EM iterations of a tree stage (run on a box-free copy) to the
+/// caller's observer, showing it the model with the copy's refine maps and priors.
+struct TreeStage<'a> {
+    model: &'a mut Cora,
+    level: usize,
+    inner: &'a mut dyn CoraObserver,
+}
+
+impl CoraObserver for TreeStage<'_> {
+    fn on_iteration(&mut self, report: &EmReport, tree: &Cora) -> FitControl {
+        let j = self.level;
+        self.model.refine[j - 1].clone_from(&tree.refine[j - 1]);
+        self.model.priors[j - 1].clone_from(&tree.priors[j - 1]);
+        self.inner.on_iteration(report, self.model)
+    }
+}
+
 /// Counts of each configuration of `sites` in `data` (row-major, first site slowest).
 pub(crate) fn histogram(data: ArrayView2<'_, u8>, sites: &[usize], d: usize) -> Vec<f64> {
     let mut hist = vec![0.0; d.pow(sites.len() as u32)];
@@ -338,25 +355,34 @@ impl Cora {
                     (it, nll, self.coarse_grain_level(&cur, j, &mut rng))
                 }
                 BoxSchedule::AfterRefine { iterations } => {
-                    // Tree stage: the level's boxes are the identity.
+                    // Tree stage: the level's boxes are the identity. EM runs on the
+                    // box-free copy (the same model; see `Cora::without_boxes`), the
+                    // observer sees this model with identity boxes.
                     let n = self.geometry.group_size();
                     let fine = self.geometry.chi(j - 1);
-                    let identity = StochasticMap::near_identity(fine.pow(n as u32), 0.0, &mut rng)?;
+                    let identity = StochasticMap::identity(fine.pow(n as u32));
                     let start_boxes = std::mem::replace(
                         &mut self.boxes[j - 1],
                         vec![identity; self.geometry.num_box_maps(j)],
                     );
-                    let (it, nll) = self.run_em(
+                    let mut tree = self.without_boxes()?;
+                    let (it, nll) = tree.run_em(
                         cur.view(),
                         j - 1,
                         j,
                         TopSource::Priors,
                         options,
                         (EmMethod::Layerwise, Stage::Tree, options.em_iterations),
-                        observer,
+                        &mut TreeStage {
+                            model: self,
+                            level: j,
+                            inner: observer,
+                        },
                     )?;
+                    self.refine[j - 1] = tree.refine[j - 1].clone();
+                    self.priors[j - 1] = tree.priors[j - 1].clone();
                     // The next level learns from the data coarse-grained by the tree.
-                    let next = self.coarse_grain_level(&cur, j, &mut rng);
+                    let next = tree.coarse_grain_level(&cur, j, &mut rng);
                     if !start_boxes.is_empty() {
                         // Box stage: from the starting boxes, the rest held.
                         self.boxes[j - 1] = start_boxes;

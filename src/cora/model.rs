@@ -150,6 +150,24 @@ impl Cora {
         })
     }
 
+    /// The same model without boxes (a latent tree): refine maps, priors and top
+    /// cloned, the architecture with `boxes(false)`. With identity boxes a model is
+    /// this tree, but its patch cones also hold the blocks behind each box, whose
+    /// children are all unobserved; in EM those blocks only add counts proportional
+    /// to the current maps, which damps every update. The tree stage of
+    /// [`super::BoxSchedule::AfterRefine`] therefore runs on this copy.
+    pub(crate) fn without_boxes(&self) -> Result<Cora> {
+        let geometry = Geometry::new(self.architecture().clone().boxes(false))?;
+        Ok(Cora {
+            boxes: vec![Vec::new(); geometry.levels()],
+            geometry,
+            refine: self.refine.clone(),
+            priors: self.priors.clone(),
+            top: self.top.clone(),
+            plans: PlanCache::default(),
+        })
+    }
+
     /// The lattices, blocks and groups.
     pub fn geometry(&self) -> &Geometry {
         &self.geometry

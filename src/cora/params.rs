@@ -120,6 +120,19 @@ impl StochasticMap {
         Ok(m)
     }
 
+    /// The `n x n` identity map.
+    pub(crate) fn identity(n: usize) -> Self {
+        let mut values = vec![0.0; n * n];
+        for k in 0..n {
+            values[k * n + k] = 1.0;
+        }
+        StochasticMap {
+            outputs: n,
+            inputs: n,
+            values,
+        }
+    }
+
     /// A square map near the identity: `(1 - noise) * I + noise * D`, `D` flat
     /// Dirichlet columns, `noise in [0, 1]`.
     ///
