@@ -49,7 +49,10 @@ impl PartialEq for StochasticMap {
 /// computed. A clone starts empty (the values are copied, the memo is rebuilt on
 /// use).
 #[derive(Default)]
-struct Derived(Mutex<Vec<(Vec<usize>, Arc<Tensor<f64>>)>>);
+struct Derived(Mutex<Vec<DerivedEntry>>);
+
+/// A key of [`StochasticMap::derived`] and its tensor.
+type DerivedEntry = (Vec<usize>, Arc<Tensor<f64>>);
 
 impl Clone for Derived {
     fn clone(&self) -> Self {
