@@ -1215,3 +1215,87 @@ fn priors_from_model_are_the_one_site_marginals() {
     let se = (diff.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 99.0 / 100.0).sqrt();
     assert!(mean <= 3.72 * se + 1e-12);
 }
+
+/// Max |marginal - enumeration| over every test region of `model`.
+fn worst_marginal_error(model: &Cora) -> f64 {
+    let rg = ref_geo(model);
+    let joint = full_joint(model, &rg);
+    let (n, d) = (model.num_sites(), model.num_states());
+    let table = digit_table(joint.len(), d, n);
+    let mut worst = 0.0f64;
+    for region in all_regions(model) {
+        let exact = brute_marginal(&joint, &table, n, d, &region);
+        let p = model.marginal(&region).unwrap();
+        for (a, b) in p.as_slice().iter().zip(&exact) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn marginals_follow_every_change_of_the_maps() {
+    // The cone operands are memoised per map: after a marginal, every way of
+    // changing a map (set_*, EM in place, in both product and full form) must be
+    // seen by the next marginal, which is checked against enumeration of the
+    // changed model and against a fresh copy of it.
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    for arch in [
+        Architecture::square_2x2(4, 4).levels(2).chi(2),
+        Architecture::chain(16)
+            .levels(3)
+            .boundary(Boundary::Periodic),
+    ] {
+        let mut model = Cora::random(arch.clone(), &mut rng).unwrap();
+        assert!(worst_marginal_error(&model) < 1e-12);
+        // replace maps of every kind
+        let r = model.refine_map(1, 0).unwrap();
+        let (o, i) = (r.outputs(), r.inputs());
+        model
+            .set_refine_map(1, 0, StochasticMap::random(o, i, &mut rng).unwrap())
+            .unwrap();
+        let b = model.box_map(1, 0).unwrap();
+        let (o, i) = (b.outputs(), b.inputs());
+        model
+            .set_box_map(1, 0, StochasticMap::random(o, i, &mut rng).unwrap())
+            .unwrap();
+        let t = model.top();
+        let (o, i) = (t.outputs(), t.inputs());
+        model
+            .set_top(StochasticMap::random(o, i, &mut rng).unwrap())
+            .unwrap();
+        let w = worst_marginal_error(&model);
+        assert!(w < 1e-12, "after set_*: {w:e}");
+        // EM updates the maps in place
+        let data = samples_of(&model, 200, 5);
+        let before = model.marginal(&[0, 1]).unwrap();
+        let mut fresh_seen = Vec::new();
+        model
+            .fit_joint_with(
+                &data,
+                &CoraFitOptions::new().em_iterations(2).tolerance(0.0),
+                &mut |_: &EmReport, m: &Cora| {
+                    // the model as EM leaves it at each iteration
+                    let (p, q) = (
+                        m.marginal(&[0, 1]).unwrap(),
+                        m.clone().marginal(&[0, 1]).unwrap(),
+                    );
+                    fresh_seen.push(p.as_slice() == q.as_slice());
+                    FitControl::Continue
+                },
+            )
+            .unwrap();
+        let after = model.marginal(&[0, 1]).unwrap();
+        assert_ne!(before.as_slice(), after.as_slice(), "EM changed the model");
+        let fresh = model.clone().marginal(&[0, 1]).unwrap();
+        assert_eq!(after.as_slice(), fresh.as_slice());
+        let w = worst_marginal_error(&model);
+        assert!(w < 1e-12, "after EM: {w:e}");
+        model
+            .fit_layerwise(&data, &CoraFitOptions::new().em_iterations(2))
+            .unwrap();
+        let w = worst_marginal_error(&model);
+        assert!(w < 1e-12, "after layer-wise EM: {w:e}");
+        assert!(!fresh_seen.is_empty() && fresh_seen.iter().all(|&same| same));
+    }
+}

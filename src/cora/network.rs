@@ -22,6 +22,8 @@
 //! the output weighted by `W_{j-1} = dL/dP_{j-1}`) gives both `W_j = dL/dP_j` and
 //! the EM expected counts `theta * dL/dtheta` of every map.
 
+use std::sync::Arc;
+
 use super::cone::Cone;
 use super::model::Cora;
 use super::params::StochasticMap;
@@ -36,7 +38,28 @@ const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Sums a map over the outputs not in `keep`: a tensor of shape
 /// `[site_dim; keep.len()] ++ in_shape` (the input axes split per site).
+///
+/// Memoised on the map ([`StochasticMap::derived`]): a marginal reuses the
+/// operands of earlier ones until the map's values change, so a level step costs
+/// its einsum only.
 pub(crate) fn restrict(
+    map: &StochasticMap,
+    site_dim: usize,
+    out_sites: usize,
+    keep: &[usize],
+    in_shape: &[usize],
+) -> Arc<Tensor<f64>> {
+    let mut key = Vec::with_capacity(3 + keep.len() + in_shape.len());
+    key.extend([site_dim, out_sites, keep.len()]);
+    key.extend_from_slice(keep);
+    key.extend_from_slice(in_shape);
+    map.derived(&key, |m| {
+        sum_outputs(m, site_dim, out_sites, keep, in_shape)
+    })
+}
+
+/// [`restrict`] without the memo.
+fn sum_outputs(
     map: &StochasticMap,
     site_dim: usize,
     out_sites: usize,
@@ -257,7 +280,7 @@ impl ConeNetwork {
         match self.top {
             TopSource::Full => {
                 let n = model.geometry.num_sites(j);
-                restrict(&model.top, chi, n, sites, &[])
+                Arc::unwrap_or_clone(restrict(&model.top, chi, n, sites, &[]))
             }
             TopSource::Priors => {
                 let mut t = vec![1.0];
@@ -273,7 +296,7 @@ impl ConeNetwork {
         }
     }
 
-    fn operands(&self, model: &Cora, step: &LevelStep) -> Vec<Tensor<f64>> {
+    fn operands(&self, model: &Cora, step: &LevelStep) -> Vec<Arc<Tensor<f64>>> {
         let geo = &model.geometry;
         let j = step.level;
         let (fine, coarse) = (geo.chi(j - 1), geo.chi(j));
@@ -307,7 +330,7 @@ impl ConeNetwork {
         for step in &self.steps {
             let ops = self.operands(model, step);
             let mut refs: Vec<&Tensor<f64>> = vec![tables.last().expect("non-empty")];
-            refs.extend(ops.iter());
+            refs.extend(ops.iter().map(|t| &**t));
             let next = model.plans.run(&step.spec(), &refs)?;
             tables.push(next);
         }
@@ -330,7 +353,8 @@ impl ConeNetwork {
             let j = step.level;
             let ops = self.operands(model, step);
             let p = &tables[s];
-            let all: Vec<&Tensor<f64>> = std::iter::once(p).chain(ops.iter()).collect();
+            let all: Vec<&Tensor<f64>> =
+                std::iter::once(p).chain(ops.iter().map(|t| &**t)).collect();
             let env_of = |k: usize| -> Result<Tensor<f64>> {
                 let mut refs: Vec<&Tensor<f64>> = Vec::with_capacity(all.len());
                 for (i, t) in all.iter().enumerate() {

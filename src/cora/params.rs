@@ -1,9 +1,12 @@
 //! Column-stochastic matrices, the parameters of a CORA: [`StochasticMap`].
 
+use std::sync::{Arc, Mutex};
+
 use rand::Rng;
 
 use super::geometry::MAX_MAP_ENTRIES;
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 
 /// Tolerance of the stochasticity invariant: every column sums to 1 within this.
 pub const STOCHASTIC_TOLERANCE: f64 = 1e-12;
@@ -25,11 +28,43 @@ pub const STOCHASTIC_TOLERANCE: f64 = 1e-12;
 /// assert!(StochasticMap::new(2, 1, vec![0.5, 0.6]).is_err());
 /// # Ok::<(), tnlearn::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct StochasticMap {
     outputs: usize,
     inputs: usize,
     values: Vec<f64>,
+    /// Tensors derived from `values` (the cone operands, see
+    /// [`StochasticMap::derived`]). Every method taking `&mut self` must start with
+    /// [`StochasticMap::values_mut`] or clear this, so it never outlives the values.
+    derived: Derived,
+}
+
+impl PartialEq for StochasticMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.outputs == other.outputs && self.inputs == other.inputs && self.values == other.values
+    }
+}
+
+/// A memo of tensors computed from a map's values, keyed by how they were
+/// computed. A clone starts empty (the values are copied, the memo is rebuilt on
+/// use).
+#[derive(Default)]
+struct Derived(Mutex<Vec<DerivedEntry>>);
+
+/// A key of [`StochasticMap::derived`] and its tensor.
+type DerivedEntry = (Vec<usize>, Arc<Tensor<f64>>);
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived::default()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |m| m.len());
+        write!(f, "Derived({n} tensors)")
+    }
 }
 
 impl StochasticMap {
@@ -51,6 +86,7 @@ impl StochasticMap {
             outputs,
             inputs,
             values,
+            derived: Derived::default(),
         };
         m.check("StochasticMap::new")?;
         Ok(m)
@@ -67,6 +103,7 @@ impl StochasticMap {
             outputs,
             inputs,
             values: vec![1.0 / outputs as f64; len],
+            derived: Derived::default(),
         })
     }
 
@@ -85,6 +122,7 @@ impl StochasticMap {
             outputs,
             inputs,
             values,
+            derived: Derived::default(),
         };
         m.check("StochasticMap::random")?;
         Ok(m)
@@ -115,6 +153,7 @@ impl StochasticMap {
             outputs,
             inputs,
             values,
+            derived: Derived::default(),
         };
         m.check("StochasticMap::near_uniform")?;
         Ok(m)
@@ -150,6 +189,7 @@ impl StochasticMap {
             outputs: n,
             inputs: n,
             values,
+            derived: Derived::default(),
         };
         m.check("StochasticMap::near_identity")?;
         Ok(m)
@@ -205,6 +245,35 @@ impl StochasticMap {
         &self.values
     }
 
+    /// The values for writing: drops every derived tensor first, so none can be
+    /// served stale. The only mutable access to `values` outside constructors.
+    fn values_mut(&mut self) -> &mut Vec<f64> {
+        self.derived
+            .0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        &mut self.values
+    }
+
+    /// A tensor computed from the values by `build`, memoised under `key` (which
+    /// must identify the computation: the same key, the same tensor) until the
+    /// values change. Used for the cone operands, the map summed over some outputs
+    /// (`key` = site dimension, sites, kept positions, input shape).
+    pub(crate) fn derived(
+        &self,
+        key: &[usize],
+        build: impl FnOnce(&Self) -> Tensor<f64>,
+    ) -> Arc<Tensor<f64>> {
+        let mut memo = self.derived.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, t)) = memo.iter().find(|(k, _)| k == key) {
+            return Arc::clone(t);
+        }
+        let t = Arc::new(build(self));
+        memo.push((key.to_vec(), Arc::clone(&t)));
+        t
+    }
+
     /// Checks the invariant (entries finite and `>= 0`, columns summing to 1).
     ///
     /// # Errors
@@ -247,7 +316,7 @@ impl StochasticMap {
         context: &str,
     ) -> Result<()> {
         debug_assert_eq!(counts.len(), self.values.len());
-        let saved = self.values.clone();
+        let saved = self.values_mut().clone();
         let (no, ni) = (self.outputs, self.inputs);
         for i in 0..ni {
             let total: f64 = (0..no).map(|o| counts[o * ni + i] + alpha).sum();
@@ -296,7 +365,7 @@ impl StochasticMap {
                 }
             }
         }
-        let saved = self.values.clone();
+        let saved = self.values_mut().clone();
         self.set_product(&r, dim, sites);
         self.check(context).inspect_err(|_| self.values = saved)
     }
@@ -304,7 +373,8 @@ impl StochasticMap {
     /// Sets `M(o | i) = prod_k r_k(o_k | i)`.
     pub(crate) fn set_product(&mut self, r: &[Vec<f64>], dim: usize, sites: usize) {
         let ni = self.inputs;
-        for o in 0..self.outputs {
+        let (outputs, values) = (self.outputs, self.values_mut());
+        for o in 0..outputs {
             for i in 0..ni {
                 let mut v = 1.0;
                 let mut rest = o;
@@ -312,10 +382,10 @@ impl StochasticMap {
                     v *= r[k][(rest % dim) * ni + i];
                     rest /= dim;
                 }
-                self.values[o * ni + i] = v;
+                values[o * ni + i] = v;
             }
         }
-        normalize_columns(&mut self.values, self.outputs, ni);
+        normalize_columns(values, outputs, ni);
     }
 }
 
