@@ -169,6 +169,7 @@ impl StochasticMap {
             outputs: n,
             inputs: n,
             values,
+            derived: Derived::default(),
         }
     }
 
