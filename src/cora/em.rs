@@ -26,7 +26,7 @@ use super::observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport,
 use super::options::{BoxSchedule, CoraFitOptions};
 use super::params::StochasticMap;
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 /// Which maps an EM run updates.
@@ -360,7 +360,18 @@ impl Cora {
                     // observer sees this model with identity boxes.
                     let n = self.geometry.group_size();
                     let fine = self.geometry.chi(j - 1);
-                    let identity = StochasticMap::identity(fine.pow(n as u32));
+                    // The level's box maps are `fine^n x fine^n` (sizes checked when the
+                    // model was built); checked here rather than trusted.
+                    let dim = u32::try_from(n)
+                        .ok()
+                        .and_then(|n| fine.checked_pow(n))
+                        .ok_or_else(|| {
+                            Error::invalid_argument(
+                                "geometry",
+                                format!("level {j}: box dimension {fine}^{n} overflows usize"),
+                            )
+                        })?;
+                    let identity = StochasticMap::identity(dim);
                     let start_boxes = std::mem::replace(
                         &mut self.boxes[j - 1],
                         vec![identity; self.geometry.num_box_maps(j)],
