@@ -47,8 +47,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tnlearn::born::{BornMachine, BornOptions, MpsBornMachine};
 use tnlearn::cora::{
-    Architecture, Boundary, BoxSchedule, Cora, CoraFitOptions, CoraObserver, EmMethod, EmReport,
-    FitControl, LevelInformation, LevelReport, MapSharing,
+    Architecture, Boundary, BoxSchedule, CoarseGraining, Cora, CoraFitOptions, CoraObserver,
+    EmMethod, EmReport, FitControl, LevelInformation, LevelReport, MapSharing,
 };
 use tnlearn::data::{mnist, Dataset};
 use tnlearn::io::png::write_image_grid;
@@ -112,6 +112,15 @@ struct Args {
     /// and the NLL bound of the model truncated to 1, 2, ..., all levels
     #[arg(long)]
     per_level_report: bool,
+    /// Layerwise: train each level on the data pushed up by the posterior mode
+    /// instead of one posterior draw (CoarseGraining::Mode); the coarse-grained
+    /// pictures then show the mode too
+    #[arg(long)]
+    coarse_grain_mode: bool,
+    /// MNIST: hidden states per level, one value or comma-separated per level
+    /// (levels 1..=5)
+    #[arg(long, value_delimiter = ',', default_value = "2")]
+    mnist_chi: Vec<usize>,
 }
 
 /// Progress: one bar over all EM iterations, one line per finished level.
@@ -340,7 +349,7 @@ fn run(
     )?;
     let shown = test.take(16);
     for level in 0..=model.levels() {
-        let c = model.coarse_grain(&shown, level, rng)?;
+        let c = model.coarse_grain_with(&shown, level, options.coarse_graining, rng)?;
         let chi = model.geometry().chi(level).max(2) as f64 - 1.0;
         let grey = c.mapv(|v| v as f64 / chi);
         let dims = model.geometry().dims(level);
@@ -352,6 +361,26 @@ fn run(
                 dims.0,
                 dims.1,
                 chi as usize + 1
+            ),
+            grey.view(),
+            dims,
+            8,
+            scale,
+            &[],
+        )?;
+    }
+    // The same coarse-grainings decoded: each coarse value shown as the mean data
+    // value of its region over the training images that have that value there
+    // (per-position maps give each state its own meaning at each site).
+    for level in 1..=model.levels() {
+        let grey = decoded_level(&model, train, &shown, level, options.coarse_graining, rng)?;
+        let dims = model.geometry().dims(level);
+        let scale = (rows / dims.0).clamp(1, 16) * 3;
+        plot::labelled_grid(
+            out_dir.join(format!("{name}_decoded_level{level}.png")),
+            &format!(
+                "{name}: level {level}, {} x {}, mean of the region given the coarse value",
+                dims.0, dims.1
             ),
             grey.view(),
             dims,
@@ -377,6 +406,61 @@ fn run(
         per_level,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The sites of `Gamma_0` below site `c` of `Gamma_level`.
+fn region(model: &Cora, level: usize, c: usize) -> Vec<usize> {
+    let mut sites = vec![c];
+    for j in (1..=level).rev() {
+        sites = sites
+            .iter()
+            .flat_map(|&s| model.geometry().children(j, s))
+            .collect();
+    }
+    sites
+}
+
+/// `shown` coarse-grained to `level`, each coarse value `h_c` replaced by the mean
+/// data value (scaled to [0, 1]) of the region of `c` over the training images
+/// whose coarse-grained value at `c` is `h_c` (the region's overall mean if none).
+fn decoded_level(
+    model: &Cora,
+    train: &Dataset,
+    shown: &Dataset,
+    level: usize,
+    how: CoarseGraining,
+    rng: &mut StdRng,
+) -> Result<Array2<f64>> {
+    let top = (model.geometry().chi(0).max(2) - 1) as f64;
+    let coarse_train = model.coarse_grain_with(train, level, how, rng)?;
+    let coarse_shown = model.coarse_grain_with(shown, level, how, rng)?;
+    let chi = model.geometry().chi(level);
+    let mut out = Array2::<f64>::zeros(coarse_shown.dim());
+    for c in 0..coarse_shown.ncols() {
+        let sites = region(model, level, c);
+        let (mut sum, mut count) = (vec![0.0; chi + 1], vec![0usize; chi + 1]);
+        for (x, h) in train
+            .samples()
+            .rows()
+            .into_iter()
+            .zip(coarse_train.column(c))
+        {
+            let m = sites.iter().map(|&s| f64::from(x[s])).sum::<f64>() / sites.len() as f64;
+            for k in [usize::from(*h), chi] {
+                sum[k] += m;
+                count[k] += 1;
+            }
+        }
+        for (o, &h) in out.column_mut(c).iter_mut().zip(coarse_shown.column(c)) {
+            let k = if count[usize::from(h)] > 0 {
+                usize::from(h)
+            } else {
+                chi
+            };
+            *o = sum[k] / count[k].max(1) as f64 / top;
+        }
+    }
+    Ok(out)
 }
 
 /// Every 3x3 window of every image (row-major pixels), as rows.
@@ -450,6 +534,11 @@ fn run_all(args: Args) -> Result<()> {
         .pseudo_count(args.pseudo_count)
         .patch((2, 2))
         .factorized_refine(args.factorized_refine)
+        .coarse_graining(if args.coarse_grain_mode {
+            CoarseGraining::Mode
+        } else {
+            CoarseGraining::Sample
+        })
         .seed(seed);
     let options = match args.boxes_after_refine {
         Some(n) => options.box_schedule(BoxSchedule::AfterRefine {
@@ -479,7 +568,11 @@ fn run_all(args: Args) -> Result<()> {
         let test = pad_to_32(&test.take((args.n_test as usize).min(test.len())))?;
         let arch = Architecture::square_2x2(32, 32)
             .levels(5)
-            .chi(2)
+            .chi_per_level(if args.mnist_chi.len() == 1 {
+                vec![args.mnist_chi[0]; 5]
+            } else {
+                args.mnist_chi.clone()
+            })
             .sharing(MapSharing::PerPosition)
             .boxes(boxes);
         outcomes.push(run(

@@ -163,6 +163,7 @@ fn kl_cd_options(args: &Args, filter: usize) -> KlCdOptions {
         .epochs(args.kl_epochs as usize)
         .warm_start(args.kl_warm_start)
         .symmetrise(args.kl_symmetrise)
+        .persistent(args.kl_persistent)
         .decay_fraction(args.kl_decay_fraction)
 }
 
@@ -242,9 +243,10 @@ fn coarse_graining(rule: Rule, training: &mut Training<'_>) -> Result<Box<dyn Co
                     let mut rng = StdRng::seed_from_u64(seed + 4000);
                     let rule = KlOptimal::fit_cd(training.data()?, &options, &mut rng)?;
                     println!(
-                        "{}: CD-{} + ADAM, {} epochs, batch {}, {}, {}, rate decay over {} of \
+                        "{}: {}-{} + ADAM, {} epochs, batch {}, {}, {}, rate decay over {} of \
                          the steps, {:.1} s (process CPU {:.1} s)",
                         rule.name(),
+                        if options.persistent { "PCD" } else { "CD" },
                         options.cd_steps,
                         options.epochs,
                         options.batch,
@@ -440,6 +442,10 @@ struct Args {
     /// centre after every step (not in the paper; gives a much worse rule)
     #[arg(long)]
     kl_symmetrise: bool,
+    /// kl-optimal-F: persistent chains for the negative phase (PCD) instead of the
+    /// paper's CD-3 restarts from the data
+    #[arg(long)]
+    kl_persistent: bool,
     /// kl-optimal-F: fraction of the steps over which the rate decays to 1e-4 (the paper: 0.5)
     #[arg(long, default_value_t = 0.5)]
     kl_decay_fraction: f64,

@@ -7,7 +7,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tnlearn::cora::{Architecture, BlockScheme, Boundary, Cora, MapSharing};
+use tnlearn::cora::{Architecture, BlockScheme, Boundary, CoarseGraining, Cora, MapSharing};
 
 // ---------------------------------------------------------------------------
 // Independent geometry (from the rules in the docs).
@@ -885,6 +885,58 @@ fn coarse_grain_has_the_lattice_of_the_level() {
             .all(|&v| (v as usize) < model.geometry().chi(level)));
     }
     assert!(model.coarse_grain(&data, 4, &mut rng).is_err());
+}
+
+#[test]
+fn mode_coarse_graining_is_the_argmax_of_each_block_posterior() {
+    // Without boxes the posterior factorises over blocks: the mode of block c is
+    // argmax_h q(h) R(y_block | h), recomputed here from the public maps.
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    for sharing in [MapSharing::PerLevel, MapSharing::PerPosition] {
+        let arch = Architecture::square_2x2(8, 8)
+            .levels(2)
+            .chi_per_level(vec![3, 2])
+            .sharing(sharing)
+            .boxes(false);
+        let model = Cora::random(arch, &mut rng).unwrap();
+        let data = samples_of(&model, 40, 7);
+        let geo = model.geometry();
+        let mut level_data = data.samples().to_owned();
+        for level in 1..=2 {
+            let mode = model
+                .coarse_grain_with(&data, level, CoarseGraining::Mode, &mut rng)
+                .unwrap();
+            let again = model
+                .coarse_grain_with(&data, level, CoarseGraining::Mode, &mut rng)
+                .unwrap();
+            assert_eq!(mode, again, "the mode is deterministic");
+            let fine = geo.chi(level - 1);
+            let mut expected = ndarray::Array2::<u8>::zeros(mode.dim());
+            for (x, mut out) in level_data.rows().into_iter().zip(expected.rows_mut()) {
+                for (c, o) in out.iter_mut().enumerate() {
+                    let idx = geo.refine_index(level, c);
+                    let r = model.refine_map(level, idx).unwrap();
+                    let q = model.prior(level, idx).unwrap().values();
+                    let y = geo
+                        .children(level, c)
+                        .iter()
+                        .fold(0, |a, &s| a * fine + x[s] as usize);
+                    let best = (0..q.len())
+                        .max_by(|&a, &b| (q[a] * r.get(y, a)).total_cmp(&(q[b] * r.get(y, b))))
+                        .unwrap();
+                    *o = best as u8;
+                }
+            }
+            assert_eq!(mode, expected, "{sharing:?}, level {level}");
+            level_data = mode;
+        }
+        // A draw differs from the mode somewhere (random maps are far from deterministic).
+        let draw = model.coarse_grain(&data, 1, &mut rng).unwrap();
+        let mode = model
+            .coarse_grain_with(&data, 1, CoarseGraining::Mode, &mut rng)
+            .unwrap();
+        assert_ne!(draw, mode);
+    }
 }
 
 /// Exact NLL of a data set by enumeration of the whole network.

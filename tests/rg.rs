@@ -246,6 +246,17 @@ fn kl_optimal_contrastive_divergence_finds_the_exact_2x2_optimum_and_wider_filte
     }
     assert!(fit.objective() <= exact_fit.objective() + 1e-12);
     assert!(fit.objective() > exact_fit.objective() - 0.01);
+    // Persistent chains (PCD) estimate the same gradient: the same optimum.
+    let pcd = KlOptimal::fit_cd(&data, &cd.persistent(true), &mut rng).unwrap();
+    for (a, b) in pcd.weights().iter().zip(exact_fit.weights()) {
+        assert!(
+            (a - b).abs() < 0.1,
+            "PCD {:?} vs {:?}",
+            pcd.weights(),
+            exact_fit.weights()
+        );
+    }
+    assert!(pcd.objective() > exact_fit.objective() - 0.01);
     // A 4 x 4 filter: symmetric under the square's symmetries, maps 8 x 8 to 4 x 4.
     let symmetrised = KlCdOptions::new()
         .filter(4)

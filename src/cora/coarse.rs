@@ -30,6 +30,7 @@ use rand::Rng;
 
 use super::geometry::{BlockScheme, Boundary};
 use super::model::Cora;
+use super::options::CoarseGraining;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -356,7 +357,22 @@ impl<'a> Inverse<'a> {
 
     /// Draws `(h, y)` from the proposal given `z` (values of Gamma_{j-1}).
     pub(crate) fn draw<R: Rng + ?Sized>(&self, z: &[usize], rng: &mut R) -> Draw {
-        if self.ring {
+        self.draw_or_mode(z, CoarseGraining::Sample, rng)
+    }
+
+    /// As [`Inverse::draw`] with [`CoarseGraining::Sample`]; with
+    /// [`CoarseGraining::Mode`] every block takes the most probable `(h_c, y_c)` of
+    /// its sequential conditional instead of a draw (ties: the lowest index; on a
+    /// periodic chain with boxes the sequential look-ahead path is used), and
+    /// `log_q` is the log of the chosen conditional probabilities.
+    pub(crate) fn draw_or_mode<R: Rng + ?Sized>(
+        &self,
+        z: &[usize],
+        how: CoarseGraining,
+        rng: &mut R,
+    ) -> Draw {
+        let mode = how == CoarseGraining::Mode;
+        if self.ring && !mode {
             return self.draw_ring(z, rng);
         }
         let f = self.fine;
@@ -415,18 +431,27 @@ impl<'a> Inverse<'a> {
                 }
             }
             let total: f64 = weights.iter().sum();
-            let u: f64 = rng.random::<f64>() * total;
-            let mut acc = 0.0;
             let mut pick = weights.len() - 1;
-            for (k, &w) in weights.iter().enumerate() {
-                acc += w;
-                if u < acc {
-                    pick = k;
-                    break;
+            if mode {
+                let mut best = f64::NEG_INFINITY;
+                for (k, &w) in weights.iter().enumerate() {
+                    if w > best {
+                        (best, pick) = (w, k);
+                    }
                 }
-            }
-            while weights[pick] == 0.0 && pick > 0 {
-                pick -= 1;
+            } else {
+                let u: f64 = rng.random::<f64>() * total;
+                let mut acc = 0.0;
+                for (k, &w) in weights.iter().enumerate() {
+                    acc += w;
+                    if u < acc {
+                        pick = k;
+                        break;
+                    }
+                }
+                while weights[pick] == 0.0 && pick > 0 {
+                    pick -= 1;
+                }
             }
             log_q += (weights[pick] / total).ln();
             h[c] = pick / nfree;
@@ -496,6 +521,38 @@ impl Cora {
         level: usize,
         rng: &mut R,
     ) -> Result<Array2<u8>> {
+        self.coarse_grain_with(data, level, CoarseGraining::Sample, rng)
+    }
+
+    /// [`Cora::coarse_grain`] with a choice of how each level's coarse values are
+    /// picked: [`CoarseGraining::Sample`] (one draw, as `coarse_grain`) or
+    /// [`CoarseGraining::Mode`] (the most probable values, level by level: a
+    /// deterministic coarse-graining, exact per block for box-free models, whose
+    /// posterior factorises over blocks; with boxes the greedy sequential mode).
+    ///
+    /// # Errors
+    /// As [`Cora::coarse_grain`].
+    ///
+    /// ```
+    /// use tnlearn::cora::{Architecture, CoarseGraining, Cora};
+    /// use tnlearn::rand::{rngs::StdRng, SeedableRng};
+    /// use tnlearn::Dataset;
+    ///
+    /// let mut rng = StdRng::seed_from_u64(4);
+    /// let truth = Cora::random(Architecture::chain(8).levels(2).boxes(false), &mut rng)?;
+    /// let data = Dataset::binary(truth.sample(20, &mut rng)?)?;
+    /// let a = truth.coarse_grain_with(&data, 2, CoarseGraining::Mode, &mut rng)?;
+    /// let b = truth.coarse_grain_with(&data, 2, CoarseGraining::Mode, &mut rng)?;
+    /// assert_eq!(a, b); // deterministic
+    /// # Ok::<(), tnlearn::Error>(())
+    /// ```
+    pub fn coarse_grain_with<R: Rng + ?Sized>(
+        &self,
+        data: &Dataset,
+        level: usize,
+        how: CoarseGraining,
+        rng: &mut R,
+    ) -> Result<Array2<u8>> {
         self.check_data(data)?;
         if level > self.levels() {
             return Err(Error::invalid_argument(
@@ -505,23 +562,24 @@ impl Cora {
         }
         let mut cur = data.samples().to_owned();
         for j in 1..=level {
-            cur = self.coarse_grain_level(&cur, j, rng);
+            cur = self.coarse_grain_level_with(&cur, j, how, rng);
         }
         Ok(cur)
     }
 
-    /// One level of [`Cora::coarse_grain`] on raw values of `Gamma_{j-1}`.
-    pub(crate) fn coarse_grain_level<R: Rng + ?Sized>(
+    /// One level of [`Cora::coarse_grain_with`] on raw values of `Gamma_{j-1}`.
+    pub(crate) fn coarse_grain_level_with<R: Rng + ?Sized>(
         &self,
         data: &Array2<u8>,
         level: usize,
+        how: CoarseGraining,
         rng: &mut R,
     ) -> Array2<u8> {
         let inv = Inverse::new(self, level);
         let mut out = Array2::<u8>::zeros((data.nrows(), self.geometry.num_sites(level)));
         for (row, mut dst) in data.rows().into_iter().zip(out.rows_mut()) {
             let z: Vec<usize> = row.iter().map(|&v| v as usize).collect();
-            let d = inv.draw(&z, rng);
+            let d = inv.draw_or_mode(&z, how, rng);
             for (t, &v) in dst.iter_mut().zip(&d.h) {
                 *t = v as u8;
             }

@@ -352,7 +352,11 @@ impl Cora {
                         (EmMethod::Layerwise, Stage::All, options.em_iterations),
                         observer,
                     )?;
-                    (it, nll, self.coarse_grain_level(&cur, j, &mut rng))
+                    (
+                        it,
+                        nll,
+                        self.coarse_grain_level_with(&cur, j, options.coarse_graining, &mut rng),
+                    )
                 }
                 BoxSchedule::AfterRefine { iterations } => {
                     // Tree stage: the level's boxes are the identity. EM runs on the
@@ -393,7 +397,8 @@ impl Cora {
                     self.refine[j - 1] = tree.refine[j - 1].clone();
                     self.priors[j - 1] = tree.priors[j - 1].clone();
                     // The next level learns from the data coarse-grained by the tree.
-                    let next = tree.coarse_grain_level(&cur, j, &mut rng);
+                    let next =
+                        tree.coarse_grain_level_with(&cur, j, options.coarse_graining, &mut rng);
                     if !start_boxes.is_empty() {
                         // Box stage: from the starting boxes, the rest held.
                         self.boxes[j - 1] = start_boxes;

@@ -53,5 +53,5 @@ pub use information::LevelInformation;
 pub use model::Cora;
 pub use network::MAX_CONE_TABLE;
 pub use observer::{CoraObserver, EmMethod, EmReport, FitControl, LevelReport, Silent};
-pub use options::{BoxSchedule, CoraFitOptions};
+pub use options::{BoxSchedule, CoarseGraining, CoraFitOptions};
 pub use params::{StochasticMap, STOCHASTIC_TOLERANCE};

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 /// | `box_warmup` | `5` | layerwise: EM iterations per level with the boxes held fixed (a latent tree) before they are learned too |
 /// | `factorized_refine` | `false` | keep refine maps in product form `R(y_block \| h) = prod_k r_k(y_k \| h)` |
 /// | `box_schedule` | [`BoxSchedule::Interleaved`] | layerwise: when the boxes are learned (with the refine maps, or after them) |
+/// | `coarse_graining` | [`CoarseGraining::Sample`] | layerwise: how the data are pushed up for the next level (a posterior draw, or the posterior mode) |
 /// | `seed` | `0` | seed of the coarse-graining draws |
 ///
 /// ```
@@ -59,6 +60,10 @@ pub struct CoraFitOptions {
     /// Layerwise: when a level's box maps are learned (see [`BoxSchedule`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub box_schedule: BoxSchedule,
+    /// Layerwise: how the data are pushed up to train the next level (see
+    /// [`CoarseGraining`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub coarse_graining: CoarseGraining,
     /// Seed of the coarse-graining draws.
     pub seed: u64,
 }
@@ -94,6 +99,27 @@ pub enum BoxSchedule {
     },
 }
 
+/// How the layerwise fit ([`Cora::fit_layerwise`](super::Cora::fit_layerwise)) and
+/// [`Cora::coarse_grain_with`](super::Cora::coarse_grain_with) pick the coarse values
+/// of a sample from the Bayesian inverse of a level.
+///
+/// A draw adds noise wherever the coarse variable says little about its block: a
+/// block that every model state emits alike (e.g. an MNIST border block, always
+/// blank) gets a value drawn from the prior, a fair coin for a uniform prior, and
+/// the next level is trained on that noise. The mode keeps only what the block
+/// says: a deterministic function of the data (constant on such blocks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum CoarseGraining {
+    /// One draw from the posterior `q(h | z) propto q_j(h) R(z | h) ...` (Béný's
+    /// Bayesian inverse; the default).
+    #[default]
+    Sample,
+    /// The most probable `h` of each block's (sequential) posterior: exact per
+    /// block without boxes, the greedy sequential mode with boxes.
+    Mode,
+}
+
 impl Default for CoraFitOptions {
     fn default() -> Self {
         CoraFitOptions {
@@ -104,6 +130,7 @@ impl Default for CoraFitOptions {
             box_warmup: 5,
             factorized_refine: false,
             box_schedule: BoxSchedule::Interleaved,
+            coarse_graining: CoarseGraining::Sample,
             seed: 0,
         }
     }
@@ -147,6 +174,11 @@ impl CoraFitOptions {
     /// Sets `box_schedule`.
     pub fn box_schedule(mut self, schedule: BoxSchedule) -> Self {
         self.box_schedule = schedule;
+        self
+    }
+    /// Sets `coarse_graining`.
+    pub fn coarse_graining(mut self, how: CoarseGraining) -> Self {
+        self.coarse_graining = how;
         self
     }
     /// Sets `seed`.
