@@ -44,6 +44,7 @@ mod observer;
 mod options;
 mod progress;
 mod rows;
+pub(crate) mod scratch;
 mod step;
 mod ttn;
 mod validation;

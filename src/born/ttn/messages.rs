@@ -9,6 +9,7 @@
 
 use ndarray::{Array2, Array3, ArrayView2};
 
+use crate::born::scratch;
 use crate::linalg::gemm_unchecked;
 
 /// Messages of `n` samples on one leg: unit rows and their log scales.
@@ -26,7 +27,8 @@ pub(crate) fn khatri_rao(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Arra
         b.as_slice().expect("standard layout"),
     );
     let w = da * db;
-    let mut out = vec![0.0; n * w];
+    // From the scratch pool: callers return it with `scratch::recycle_matrix`.
+    let mut out = scratch::zeroed(n * w);
     if w > 0 {
         for ((o, ar), br) in out
             .chunks_exact_mut(w)
@@ -76,23 +78,24 @@ pub(crate) fn node_message(t: &Array3<f64>, out: usize, m1: &Msgs, m2: &Msgs) ->
             // (D_1 D_2) x D_0 = T reshaped (D_0, D_1 D_2), transposed (a view).
             let tm = ArrayView2::from_shape((d0, d1 * d2), t.as_slice().expect("standard"))
                 .expect("sizes");
-            let mut r = Array2::zeros((n, d0));
+            let mut r = scratch::zeros(n, d0);
             gemm_unchecked(1.0, kr.view(), tm.t(), false, r.view_mut());
             r
         }
         2 => {
             let tm = ArrayView2::from_shape((d0 * d1, d2), t.as_slice().expect("standard"))
                 .expect("sizes");
-            let mut r = Array2::zeros((n, d2));
+            let mut r = scratch::zeros(n, d2);
             gemm_unchecked(1.0, kr.view(), tm, false, r.view_mut());
             r
         }
         _ => {
             let tm = crate::ttn::leg_last(t, 1); // (D_0 D_2) x D_1
-            let mut r = Array2::zeros((n, d1));
+            let mut r = scratch::zeros(n, d1);
             gemm_unchecked(1.0, kr.view(), tm.view(), false, r.view_mut());
             r
         }
     };
+    scratch::recycle_matrix(kr);
     normalised(res, |i| m1.logs[i] + m2.logs[i])
 }

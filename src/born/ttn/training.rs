@@ -19,6 +19,7 @@ use super::TtnBornMachine;
 use crate::born::checks::check_samples;
 use crate::born::observer::{HalfSweepReport, SweepDirection};
 use crate::born::options::BornOptions;
+use crate::born::scratch;
 use crate::born::step::{gradient_step, start_fit};
 use crate::born::validation::{BestModel, Validation};
 use crate::data::Dataset;
@@ -100,15 +101,20 @@ impl<'a> MsgCache<'a> {
     fn invalidate_edge(&mut self, tree: &Tree, p: usize, c: usize) {
         let mut keep_down = vec![false; tree.num_nodes()];
         let mut w = Some(p);
+        let drop = |m: &mut Option<Msgs>| {
+            if let Some(m) = m.take() {
+                scratch::recycle_matrix(m.vecs);
+            }
+        };
         while let Some(v) = w {
             keep_down[v] = true;
-            self.up[v] = None;
+            drop(&mut self.up[v]);
             w = tree.parent(v).map(|x| x.0);
         }
-        self.up[c] = None;
+        drop(&mut self.up[c]);
         for (v, keep) in keep_down.into_iter().enumerate() {
             if !keep {
-                self.down[v] = None;
+                drop(&mut self.down[v]);
             }
         }
     }
@@ -153,7 +159,11 @@ fn edge_gradient(
             k1_sel = k1.select(Axis(0), idx);
             (k1_sel.view(), k2.select(Axis(0), idx))
         }
-        None => (k1.view(), k2.clone()),
+        None => {
+            let mut copy = scratch::zeros(k2.nrows(), k2.ncols());
+            copy.assign(k2);
+            (k1.view(), copy)
+        }
     };
     let m = k1b.nrows();
     let psis: Vec<f64> = match psi {
@@ -162,12 +172,15 @@ fn edge_gradient(
             None => all.to_vec(),
         },
         None => {
-            let mut t = Array2::zeros((m, b.ncols()));
+            let mut t = scratch::zeros(m, b.ncols());
             gemm_unchecked(1.0, k1b, b.view(), false, t.view_mut());
-            k2b.outer_iter()
+            let psis = k2b
+                .outer_iter()
                 .zip(t.outer_iter())
                 .map(|(row, trow)| row.dot(&trow))
-                .collect()
+                .collect();
+            scratch::recycle_matrix(t);
+            psis
         }
     };
     for (mut row, &psi) in k2b.outer_iter_mut().zip(&psis) {
@@ -180,6 +193,7 @@ fn edge_gradient(
     }
     let mut g = b.mapv(|v| 2.0 * v / z);
     gemm_unchecked(-2.0 / m as f64, k1b.t(), k2b.view(), true, g.view_mut());
+    scratch::recycle_matrix(k2b);
     g
 }
 
@@ -193,14 +207,18 @@ fn factored_psi(
     f2: ArrayView2<'_, f64>,
 ) -> Vec<f64> {
     let n = k1.nrows();
-    let mut a = Array2::zeros((n, f1.ncols()));
+    let mut a = scratch::zeros(n, f1.ncols());
     gemm_unchecked(1.0, k1.view(), f1, false, a.view_mut());
-    let mut c = Array2::zeros((n, f2.nrows()));
+    let mut c = scratch::zeros(n, f2.nrows());
     gemm_unchecked(1.0, k2.view(), f2.t(), false, c.view_mut());
-    a.outer_iter()
+    let psi = a
+        .outer_iter()
         .zip(c.outer_iter())
         .map(|(x, y)| x.dot(&y))
-        .collect()
+        .collect();
+    scratch::recycle_matrix(a);
+    scratch::recycle_matrix(c);
+    psi
 }
 
 /// The edge `(parent, child, side)` crossed by a move of the centre `from -> to`.
@@ -322,6 +340,8 @@ impl TtnBornMachine {
             self.num_sites(),
             self.num_states(),
         )?;
+        // Large per-edge buffers are reused across the fit and freed at its end.
+        let _pool = scratch::ReleaseOnDrop;
         let x = train.samples();
         let n = x.nrows();
         let root = self.tree().root();
@@ -442,6 +462,8 @@ impl TtnBornMachine {
             .expect("sizes");
         self.ttn.center = Some(if to_child { c } else { p });
         cache.invalidate_edge(self.tree(), p, c);
+        scratch::recycle_matrix(k1);
+        scratch::recycle_matrix(k2);
         Ok(err)
     }
 
@@ -505,6 +527,8 @@ impl TtnBornMachine {
         self.ttn.center = Some(to);
         cache.invalidate_edge(self.tree(), root, l);
         cache.invalidate_edge(self.tree(), root, r);
+        scratch::recycle_matrix(k1);
+        scratch::recycle_matrix(k2);
         Ok(err)
     }
 
