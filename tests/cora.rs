@@ -710,12 +710,18 @@ fn staged_box_schedule_is_monotone_and_holds_the_other_maps() {
     for arch in cases {
         let truth = Cora::random(arch.clone(), &mut rng).unwrap();
         let data = samples_of(&truth, 300, 5);
-        for (alpha, factorized) in [(0.0, false), (0.1, true)] {
+        // The upper levels learn from draws or from the posterior mode: EM stays
+        // monotone on whatever data a level is given.
+        for (alpha, factorized, how) in [
+            (0.0, false, CoarseGraining::Sample),
+            (0.1, true, CoarseGraining::Mode),
+        ] {
             let opts = CoraFitOptions::new()
                 .em_iterations(4)
                 .pseudo_count(alpha)
                 .tolerance(0.0)
                 .factorized_refine(factorized)
+                .coarse_graining(how)
                 .box_schedule(BoxSchedule::AfterRefine { iterations: 3 });
             let mut model = Cora::initial(arch.clone(), 0.5, &mut rng).unwrap();
             // (report, refine map 0 and box map 0 of the level after the M-step)
