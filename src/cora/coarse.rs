@@ -62,6 +62,25 @@ pub(crate) struct Inverse<'a> {
     ring: bool,
 }
 
+/// An index drawn with probability `weights[k] / total` (`total` their sum, `> 0`);
+/// rounding at the top end falls back to the last index with a nonzero weight.
+fn sample_index<R: Rng + ?Sized>(weights: &[f64], total: f64, rng: &mut R) -> usize {
+    let u = rng.random::<f64>() * total;
+    let mut acc = 0.0;
+    let mut k = weights.len() - 1;
+    for (i, &w) in weights.iter().enumerate() {
+        acc += w;
+        if u < acc {
+            k = i;
+            break;
+        }
+    }
+    while weights[k] == 0.0 && k > 0 {
+        k -= 1;
+    }
+    k
+}
+
 /// One draw of the inverse of one level.
 pub(crate) struct Draw {
     pub h: Vec<usize>,
@@ -301,19 +320,7 @@ impl<'a> Inverse<'a> {
         let mut log_q = 0.0;
         let pick = |weights: &[f64], rng: &mut R, log_q: &mut f64| -> usize {
             let total: f64 = weights.iter().sum();
-            let u = rng.random::<f64>() * total;
-            let mut acc = 0.0;
-            let mut k = weights.len() - 1;
-            for (i, &w) in weights.iter().enumerate() {
-                acc += w;
-                if u < acc {
-                    k = i;
-                    break;
-                }
-            }
-            while weights[k] == 0.0 && k > 0 {
-                k -= 1;
-            }
+            let k = sample_index(weights, total, rng);
             *log_q += (weights[k] / total).ln();
             k
         };
@@ -440,18 +447,7 @@ impl<'a> Inverse<'a> {
                     }
                 }
             } else {
-                let u: f64 = rng.random::<f64>() * total;
-                let mut acc = 0.0;
-                for (k, &w) in weights.iter().enumerate() {
-                    acc += w;
-                    if u < acc {
-                        pick = k;
-                        break;
-                    }
-                }
-                while weights[pick] == 0.0 && pick > 0 {
-                    pick -= 1;
-                }
+                pick = sample_index(&weights, total, rng);
             }
             log_q += (weights[pick] / total).ln();
             h[c] = pick / nfree;
