@@ -30,7 +30,7 @@ use tnlearn::{Error, Result};
 
 /// Anytime curves (test NLL of the best-validation model within a training-time budget) of mnist_born_machine runs.
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "born_anytime", version)]
 struct Args {
     /// A run: LABEL=PATH of its nll.csv (the label may contain '='; the path is after the last one)
     #[arg(long, value_name = "LABEL=NLL.csv", required = true)]

@@ -56,7 +56,7 @@ use tnlearn::Result;
 
 /// CORA, the classical stochastic MERA (Beny 2013), on MNIST and 2D Ising data.
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "cora", version, allow_negative_numbers = true)]
 struct Args {
     /// MNIST training images
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]

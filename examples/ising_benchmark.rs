@@ -242,7 +242,7 @@ fn check_cora_size(rows: usize, cols: usize) -> Result<()> {
 
 /// Generative models on 2D Ising data: test NLL per site against the exact entropy.
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "ising_benchmark", version, allow_negative_numbers = true)]
 struct Args {
     /// Lattice side L (an L x L torus)
     #[arg(long, alias = "l", default_value_t = 16, value_parser = clap::value_parser!(u32).range(2..=1024))]

@@ -400,7 +400,7 @@ fn level_information(model: &Cora) -> Result<()> {
 /// environment variable RAYON_NUM_THREADS (default: one thread per core). The
 /// results do not depend on it.
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "mcrg", version, allow_negative_numbers = true)]
 struct Args {
     /// Side L of the fine lattice (an L x L torus)
     #[arg(long, alias = "l", default_value_t = 32)]

@@ -124,7 +124,7 @@ const TTN_DEFAULTS: Defaults = Defaults {
 
 /// MPS / TTN Born machine on binarized MNIST with early stopping (Han et al., PRX 2018).
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "mnist_born_machine", version, allow_negative_numbers = true)]
 struct Args {
     /// Read MNIST images from an IDX file (threshold 0.5) instead of the shipped subset
     #[arg(long, value_name = "IMAGES.idx[.gz]", conflicts_with = "npy")]

@@ -14,7 +14,7 @@ use tnlearn::io::png::write_image_grid;
 
 /// Draws ten training digits of each class of the shipped MNIST subset into a PNG.
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "mnist_grid", version)]
 struct Args {
     /// The PNG file to write
     #[arg(default_value = "out/mnist_grid.png")]

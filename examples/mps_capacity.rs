@@ -52,7 +52,7 @@ use tnlearn::{Dataset, Error, Result};
 
 /// Capacity curve of the MPS Born machine (train NLL vs sweeps, several maximal bonds).
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "mps_capacity", version, allow_negative_numbers = true)]
 #[command(group(clap::ArgGroup::new("data").required(true).args(["npz", "npy"])))]
 struct Args {
     /// A .npz archive of 0/1 images (member chosen by --member)

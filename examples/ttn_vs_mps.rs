@@ -79,7 +79,7 @@ fn print_row(r: &Row) {
 
 /// MPS vs TTN Born machine on the shipped binarized MNIST split.
 #[derive(Parser)]
-#[command(version, allow_negative_numbers = true)]
+#[command(name = "ttn_vs_mps", version, allow_negative_numbers = true)]
 struct Args {
     /// Maximal bond dimensions, comma-separated (one run per value and model)
     #[arg(long, alias = "bonds", value_delimiter = ',', default_value = "16,32", value_parser = clap::value_parser!(u32).range(1..))]

@@ -115,6 +115,32 @@ fn help_is_help() {
     );
 }
 
+#[test]
+fn version_names_the_example() {
+    for name in [
+        "born_anytime",
+        "cora",
+        "ising_benchmark",
+        "mcrg",
+        "mnist_born_machine",
+        "mnist_grid",
+        "mps_capacity",
+        "ttn_vs_mps",
+    ] {
+        let Some(path) = example(name) else {
+            return;
+        };
+        let out = Command::new(path).arg("--version").output().unwrap();
+        assert!(out.status.success(), "{name} --version failed");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.trim(),
+            format!("{name} {}", env!("CARGO_PKG_VERSION")),
+            "{name} --version"
+        );
+    }
+}
+
 /// Runs `name` with `args` and `--out-dir` in a fresh scratch directory; checks the
 /// exit status, that stderr starts with `want` (clap: `error: invalid value`;
 /// library: the Display message), never holds a Debug form, and that no output
