@@ -32,14 +32,13 @@ thread_local! {
     static POOL: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A zero-filled vector of length `len`, reusing a pooled buffer of capacity
-/// `len..=2 len` when there is one (the smallest such; a much larger buffer is
-/// left for a request of its size).
-pub(crate) fn zeroed(len: usize) -> Vec<f64> {
+/// An empty pooled buffer with capacity `len..=2 len` (the smallest such; a much
+/// larger buffer is left for a request of its size), if there is one.
+fn take(len: usize) -> Option<Vec<f64>> {
     if len < MIN_POOLED {
-        return vec![0.0; len];
+        return None;
     }
-    let reused = POOL.with(|pool| {
+    POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         let best = pool
             .iter()
@@ -47,15 +46,35 @@ pub(crate) fn zeroed(len: usize) -> Vec<f64> {
             .filter(|(_, v)| v.capacity() >= len && v.capacity() / 2 <= len)
             .min_by_key(|(_, v)| v.capacity())
             .map(|(i, _)| i);
-        best.map(|i| pool.swap_remove(i))
-    });
-    match reused {
-        Some(mut v) => {
+        best.map(|i| {
+            let mut v = pool.swap_remove(i);
             v.clear();
+            v
+        })
+    })
+}
+
+/// A zero-filled vector of length `len`, reusing a pooled buffer when one fits
+/// (see [`take`]).
+pub(crate) fn zeroed(len: usize) -> Vec<f64> {
+    match take(len) {
+        Some(mut v) => {
             v.resize(len, 0.0);
             v
         }
         None => vec![0.0; len],
+    }
+}
+
+/// A standard-layout copy of `a` in a pooled buffer when one fits (written once,
+/// not zeroed first).
+pub(crate) fn copy_of(a: &Array2<f64>) -> Array2<f64> {
+    match take(a.len()) {
+        Some(mut v) => {
+            v.extend(a.iter().copied());
+            Array2::from_shape_vec(a.dim(), v).expect("as many elements as `a`")
+        }
+        None => a.as_standard_layout().into_owned(),
     }
 }
 
@@ -154,6 +173,13 @@ mod tests {
         POOL.with(|p| assert_eq!(p.borrow().len(), MAX_KEPT));
         // The largest buffers survive the bound.
         POOL.with(|p| assert!(p.borrow().iter().any(|v| v.capacity() >= 2 * MIN_POOLED)));
+        // A copy equals its source, in a pooled buffer when one fits.
+        let src = Array2::from_shape_fn((2, MIN_POOLED), |(i, j)| (i * 7 + j) as f64);
+        let before = POOL.with(|p| p.borrow().len());
+        let copy = copy_of(&src);
+        assert_eq!(copy, src);
+        assert_eq!(POOL.with(|p| p.borrow().len()), before - 1);
+        recycle_matrix(copy);
         let m = zeros(3, MIN_POOLED);
         assert_eq!(m.dim(), (3, MIN_POOLED));
         recycle_matrix(m);

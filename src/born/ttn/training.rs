@@ -101,20 +101,21 @@ impl<'a> MsgCache<'a> {
     fn invalidate_edge(&mut self, tree: &Tree, p: usize, c: usize) {
         let mut keep_down = vec![false; tree.num_nodes()];
         let mut w = Some(p);
-        let drop = |m: &mut Option<Msgs>| {
+        // Dropped messages return their buffers to the pool.
+        let discard = |m: &mut Option<Msgs>| {
             if let Some(m) = m.take() {
                 scratch::recycle_matrix(m.vecs);
             }
         };
         while let Some(v) = w {
             keep_down[v] = true;
-            drop(&mut self.up[v]);
+            discard(&mut self.up[v]);
             w = tree.parent(v).map(|x| x.0);
         }
-        drop(&mut self.up[c]);
+        discard(&mut self.up[c]);
         for (v, keep) in keep_down.into_iter().enumerate() {
             if !keep {
-                drop(&mut self.down[v]);
+                discard(&mut self.down[v]);
             }
         }
     }
@@ -159,11 +160,7 @@ fn edge_gradient(
             k1_sel = k1.select(Axis(0), idx);
             (k1_sel.view(), k2.select(Axis(0), idx))
         }
-        None => {
-            let mut copy = scratch::zeros(k2.nrows(), k2.ncols());
-            copy.assign(k2);
-            (k1.view(), copy)
-        }
+        None => (k1.view(), scratch::copy_of(k2)),
     };
     let m = k1b.nrows();
     let psis: Vec<f64> = match psi {

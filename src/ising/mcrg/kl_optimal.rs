@@ -573,23 +573,24 @@ impl KlOptimal {
             for chunk in order.chunks(options.batch) {
                 let mut grad = vec![0.0; f * f];
                 let scale = 1.0 / chunk.len() as f64;
+                // The negative phase: `cd_steps` Gibbs sweeps of `neg`, then its
+                // statistic with weight `-weight`.
+                let mut negative = |neg: &mut Array2<i8>, weight: f64, grad: &mut [f64]| {
+                    for _ in 0..options.cd_steps {
+                        gibbs_sweep(neg, f, &w, rng);
+                    }
+                    add_statistic(neg, f, &w, -weight, grad);
+                };
                 for &i in chunk {
                     add_statistic(&configs[i], f, &w, scale, &mut grad);
                     if !options.persistent {
-                        let mut neg = configs[i].clone();
-                        for _ in 0..options.cd_steps {
-                            gibbs_sweep(&mut neg, f, &w, rng);
-                        }
-                        add_statistic(&neg, f, &w, -scale, &mut grad);
+                        negative(&mut configs[i].clone(), scale, &mut grad);
                     }
                 }
                 if options.persistent {
                     let chain_scale = 1.0 / chains.len() as f64;
                     for neg in &mut chains {
-                        for _ in 0..options.cd_steps {
-                            gibbs_sweep(neg, f, &w, rng);
-                        }
-                        add_statistic(neg, f, &w, -chain_scale, &mut grad);
+                        negative(neg, chain_scale, &mut grad);
                     }
                 }
                 if options.symmetrise {
